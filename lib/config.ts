@@ -1,0 +1,99 @@
+import { ConfigError } from './errors';
+
+export type Jitter = 'none' | 'full';
+
+export interface BackoffPolicy {
+  /** Delay before the first retry; retry r waits baseSeconds * 2^(r-1). */
+  baseSeconds: number;
+  /** SQS refuses DelaySeconds above 900. */
+  maxDelaySeconds: number;
+  jitter: Jitter;
+}
+
+export interface Config {
+  stage: string;
+  tableName: string;
+  queueUrl: string;
+  dlqUrl: string;
+  failureRate: number;
+  /** 1 try + 2 retries. */
+  maxAttempts: number;
+  backoff: BackoffPolicy;
+  /** How long a PROCESSING claim is honoured before another delivery may take it over. */
+  leaseSeconds: number;
+  /** Lets a payload's `simulate` field force the outcome; refused in production stages. */
+  allowSimulationOverride: boolean;
+  /** Largest accepted POST /tasks body; leaves room under SQS's 256 KiB message limit. */
+  maxBodyBytes: number;
+}
+
+/** Stage names treated as production: the outcome override can never be enabled there. */
+export const PRODUCTION_STAGES: readonly string[] = ['prod', 'production', 'prd', 'live'];
+export const MAX_ATTEMPTS = 3;
+export const MAX_DELAY_SECONDS = 900;
+export const MAX_BODY_BYTES = 240 * 1024;
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '' || value === '[object Object]') {
+    throw new ConfigError(`environment variable ${name} is required`, { context: { name } });
+  }
+  return value;
+}
+
+function number(env: Env, name: string, fallback: number, min: number, max: number, integer = false): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${raw}'`, {
+      context: { name, raw },
+    });
+  }
+  return value;
+}
+
+function flag(env: Env, name: string): boolean {
+  const raw = (env[name] ?? 'false').toLowerCase();
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+  return raw === 'true';
+}
+
+/** Reads and validates the configuration from an environment (process.env by default). */
+export function loadConfig(env: Env = process.env): Config {
+  const stage = required(env, 'STAGE');
+  const jitter = env.BACKOFF_JITTER ?? 'none';
+  if (jitter !== 'none' && jitter !== 'full') {
+    throw new ConfigError(`BACKOFF_JITTER must be 'none' or 'full', got '${jitter}'`);
+  }
+  const allowSimulationOverride = flag(env, 'ALLOW_SIMULATION_OVERRIDE');
+  if (allowSimulationOverride && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
+    throw new ConfigError(`ALLOW_SIMULATION_OVERRIDE must not be enabled in production stage '${stage}'`);
+  }
+  return {
+    stage,
+    tableName: required(env, 'TASKS_TABLE'),
+    queueUrl: required(env, 'TASKS_QUEUE_URL'),
+    dlqUrl: required(env, 'DLQ_URL'),
+    failureRate: number(env, 'FAILURE_RATE', 0.3, 0, 1),
+    maxAttempts: MAX_ATTEMPTS,
+    backoff: {
+      baseSeconds: number(env, 'BACKOFF_BASE_SECONDS', 10, 0, MAX_DELAY_SECONDS, true),
+      maxDelaySeconds: MAX_DELAY_SECONDS,
+      jitter,
+    },
+    leaseSeconds: number(env, 'LEASE_SECONDS', 30, 1, 43200, true),
+    allowSimulationOverride,
+    maxBodyBytes: MAX_BODY_BYTES,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The process-wide configuration, read once. */
+export function getConfig(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

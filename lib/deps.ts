@@ -1,0 +1,18 @@
+import type { Config } from './config';
+import type { Log } from './logger';
+import type { TaskQueue } from './taskQueue';
+import type { TaskStore } from './taskStore';
+
+/** Everything the use cases need from outside; tests pass stubs or clients of local servers. */
+export interface Deps {
+  config: Config;
+  store: TaskStore;
+  queue: TaskQueue;
+  log: Log;
+  /** Current time (frozen in tests). */
+  clock: () => Date;
+  /** Uniform draw in [0, 1): the failure simulation and jitter (seeded in tests). */
+  random: () => number;
+  /** New unique, time-ordered id (ULID): correlation ids and leases. */
+  newId: () => string;
+}

@@ -1,0 +1,62 @@
+/** Base of every error this service raises on purpose; `context` is safe to log. */
+export class AppError extends Error {
+  readonly context: Record<string, unknown>;
+  constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.context = options.context ?? {};
+  }
+}
+
+/** One problem with one field of a request. */
+export interface FieldProblem {
+  field: string;
+  problem: string;
+}
+
+/** The request is malformed: HTTP 400. */
+export class ValidationError extends AppError {
+  constructor(message: string, readonly details: FieldProblem[]) {
+    super(message, { context: { details } });
+  }
+}
+
+/** The request body is not JSON: HTTP 415. */
+export class UnsupportedMediaTypeError extends AppError {}
+
+/** The request body exceeds the documented maximum: HTTP 413. */
+export class PayloadTooLargeError extends AppError {
+  constructor(readonly sizeBytes: number, readonly maxBytes: number) {
+    super(`request body is ${sizeBytes} bytes; the maximum is ${maxBytes} bytes`, { context: { sizeBytes, maxBytes } });
+  }
+}
+
+/** No task with this taskId: HTTP 404. */
+export class TaskNotFoundError extends AppError {
+  constructor(readonly taskId: string) {
+    super(`task '${taskId}' does not exist`, { context: { taskId } });
+  }
+}
+
+/** The taskId exists with a different payload: HTTP 409. */
+export class TaskConflictError extends AppError {
+  constructor(readonly taskId: string) {
+    super(`task '${taskId}' already exists with a different payload`, { context: { taskId } });
+  }
+}
+
+/** The task was recorded but could not be enqueued: HTTP 503; retrying the same request enqueues it. */
+export class EnqueueFailedError extends AppError {
+  constructor(readonly taskId: string, cause: unknown) {
+    super(`task '${taskId}' was recorded but could not be enqueued; retry the same request`, { cause, context: { taskId } });
+  }
+}
+
+/** The simulated work failed (the injected 30% failure or a forced outcome). */
+export class SimulatedFailure extends AppError {}
+
+/** A queue message that cannot be understood; SQS's RedrivePolicy moves it to the DLQ. */
+export class PoisonMessageError extends AppError {}
+
+/** The environment does not describe a valid configuration. */
+export class ConfigError extends AppError {}

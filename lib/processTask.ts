@@ -1,0 +1,110 @@
+import { retryDelaySeconds } from './backoff';
+import type { Deps } from './deps';
+import type { Log } from './logger';
+import { simulateWork } from './simulation';
+import * as sm from './stateMachine';
+import type { TaskError, TaskMessage, TaskState } from './task';
+
+/** What one delivery of a task message led to. */
+export type ProcessOutcome =
+  | 'SUCCEEDED'
+  | 'RETRY_SCHEDULED'
+  | 'DEAD_LETTERED'
+  /** A retry or DLQ send whose transition was recorded but whose message was not sent: sent now. */
+  | 'RESENT'
+  /** A duplicate or stale delivery: acknowledged, nothing done. */
+  | 'IGNORED';
+
+function toTaskError(error: unknown): TaskError {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: 'Error', message: String(error) };
+}
+
+/** Re-sends the message a recorded transition still owes, when this delivery is the one that recorded it. */
+async function resendOwedMessage(message: TaskMessage, current: TaskState, deps: Deps, log: Log): Promise<ProcessOutcome> {
+  const now = deps.clock();
+  if (current.status === 'RETRY_SCHEDULED' && current.attempts === message.attempt) {
+    const due = current.nextAttemptAt ? Date.parse(current.nextAttemptAt) : now.getTime();
+    const delaySeconds = Math.min(deps.config.backoff.maxDelaySeconds, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
+    await deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds);
+    log.warn('RETRY_RESENT', { status: current.status, delaySeconds });
+    return 'RESENT';
+  }
+  if (current.status === 'DEAD_LETTERED' && current.attempts === message.attempt) {
+    await deps.queue.deadLetter({
+      kind: 'DEAD_LETTERED',
+      taskId: message.taskId,
+      payload: message.payload,
+      attempts: current.attempts,
+      error: current.lastError ?? { name: 'Unknown', message: 'no error recorded' },
+      failedAt: current.updatedAt,
+      correlationId: message.correlationId,
+    });
+    log.warn('DEAD_LETTER_RESENT', { status: current.status });
+    return 'RESENT';
+  }
+  log.info('DELIVERY_IGNORED', { status: current.status, taskAttempts: current.attempts, reason: 'duplicate or stale delivery' });
+  return 'IGNORED';
+}
+
+/**
+ * Runs one attempt of a task, step-gated: claim (conditional), work, then record the
+ * outcome (conditional, lease holder only) and send what follows it (retry or DLQ).
+ * Storage and queue errors propagate, so the caller reports the record as failed and SQS redelivers it.
+ */
+export async function processTaskMessage(message: TaskMessage, deps: Deps, log: Log): Promise<ProcessOutcome> {
+  const { taskId, attempt } = message;
+  const leaseId = deps.newId();
+  const claimed = await deps.store.transition(sm.claim(taskId, attempt, deps.clock(), deps.config.leaseSeconds, leaseId));
+  if (!claimed.applied) {
+    if (!claimed.current) {
+      log.warn('DELIVERY_IGNORED', { reason: 'unknown task' });
+      return 'IGNORED';
+    }
+    return resendOwedMessage(message, claimed.current, deps, log);
+  }
+
+  let failure: TaskError | undefined;
+  try {
+    simulateWork(message.payload, attempt, { failureRate: deps.config.failureRate, allowOverride: deps.config.allowSimulationOverride, random: deps.random });
+  } catch (error) {
+    failure = toTaskError(error);
+  }
+
+  const now = deps.clock();
+  if (!failure) {
+    const done = await deps.store.transition(sm.succeed(taskId, attempt, leaseId, now));
+    if (!done.applied) return lostLease(log, done.current);
+    log.info('ATTEMPT_SUCCEEDED', { status: 'SUCCEEDED' });
+    return 'SUCCEEDED';
+  }
+
+  if (attempt < deps.config.maxAttempts) {
+    const delaySeconds = retryDelaySeconds(attempt, deps.config.backoff, deps.random);
+    const scheduled = await deps.store.transition(sm.scheduleRetry(taskId, attempt, leaseId, failure, now, delaySeconds));
+    if (!scheduled.applied) return lostLease(log, scheduled.current);
+    await deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds);
+    log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', error: failure, delaySeconds, nextAttempt: attempt + 1 });
+    return 'RETRY_SCHEDULED';
+  }
+
+  const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now));
+  if (!dead.applied) return lostLease(log, dead.current);
+  await deps.queue.deadLetter({
+    kind: 'DEAD_LETTERED',
+    taskId,
+    payload: message.payload,
+    attempts: attempt,
+    error: failure,
+    failedAt: now.toISOString(),
+    correlationId: message.correlationId,
+  });
+  log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', error: failure });
+  return 'DEAD_LETTERED';
+}
+
+/** Our lease ran out and another delivery took over: its outcome counts, ours is dropped. */
+function lostLease(log: Log, current: TaskState | undefined): ProcessOutcome {
+  log.warn('DELIVERY_IGNORED', { status: current?.status, reason: 'lease lost to another delivery' });
+  return 'IGNORED';
+}

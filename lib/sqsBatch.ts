@@ -1,0 +1,40 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { PoisonMessageError } from './errors';
+import { logger as rootLogger, type Log } from './logger';
+
+/** Log context of one record, from its message attributes (set by SqsTaskQueue). */
+function recordKeys(record: SQSRecord): Record<string, unknown> {
+  const attr = (name: string) => record.messageAttributes?.[name]?.stringValue;
+  return {
+    messageId: record.messageId,
+    taskId: attr('taskId'),
+    attempt: attr('attempt') ? Number(attr('attempt')) : undefined,
+    correlationId: attr('correlationId'),
+    receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
+  };
+}
+
+/**
+ * Turns a per-record function into an SQS batch handler with partial batch responses:
+ * records run concurrently, and only those that threw are returned in batchItemFailures,
+ * so SQS redelivers just them.
+ */
+export function sqsBatchHandler(handleRecord: (record: SQSRecord, log: Log) => Promise<unknown>, logger = rootLogger) {
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const results = await Promise.allSettled(
+      event.Records.map(async (record) => {
+        const log = logger.createChild({ persistentKeys: recordKeys(record) });
+        try {
+          await handleRecord(record, log);
+        } catch (error) {
+          const poison = error instanceof PoisonMessageError;
+          log.error(poison ? 'POISON_MESSAGE' : 'RECORD_FAILED', { error: error as Error, body: poison ? record.body.slice(0, 1000) : undefined });
+          throw error;
+        }
+      }),
+    );
+    return {
+      batchItemFailures: results.flatMap((result, i) => (result.status === 'rejected' ? [{ itemIdentifier: event.Records[i].messageId }] : [])),
+    };
+  };
+}

@@ -1,0 +1,41 @@
+import type { Deps } from './deps';
+import { EnqueueFailedError } from './errors';
+import { payloadHash } from './payloadHash';
+import type { TaskState } from './task';
+import type { SubmitRequest } from './validation';
+
+export interface SubmitResult {
+  /** False when the same taskId and payload had been submitted before. */
+  created: boolean;
+  task: TaskState;
+}
+
+/**
+ * Records a task as QUEUED and enqueues its first attempt. Resubmitting the same
+ * taskId and payload is idempotent and re-enqueues a task still waiting for its
+ * first attempt, so a submit whose SendMessage failed is repaired by a client retry.
+ */
+export async function submitTask(request: SubmitRequest, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log'>): Promise<SubmitResult> {
+  const at = deps.clock().toISOString();
+  const candidate: TaskState = {
+    taskId: request.taskId,
+    status: 'QUEUED',
+    attempts: 0,
+    maxAttempts: deps.config.maxAttempts,
+    payloadHash: payloadHash(request.payload),
+    correlationId: deps.newId(),
+    createdAt: at,
+    updatedAt: at,
+    history: [{ type: 'QUEUED', at, attempt: 0 }],
+  };
+  const { created, task } = await deps.store.create(candidate, JSON.stringify(request.payload));
+  if (created || (task.status === 'QUEUED' && task.attempts === 0)) {
+    try {
+      await deps.queue.enqueue({ taskId: task.taskId, attempt: 1, payload: request.payload, correlationId: task.correlationId }, 0);
+    } catch (error) {
+      throw new EnqueueFailedError(task.taskId, error);
+    }
+  }
+  deps.log.info(created ? 'TASK_SUBMITTED' : 'TASK_RESUBMITTED', { taskId: task.taskId, correlationId: task.correlationId, status: task.status });
+  return { created, task };
+}

@@ -1,0 +1,96 @@
+/** Every status a task can be in; the names are shared by the table, the API, logs and metrics. */
+export const TASK_STATUSES = ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** Statuses a task never leaves on its own. */
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED'];
+
+/** Types of audit events: one per transition, named after the status entered. */
+export type TaskEventType = TaskStatus;
+
+export interface TaskError {
+  name: string;
+  message: string;
+}
+
+/** One audit-history entry. `attempt` is the attempt the transition belongs to (0 before the first). */
+export interface TaskEvent {
+  type: TaskEventType;
+  at: string;
+  attempt: number;
+  error?: TaskError;
+  /** Set on RETRY_SCHEDULED: how long the next attempt waits in the queue. */
+  delaySeconds?: number;
+}
+
+/** The state item of a task, as stored. */
+export interface TaskState {
+  taskId: string;
+  status: TaskStatus;
+  /** Attempts started so far (claims); 0 while QUEUED. */
+  attempts: number;
+  maxAttempts: number;
+  payloadHash: string;
+  correlationId: string;
+  createdAt: string;
+  updatedAt: string;
+  lastError?: TaskError;
+  nextAttemptAt?: string;
+  leaseId?: string;
+  leaseUntil?: string;
+  history: TaskEvent[];
+}
+
+/** Body of a message on the task queue: one attempt of one task. */
+export interface TaskMessage {
+  taskId: string;
+  attempt: number;
+  payload: Record<string, unknown>;
+  correlationId: string;
+}
+
+/** Body of a message sent explicitly to the DLQ after the last attempt failed. */
+export interface DeadLetterMessage {
+  kind: 'DEAD_LETTERED';
+  taskId: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  error: TaskError;
+  failedAt: string;
+  correlationId: string;
+}
+
+/** What clients see of a task (GET /tasks/{taskId}, POST /tasks). */
+export interface TaskView {
+  taskId: string;
+  status: TaskStatus;
+  attempts: number;
+  maxAttempts: number;
+  lastError: TaskError | null;
+  createdAt: string;
+  updatedAt: string;
+  nextAttemptAt?: string;
+  correlationId: string;
+  history: TaskEvent[];
+}
+
+/** Projects the stored state to the public view (no lease or hash internals). */
+export function toTaskView(task: TaskState): TaskView {
+  return {
+    taskId: task.taskId,
+    status: task.status,
+    attempts: task.attempts,
+    maxAttempts: task.maxAttempts,
+    lastError: task.lastError ?? null,
+    createdAt: task.createdAt,
+    updatedAt: task.updatedAt,
+    ...(task.status === 'RETRY_SCHEDULED' && task.nextAttemptAt ? { nextAttemptAt: task.nextAttemptAt } : {}),
+    correlationId: task.correlationId,
+    history: task.history,
+  };
+}
+
+/** True once a task has reached SUCCEEDED or FAILED. */
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}

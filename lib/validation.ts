@@ -1,0 +1,124 @@
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from './errors';
+
+/** Characters allowed in a taskId: letters, digits and - _ . : (1 to 128 of them). */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const MAX_TASK_ID_LENGTH = 128;
+/** Deepest nesting accepted in a payload (objects and arrays). */
+export const MAX_PAYLOAD_DEPTH = 32;
+/** Keys refused anywhere in a payload: they reach prototypes when code merges objects. */
+export const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+
+export interface SubmitRequest {
+  taskId: string;
+  payload: Record<string, unknown>;
+}
+
+export interface RawHttpRequest {
+  headers?: Record<string, string | undefined> | null;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+}
+
+function header(headers: RawHttpRequest['headers'], name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers ?? {})) {
+    if (key.toLowerCase() === name) return value;
+  }
+  return undefined;
+}
+
+/** Returns a problem with a taskId, or undefined when it is valid. */
+export function taskIdProblem(taskId: unknown): string | undefined {
+  if (typeof taskId !== 'string') return `must be a string, got ${describeType(taskId)}`;
+  if (taskId.length === 0) return 'must not be empty';
+  if (taskId.length > MAX_TASK_ID_LENGTH) return `must be at most ${MAX_TASK_ID_LENGTH} characters, got ${taskId.length}`;
+  if (!TASK_ID_PATTERN.test(taskId)) return 'may contain only letters, digits and - _ . :';
+  return undefined;
+}
+
+/** Throws ValidationError unless taskId is valid (used for path parameters too). */
+export function assertTaskId(taskId: unknown, field = 'taskId'): asserts taskId is string {
+  const problem = taskIdProblem(taskId);
+  if (problem) throw new ValidationError(`${field} ${problem}`, [{ field, problem }]);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function payloadProblems(value: unknown, path: string, depth: number, problems: FieldProblem[]): void {
+  if (problems.length >= 10) return;
+  if (typeof value === 'string') {
+    if (!value.isWellFormed()) problems.push({ field: path, problem: 'contains an unpaired UTF-16 surrogate' });
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (depth > MAX_PAYLOAD_DEPTH) {
+    problems.push({ field: path, problem: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` });
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => payloadProblems(item, `${path}[${index}]`, depth + 1, problems));
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    const keyPath = `${path}.${key}`;
+    if (FORBIDDEN_KEYS.includes(key)) problems.push({ field: keyPath, problem: `key '${key}' is not allowed` });
+    else if (!key.isWellFormed()) problems.push({ field: path, problem: 'has a key with an unpaired UTF-16 surrogate' });
+    else payloadProblems(item, keyPath, depth + 1, problems);
+  }
+}
+
+/**
+ * Parses and validates a POST /tasks request: media type (415), size (413),
+ * JSON syntax, fields and payload shape (400). Nothing is written before this passes.
+ */
+export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number): SubmitRequest {
+  const contentType = header(request.headers, 'content-type');
+  const mediaType = contentType?.split(';')[0].trim().toLowerCase();
+  if (!mediaType || !(mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType))) {
+    throw new UnsupportedMediaTypeError(
+      `Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`,
+      { context: { contentType } },
+    );
+  }
+  const raw = request.body ?? '';
+  const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > maxBodyBytes) throw new PayloadTooLargeError(size, maxBodyBytes);
+  if (text.trim() === '') throw new ValidationError('request body is empty; expected a JSON object', [{ field: 'body', problem: 'is empty' }]);
+
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    const problem = `is not valid JSON: ${(error as Error).message}`;
+    throw new ValidationError(`request body ${problem}`, [{ field: 'body', problem }]);
+  }
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    const problem = `must be a JSON object, got ${describeType(body)}`;
+    throw new ValidationError(`request body ${problem}`, [{ field: 'body', problem }]);
+  }
+
+  const fields = body as Record<string, unknown>;
+  const problems: FieldProblem[] = [];
+  for (const key of Object.keys(fields)) {
+    if (key !== 'taskId' && key !== 'payload') problems.push({ field: key, problem: 'is not a known field (expected taskId and payload)' });
+  }
+  if (!('taskId' in fields)) problems.push({ field: 'taskId', problem: 'is required' });
+  else {
+    const problem = taskIdProblem(fields.taskId);
+    if (problem) problems.push({ field: 'taskId', problem });
+  }
+  if (!('payload' in fields)) problems.push({ field: 'payload', problem: 'is required' });
+  else if (fields.payload === null || typeof fields.payload !== 'object' || Array.isArray(fields.payload)) {
+    problems.push({ field: 'payload', problem: `must be a JSON object, got ${describeType(fields.payload)}` });
+  } else payloadProblems(fields.payload, 'payload', 1, problems);
+
+  if (problems.length > 0) {
+    const summary = problems.map((p) => `${p.field} ${p.problem}`).join('; ');
+    throw new ValidationError(`invalid request: ${summary}`, problems);
+  }
+  return { taskId: fields.taskId as string, payload: fields.payload as Record<string, unknown> };
+}
