@@ -1,0 +1,421 @@
+/**
+ * Checks the CloudFormation template that `serverless package` produces for an
+ * AWS stage: what a user deploying relies on (redrive, partial batch failures,
+ * least-privilege roles, API keys, encryption, retention) without AWS access.
+ */
+import { expect } from 'chai';
+import { spawn, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const STAGE = 'ci';
+const PACKAGE_TIMEOUT_MS = 170_000;
+
+const TASKS_QUEUE = 'TasksQueue';
+const DLQ = 'TasksDeadLetterQueue';
+const TABLE = 'TasksTable';
+
+/** Stands for "the log streams of this function's own log group" in the grant table. */
+const OWN_LOG_GROUP = 'own log group';
+const LOGGING: Grant = { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [OWN_LOG_GROUP] };
+
+interface Grant {
+  actions: string[];
+  /** Logical ids of template resources (their Arn), or OWN_LOG_GROUP. */
+  resources: string[];
+}
+
+/**
+ * Every permission each function may hold, and nothing more: the calls its code
+ * in lib/ makes. A function that needs a new call gets it here and in
+ * serverless.yml, nowhere else.
+ */
+const EXPECTED_GRANTS: Record<string, Grant[]> = {
+  submitTask: [
+    LOGGING,
+    { actions: ['dynamodb:PutItem'], resources: [TABLE] },
+    { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
+  ],
+  getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+  processTask: [
+    LOGGING,
+    { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
+    {
+      actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
+      resources: [TASKS_QUEUE],
+    },
+    { actions: ['sqs:SendMessage'], resources: [DLQ] },
+  ],
+  monitorDlq: [
+    LOGGING,
+    { actions: ['dynamodb:UpdateItem'], resources: [TABLE] }, // conditional transitions return the old item: no GetItem
+    { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [DLQ] },
+  ],
+};
+
+/** Which queue each SQS-triggered function consumes. */
+const EXPECTED_CONSUMERS: Record<string, string> = { processTask: TASKS_QUEUE, monitorDlq: DLQ };
+
+/** AWS managed policies a role may attach; none is narrow enough today. */
+const ALLOWED_MANAGED_POLICIES: string[] = [];
+
+const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+const RUNTIME = 'nodejs22.x';
+
+// CloudFormation is untyped JSON; these aliases only document intent.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+interface Resource {
+  Type: string;
+  Properties?: Json;
+  DependsOn?: string | string[];
+}
+interface Statement {
+  Effect: string;
+  Action?: string | string[];
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Principal?: unknown;
+}
+
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+
+/** Renders an intrinsic as text: `${Id.Arn}` for GetAtt, `${Id}` for Ref, Sub/Join spelled out. */
+function renderIntrinsic(value: Json): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object') {
+    if ('Ref' in value) return `\${${value.Ref}}`;
+    if ('Fn::GetAtt' in value) {
+      const att = value['Fn::GetAtt'];
+      return `\${${Array.isArray(att) ? att.join('.') : att}}`;
+    }
+    if ('Fn::Sub' in value) {
+      const sub = value['Fn::Sub'];
+      return Array.isArray(sub) ? sub[0] : sub;
+    }
+    if ('Fn::Join' in value) {
+      const [separator, parts] = value['Fn::Join'];
+      return (parts as Json[]).map(renderIntrinsic).join(separator);
+    }
+  }
+  return JSON.stringify(value);
+}
+
+/** The logical id X of `Fn::GetAtt [X, Arn]`, else undefined. */
+const arnOf = (value: Json): string | undefined => renderIntrinsic(value).match(/^\$\{(\w+)\.Arn\}$/)?.[1];
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Matches the log-stream ARN pattern of one function's own log group, and nothing wider. */
+function ownLogStreamsPattern(functionName: string): RegExp {
+  return new RegExp(
+    '^arn:(aws|\\$\\{AWS::Partition\\}):logs:([a-z0-9-]+|\\$\\{AWS::Region\\}):(\\d{12}|\\$\\{AWS::AccountId\\})' +
+      `:log-group:/aws/lambda/${escapeRegExp(functionName)}:\\*$`,
+  );
+}
+
+/** Copies the non-ignored working tree (no node_modules, no build output) so packaging here cannot touch the repo's .build/. */
+function copyService(destination: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((file) => file && !file.startsWith('node_modules'));
+  for (const file of new Set(files)) {
+    const source = path.join(REPO_ROOT, file);
+    if (!fs.lstatSync(source, { throwIfNoEntry: false })?.isFile()) continue; // deleted, or a link
+    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
+    fs.copyFileSync(source, path.join(destination, file));
+  }
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(destination, 'node_modules'), 'dir');
+}
+
+/** Runs a command in its own process group; rejects with the output's tail on failure or timeout. */
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, PACKAGE_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve(output);
+      const tail = output.trim().split('\n').slice(-40).join('\n');
+      reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
+    });
+  });
+}
+
+describe(`CloudFormation template (serverless package --stage ${STAGE})`, function () {
+  let workDir: string;
+  let packageDir: string;
+  let resources: Record<string, Resource>;
+  let service: Json; // resolved serverless config (custom, provider, functions)
+  let functionIds: Record<string, string>; // function name in serverless.yml -> logical id
+
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  const props = (logicalId: string): Json => {
+    expect(resources, `resource ${logicalId}`).to.have.property(logicalId);
+    return resources[logicalId].Properties ?? {};
+  };
+  const functionProps = (name: string): Json => props(functionIds[name]);
+  const sqsMappings = () =>
+    ofType('AWS::Lambda::EventSourceMapping').filter(([, r]) => {
+      const source = arnOf(r.Properties.EventSourceArn);
+      return source !== undefined && resources[source]?.Type === 'AWS::SQS::Queue';
+    });
+  /** The serverless.yml function name an event source mapping invokes. */
+  const mappedFunction = (mapping: Resource): string => {
+    const target = arnOf(mapping.Properties.FunctionName);
+    const name = Object.keys(functionIds).find((fn) => functionIds[fn] === target);
+    expect(name, `function of mapping to ${target}`).to.be.a('string');
+    return name as string;
+  };
+
+  before(async function () {
+    this.timeout(180_000);
+    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-template-'));
+    const serviceDir = path.join(workDir, 'service');
+    packageDir = path.join(workDir, 'package');
+    copyService(serviceDir);
+
+    const started = Date.now();
+    await run('npx', ['--no', '--', 'serverless', 'package', '--stage', STAGE, '--package', packageDir], serviceDir, {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    });
+    console.log(`      packaged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    const template = JSON.parse(
+      fs.readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    );
+    resources = template.Resources;
+    service = JSON.parse(fs.readFileSync(path.join(packageDir, 'serverless-state.json'), 'utf8')).service;
+
+    functionIds = {};
+    for (const [name, fn] of Object.entries<Json>(service.functions)) {
+      const match = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === fn.name);
+      expect(match, `Lambda resource for ${name}`).to.not.equal(undefined);
+      functionIds[name] = match![0];
+    }
+  });
+
+  after(function () {
+    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  });
+
+  describe('queues', function () {
+    it('redrives the task queue to the DLQ after custom.maxReceiveCount receives', function () {
+      const redrive = props(TASKS_QUEUE).RedrivePolicy;
+      expect(redrive, 'TasksQueue RedrivePolicy').to.be.an('object');
+      const policy = typeof redrive === 'string' ? JSON.parse(redrive) : redrive;
+      expect(policy.deadLetterTargetArn).to.deep.equal(getAttArn(DLQ));
+      expect(policy.maxReceiveCount).to.equal(service.custom.maxReceiveCount);
+    });
+
+    it('keeps dead-lettered messages for 14 days', function () {
+      expect(props(DLQ).MessageRetentionPeriod).to.equal(DLQ_RETENTION_SECONDS);
+    });
+
+    it('feeds processTask from the task queue and monitorDlq from the DLQ, with partial batch failures', function () {
+      const mappings = sqsMappings();
+      const consumers: Record<string, string> = {};
+      for (const [id, mapping] of mappings) {
+        const p = mapping.Properties;
+        expect(p.FunctionResponseTypes, `${id} FunctionResponseTypes`).to.deep.equal(['ReportBatchItemFailures']);
+        expect(p.BatchSize, `${id} BatchSize`).to.be.greaterThan(1);
+        consumers[mappedFunction(mapping)] = arnOf(p.EventSourceArn) as string;
+      }
+      expect(consumers).to.deep.equal(EXPECTED_CONSUMERS);
+      expect(mappings).to.have.length(Object.keys(EXPECTED_CONSUMERS).length);
+    });
+
+    it("gives each queue a visibility timeout of at least 6x its consumer's timeout", function () {
+      for (const [, mapping] of sqsMappings()) {
+        const queueId = arnOf(mapping.Properties.EventSourceArn) as string;
+        const consumer = mappedFunction(mapping);
+        const timeout = functionProps(consumer).Timeout;
+        const visibility = props(queueId).VisibilityTimeout ?? 30;
+        expect(timeout, `${consumer} Timeout`).to.be.a('number');
+        expect(visibility, `${queueId} VisibilityTimeout vs ${consumer} Timeout ${timeout}`).to.be.at.least(6 * timeout);
+      }
+    });
+
+    it('encrypts both queues at rest', function () {
+      for (const queueId of [TASKS_QUEUE, DLQ]) {
+        const p = props(queueId);
+        expect(p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined, `${queueId} encryption`).to.equal(
+          true,
+        );
+      }
+    });
+  });
+
+  describe('IAM', function () {
+    const roleOf = (name: string): string => {
+      const role = arnOf(functionProps(name).Role);
+      expect(role, `${name} Role is Fn::GetAtt [<role in this template>, Arn]`).to.be.a('string');
+      return role as string;
+    };
+
+    /** Inline policies of a role plus IAM policies in the template attached to it. */
+    const statementsOf = (roleId: string): Statement[] => {
+      const role = props(roleId);
+      const attachedIds = asArray<Json>(role.ManagedPolicyArns)
+        .map(renderIntrinsic)
+        .map((arn) => arn.match(/^\$\{(\w+)\}$/)?.[1])
+        .filter((id): id is string => id !== undefined);
+      const documents: Json[] = asArray<Json>(role.Policies).map((p) => p.PolicyDocument);
+      for (const [id, r] of [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')]) {
+        const roles = asArray<Json>(r.Properties.Roles).map(renderIntrinsic);
+        if (roles.includes(`\${${roleId}}`) || attachedIds.includes(id)) documents.push(r.Properties.PolicyDocument);
+      }
+      return documents.flatMap((d) => asArray<Statement>(d.Statement));
+    };
+
+    it('gives every function a role of its own and leaves no role unused', function () {
+      const roles = Object.keys(functionIds).map(roleOf);
+      for (const roleId of roles) expect(resources[roleId]?.Type, roleId).to.equal('AWS::IAM::Role');
+      expect(new Set(roles).size, `roles ${roles.join(', ')}`).to.equal(roles.length);
+      expect(ofType('AWS::IAM::Role').map(([id]) => id)).to.have.members(roles);
+    });
+
+    it('lets only Lambda assume the roles', function () {
+      for (const [id, role] of ofType('AWS::IAM::Role')) {
+        for (const s of asArray<Statement>(role.Properties.AssumeRolePolicyDocument.Statement)) {
+          expect(s.Principal, `${id} trust principal`).to.deep.equal({ Service: 'lambda.amazonaws.com' });
+          expect(asArray(s.Action), `${id} trust action`).to.deep.equal(['sts:AssumeRole']);
+        }
+      }
+    });
+
+    it("uses no wildcard, except the log streams of the function's own log group", function () {
+      const violations: string[] = [];
+      for (const [name, fn] of Object.entries<Json>(service.functions)) {
+        const roleId = roleOf(name);
+        const ownLogs = ownLogStreamsPattern(fn.name);
+        for (const s of statementsOf(roleId)) {
+          if (s.NotAction !== undefined || s.NotResource !== undefined) violations.push(`${roleId}: NotAction/NotResource`);
+          for (const action of asArray(s.Action)) if (action.includes('*')) violations.push(`${roleId}: action ${action}`);
+          for (const resource of asArray(s.Resource).map(renderIntrinsic)) {
+            if (resource.includes('*') && !ownLogs.test(resource)) violations.push(`${roleId}: resource ${resource}`);
+          }
+        }
+      }
+      expect(violations).to.deep.equal([]);
+    });
+
+    it('grants each function exactly the actions it needs, on its own resources', function () {
+      const pairs = (grants: Grant[]) =>
+        [...new Set(grants.flatMap((g) => g.actions.flatMap((a) => g.resources.map((r) => `${a} on ${r}`))))].sort();
+      const actual: Record<string, string[]> = {};
+      for (const [name, fn] of Object.entries<Json>(service.functions)) {
+        const ownLogs = ownLogStreamsPattern(fn.name);
+        const grants = statementsOf(roleOf(name))
+          .filter((s) => s.Effect === 'Allow')
+          .map((s) => ({
+            actions: asArray(s.Action),
+            resources: asArray(s.Resource)
+              .map(renderIntrinsic)
+              .map((r) => (ownLogs.test(r) ? OWN_LOG_GROUP : arnOf(r) ?? r)),
+          }));
+        actual[name] = pairs(grants);
+      }
+      const expected = Object.fromEntries(Object.entries(EXPECTED_GRANTS).map(([fn, g]) => [fn, pairs(g)]));
+      expect(actual).to.deep.equal(expected);
+    });
+
+    it('attaches no broad managed policy', function () {
+      for (const [id, role] of ofType('AWS::IAM::Role')) {
+        const external = asArray<Json>(role.Properties.ManagedPolicyArns)
+          .map(renderIntrinsic)
+          .filter((arn) => !/^\$\{\w+\}$/.test(arn)); // a Ref to a policy in this template is checked above
+        for (const arn of external) {
+          expect(ALLOWED_MANAGED_POLICIES, `${id} attaches ${arn}`).to.include(arn.split('/').pop());
+        }
+      }
+    });
+  });
+
+  describe('API Gateway', function () {
+    it('requires an API key on every method', function () {
+      const methods = ofType('AWS::ApiGateway::Method').filter(([, r]) => r.Properties.HttpMethod !== 'OPTIONS');
+      expect(methods.length, 'API methods').to.be.greaterThan(0);
+      for (const [id, method] of methods) expect(method.Properties.ApiKeyRequired, id).to.equal(true);
+    });
+
+    it('throttles through a usage plan linked to the API key and the stage', function () {
+      const throttle = service.provider.apiGateway.usagePlan.throttle;
+      const plans = ofType('AWS::ApiGateway::UsagePlan');
+      expect(plans, 'usage plans').to.have.length(1);
+      const [planId, plan] = plans[0];
+      expect(plan.Properties.Throttle).to.deep.equal({ RateLimit: throttle.rateLimit, BurstLimit: throttle.burstLimit });
+      expect(plan.Properties.Throttle.RateLimit).to.be.greaterThan(0);
+      expect(plan.Properties.ApiStages).to.deep.include({ ApiId: { Ref: 'ApiGatewayRestApi' }, Stage: STAGE });
+
+      const keys = ofType('AWS::ApiGateway::ApiKey').map(([id]) => id);
+      expect(keys, 'API keys').to.have.length.greaterThan(0);
+      const linked = ofType('AWS::ApiGateway::UsagePlanKey')
+        .filter(([, r]) => renderIntrinsic(r.Properties.UsagePlanId) === `\${${planId}}`)
+        .map(([, r]) => renderIntrinsic(r.Properties.KeyId));
+      expect(linked).to.have.members(keys.map((id) => `\${${id}}`));
+    });
+  });
+
+  describe('data and logs', function () {
+    it('encrypts the table and enables point-in-time recovery', function () {
+      const table = props(TABLE);
+      expect(table.SSESpecification?.SSEEnabled, 'SSEEnabled').to.equal(true);
+      expect(table.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, 'PITR').to.equal(true);
+    });
+
+    it('gives every function a log group with the configured retention', function () {
+      const logGroups = ofType('AWS::Logs::LogGroup').map(([, r]) => r.Properties);
+      for (const [id, p] of ofType('AWS::Logs::LogGroup')) {
+        expect(p.Properties.RetentionInDays, `${id} RetentionInDays`).to.equal(service.provider.logRetentionInDays);
+      }
+      for (const fn of Object.values<Json>(service.functions)) {
+        expect(logGroups.map((p) => p.LogGroupName), fn.name).to.include(`/aws/lambda/${fn.name}`);
+      }
+    });
+  });
+
+  describe('functions', function () {
+    it(`run on ${RUNTIME}`, function () {
+      for (const name of Object.keys(functionIds)) expect(functionProps(name).Runtime, name).to.equal(RUNTIME);
+    });
+
+    it('find the queues and the table through references, not local URLs', function () {
+      for (const name of Object.keys(functionIds)) {
+        const env = functionProps(name).Environment?.Variables ?? {};
+        expect(env.TASKS_QUEUE_URL, `${name} TASKS_QUEUE_URL`).to.deep.equal({ Ref: TASKS_QUEUE });
+        expect(env.DLQ_URL, `${name} DLQ_URL`).to.deep.equal({ Ref: DLQ });
+        expect(env.TASKS_TABLE, `${name} TASKS_TABLE`).to.equal(props(TABLE).TableName);
+        for (const [key, value] of Object.entries(env)) {
+          expect(JSON.stringify(value), `${name} ${key}`).to.not.match(/localhost|127\.0\.0\.1|:9324|000000000000/);
+        }
+      }
+    });
+
+    it('each have a deployment package', function () {
+      for (const name of Object.keys(functionIds)) {
+        const zip = path.join(packageDir, `${name}.zip`);
+        expect(fs.existsSync(zip), `${name}.zip`).to.equal(true);
+        console.log(`      ${name}.zip: ${(fs.statSync(zip).size / 1024 / 1024).toFixed(2)} MiB`);
+        expect(functionProps(name).Code.S3Key, `${name} Code.S3Key`).to.match(new RegExp(`/${name}\\.zip$`));
+      }
+    });
+  });
+});
