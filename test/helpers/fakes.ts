@@ -1,0 +1,113 @@
+import sinon from 'sinon';
+import type { Config } from '../../lib/config';
+import type { Deps } from '../../lib/deps';
+import type { Log } from '../../lib/logger';
+import { applyTransition, type Transition, type TransitionResult } from '../../lib/stateMachine';
+import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/task';
+import type { TaskQueue } from '../../lib/taskQueue';
+import { TaskConflictError } from '../../lib/errors';
+import type { CreateResult, TaskStore } from '../../lib/taskStore';
+import { testConfig } from './factories';
+
+/** A TaskStore in memory, applying transitions with the same gate semantics as the DynamoDB store. */
+export class MemoryTaskStore implements TaskStore {
+  readonly tasks = new Map<string, TaskState>();
+  readonly payloads = new Map<string, string>();
+
+  async create(task: TaskState, payloadJson: string): Promise<CreateResult> {
+    const existing = this.tasks.get(task.taskId);
+    if (existing && existing.payloadHash !== task.payloadHash) throw new TaskConflictError(task.taskId);
+    if (existing) return { created: false, task: structuredClone(existing) };
+    this.payloads.set(task.taskId, payloadJson);
+    this.tasks.set(task.taskId, structuredClone(task));
+    return { created: true, task };
+  }
+
+  async get(taskId: string) {
+    const task = this.tasks.get(taskId);
+    return task && structuredClone(task);
+  }
+
+  async getPayload(taskId: string) {
+    const json = this.payloads.get(taskId);
+    return json === undefined ? undefined : JSON.parse(json);
+  }
+
+  async transition(t: Transition): Promise<TransitionResult> {
+    const current = this.tasks.get(t.taskId);
+    if (!current) return { applied: false };
+    const next = applyTransition(current, t);
+    if (!next) return { applied: false, current: structuredClone(current) };
+    this.tasks.set(t.taskId, next);
+    return { applied: true, task: structuredClone(next) };
+  }
+}
+
+/** A TaskQueue that records what was sent. */
+export class RecordingQueue implements TaskQueue {
+  readonly enqueued: { message: TaskMessage; delaySeconds: number }[] = [];
+  readonly deadLettered: DeadLetterMessage[] = [];
+  async enqueue(message: TaskMessage, delaySeconds: number) {
+    this.enqueued.push({ message: structuredClone(message), delaySeconds });
+  }
+  async deadLetter(message: DeadLetterMessage) {
+    this.deadLettered.push(structuredClone(message));
+  }
+}
+
+/** A logger whose calls are sinon spies. */
+export function spyLog(): Log & { [K in keyof Log]: sinon.SinonSpy } {
+  return { debug: sinon.spy(), info: sinon.spy(), warn: sinon.spy(), error: sinon.spy() };
+}
+
+export interface TestDeps extends Deps {
+  store: MemoryTaskStore;
+  queue: RecordingQueue;
+  /** Moves the frozen clock forward. */
+  advance(seconds: number): void;
+}
+
+/** Deps with an in-memory store, a recording queue, a frozen clock and a scripted random source. */
+export function testDeps(options: { config?: Partial<Config>; randoms?: number[]; now?: string } = {}): TestDeps {
+  let now = new Date(options.now ?? '2026-01-01T00:00:00.000Z');
+  const randoms = [...(options.randoms ?? [])];
+  let ids = 0;
+  return {
+    config: testConfig(options.config),
+    store: new MemoryTaskStore(),
+    queue: new RecordingQueue(),
+    log: spyLog(),
+    clock: () => new Date(now),
+    random: () => {
+      if (randoms.length === 0) throw new Error('test random source exhausted');
+      return randoms.shift()!;
+    },
+    newId: () => `id-${++ids}`,
+    advance(seconds: number) {
+      now = new Date(now.getTime() + seconds * 1000);
+    },
+  };
+}
+
+/** Captures the JSON lines the Powertools logger writes to stdout and stderr while fn runs. */
+export async function captureLogLines<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const stubs = [process.stdout, process.stderr].map((stream) => {
+    const original = stream.write.bind(stream);
+    return sinon.stub(stream, 'write').callsFake((chunk: string | Uint8Array) => {
+      for (const line of chunk.toString().split('\n').filter(Boolean)) {
+        try {
+          lines.push(JSON.parse(line));
+        } catch {
+          original(line + '\n');
+        }
+      }
+      return true;
+    });
+  });
+  try {
+    return { result: await fn(), lines };
+  } finally {
+    stubs.forEach((stub) => stub.restore());
+  }
+}
