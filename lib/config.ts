@@ -12,6 +12,9 @@ export interface BackoffPolicy {
 
 export interface Config {
   stage: string;
+  serviceName: string;
+  /** CloudWatch namespace of the pipeline's metrics: one per service and stage. */
+  metricsNamespace: string;
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
@@ -72,8 +75,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (allowSimulationOverride && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
     throw new ConfigError(`ALLOW_SIMULATION_OVERRIDE must not be enabled in production stage '${stage}'`);
   }
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || 'task-pipeline';
   return {
     stage,
+    serviceName,
+    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE || `${serviceName}/${stage}`,
     tableName: required(env, 'TASKS_TABLE'),
     queueUrl: required(env, 'TASKS_QUEUE_URL'),
     dlqUrl: required(env, 'DLQ_URL'),

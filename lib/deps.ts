@@ -1,5 +1,6 @@
 import type { Config } from './config';
 import type { Log } from './logger';
+import type { MetricsSink } from './metrics';
 import type { TaskQueue } from './taskQueue';
 import type { TaskStore } from './taskStore';
 
@@ -9,6 +10,7 @@ export interface Deps {
   store: TaskStore;
   queue: TaskQueue;
   log: Log;
+  metrics: MetricsSink;
   /** Current time (frozen in tests). */
   clock: () => Date;
   /** Uniform draw in [0, 1): the failure simulation and jitter (seeded in tests). */

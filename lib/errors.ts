@@ -60,3 +60,10 @@ export class PoisonMessageError extends AppError {}
 
 /** The environment does not describe a valid configuration. */
 export class ConfigError extends AppError {}
+
+/** The task exists but its status does not allow the operation: HTTP 409. */
+export class TaskStateConflictError extends AppError {
+  constructor(readonly taskId: string, readonly status: string, reason: string) {
+    super(`task '${taskId}' is ${status}: ${reason}`, { context: { taskId, status } });
+  }
+}

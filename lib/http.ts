@@ -5,6 +5,7 @@ import {
   PayloadTooLargeError,
   TaskConflictError,
   TaskNotFoundError,
+  TaskStateConflictError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors';
@@ -20,6 +21,7 @@ const ERROR_STATUS: [new (...args: never[]) => AppError, number, string][] = [
   [ValidationError, 400, 'VALIDATION_ERROR'],
   [TaskNotFoundError, 404, 'TASK_NOT_FOUND'],
   [TaskConflictError, 409, 'TASK_CONFLICT'],
+  [TaskStateConflictError, 409, 'TASK_STATE_CONFLICT'],
   [PayloadTooLargeError, 413, 'PAYLOAD_TOO_LARGE'],
   [UnsupportedMediaTypeError, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   [EnqueueFailedError, 503, 'ENQUEUE_FAILED'],

@@ -1,5 +1,6 @@
 import type { Deps } from './deps';
 import type { Log } from './logger';
+import { METRIC } from './metrics';
 import { parseDlqMessage } from './messages';
 import * as sm from './stateMachine';
 import type { TaskError } from './task';
@@ -16,7 +17,7 @@ export const REDRIVE_POLICY_ERROR: TaskError = {
  * Handles one DLQ message: marks the task FAILED (conditional, once) and logs one
  * TASK_FAILED line with taskId, payload and the error. The only place payloads are logged.
  */
-export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' | 'config' | 'clock'>, log: Log): Promise<MonitorOutcome> {
+export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>, log: Log): Promise<MonitorOutcome> {
   const parsed = parseDlqMessage(body, deps.config.maxAttempts);
   const now = deps.clock();
   const { taskId, payload } = parsed.message;
@@ -35,6 +36,8 @@ export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' |
     return 'IGNORED';
   }
 
+  deps.metrics.count(METRIC.TasksFailed);
+  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(result.task.createdAt));
   const error =
     parsed.kind === 'DEAD_LETTERED'
       ? parsed.message.error.message

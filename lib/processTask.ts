@@ -1,6 +1,7 @@
 import { retryDelaySeconds } from './backoff';
 import type { Deps } from './deps';
 import type { Log } from './logger';
+import { METRIC } from './metrics';
 import { simulateWork } from './simulation';
 import * as sm from './stateMachine';
 import type { TaskError, TaskMessage, TaskState } from './task';
@@ -75,15 +76,19 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   if (!failure) {
     const done = await deps.store.transition(sm.succeed(taskId, attempt, leaseId, now));
     if (!done.applied) return lostLease(log, done.current);
+    deps.metrics.count(METRIC.AttemptsSucceeded);
+    deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(done.task.createdAt));
     log.info('ATTEMPT_SUCCEEDED', { status: 'SUCCEEDED' });
     return 'SUCCEEDED';
   }
 
+  deps.metrics.count(METRIC.AttemptsFailed);
   if (attempt < deps.config.maxAttempts) {
     const delaySeconds = retryDelaySeconds(attempt, deps.config.backoff, deps.random);
     const scheduled = await deps.store.transition(sm.scheduleRetry(taskId, attempt, leaseId, failure, now, delaySeconds));
     if (!scheduled.applied) return lostLease(log, scheduled.current);
     await deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds);
+    deps.metrics.count(METRIC.RetriesScheduled);
     log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', error: failure, delaySeconds, nextAttempt: attempt + 1 });
     return 'RETRY_SCHEDULED';
   }
@@ -99,6 +104,7 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
     failedAt: now.toISOString(),
     correlationId: message.correlationId,
   });
+  deps.metrics.count(METRIC.TasksDeadLettered);
   log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', error: failure });
   return 'DEAD_LETTERED';
 }

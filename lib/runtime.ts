@@ -4,6 +4,7 @@ import { ulid } from 'ulid';
 import { getConfig } from './config';
 import type { Deps } from './deps';
 import { logger } from './logger';
+import { EmfMetrics } from './metrics';
 import { SqsTaskQueue } from './taskQueue';
 import { DynamoTaskStore } from './taskStore';
 
@@ -21,10 +22,11 @@ export function defaultDeps(): Deps {
       store: new DynamoTaskStore(new DynamoDBClient({}), config.tableName),
       queue: new SqsTaskQueue(new SQSClient({}), config),
       log: logger,
+      metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
       clock: () => new Date(),
       random: Math.random,
       newId: ulid,
     };
   }
-  return deps;
+  return deps!;
 }

@@ -1,6 +1,7 @@
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Deps } from './deps';
 import { PoisonMessageError } from './errors';
-import { logger as rootLogger, type Log } from './logger';
+import { logger, type Log } from './logger';
 
 /** Log context of one record, from its message attributes (set by SqsTaskQueue). */
 function recordKeys(record: SQSRecord): Record<string, unknown> {
@@ -17,24 +18,30 @@ function recordKeys(record: SQSRecord): Record<string, unknown> {
 /**
  * Turns a per-record function into an SQS batch handler with partial batch responses:
  * records run concurrently, and only those that threw are returned in batchItemFailures,
- * so SQS redelivers just them.
+ * so SQS redelivers just them. Each record logs with its own context; metrics are published once per batch.
  */
-export function sqsBatchHandler(handleRecord: (record: SQSRecord, log: Log) => Promise<unknown>, logger = rootLogger) {
-  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const results = await Promise.allSettled(
-      event.Records.map(async (record) => {
-        const log = logger.createChild({ persistentKeys: recordKeys(record) });
-        try {
-          await handleRecord(record, log);
-        } catch (error) {
-          const poison = error instanceof PoisonMessageError;
-          log.error(poison ? 'POISON_MESSAGE' : 'RECORD_FAILED', { error: error as Error, body: poison ? record.body.slice(0, 1000) : undefined });
-          throw error;
-        }
-      }),
-    );
-    return {
-      batchItemFailures: results.flatMap((result, i) => (result.status === 'rejected' ? [{ itemIdentifier: event.Records[i].messageId }] : [])),
-    };
+export function sqsBatchHandler(handleRecord: (record: SQSRecord, deps: Deps, log: Log) => Promise<unknown>, getDeps: () => Deps) {
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    if (context) logger.addContext(context);
+    const deps = getDeps();
+    try {
+      const results = await Promise.allSettled(
+        event.Records.map(async (record) => {
+          const log = logger.createChild({ persistentKeys: recordKeys(record) });
+          try {
+            await handleRecord(record, deps, log);
+          } catch (error) {
+            const poison = error instanceof PoisonMessageError;
+            log.error(poison ? 'POISON_MESSAGE' : 'RECORD_FAILED', { error: error as Error, body: poison ? record.body.slice(0, 1000) : undefined });
+            throw error;
+          }
+        }),
+      );
+      return {
+        batchItemFailures: results.flatMap((result, i) => (result.status === 'rejected' ? [{ itemIdentifier: event.Records[i].messageId }] : [])),
+      };
+    } finally {
+      deps.metrics.publish();
+    }
   };
 }

@@ -143,3 +143,9 @@ export function failRedriven(taskId: string, attempt: number, error: TaskError, 
     event: { type: 'FAILED', at, attempt, error },
   };
 }
+
+/** Builds FAILED → QUEUED with a fresh attempt budget; the history is kept and gains a REDRIVEN event. */
+export function redrive(taskId: string, now: Date): Transition {
+  const at = now.toISOString();
+  return { taskId, from: [{ status: 'FAILED' }], to: 'QUEUED', at, attempts: 0, event: { type: 'REDRIVEN', at, attempt: 0 } };
+}

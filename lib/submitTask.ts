@@ -1,5 +1,6 @@
 import type { Deps } from './deps';
 import { EnqueueFailedError } from './errors';
+import { METRIC } from './metrics';
 import { payloadHash } from './payloadHash';
 import type { TaskState } from './task';
 import type { SubmitRequest } from './validation';
@@ -15,7 +16,7 @@ export interface SubmitResult {
  * taskId and payload is idempotent and re-enqueues a task still waiting for its
  * first attempt, so a submit whose SendMessage failed is repaired by a client retry.
  */
-export async function submitTask(request: SubmitRequest, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log'>): Promise<SubmitResult> {
+export async function submitTask(request: SubmitRequest, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>): Promise<SubmitResult> {
   const at = deps.clock().toISOString();
   const candidate: TaskState = {
     taskId: request.taskId,
@@ -36,6 +37,7 @@ export async function submitTask(request: SubmitRequest, deps: Pick<Deps, 'store
       throw new EnqueueFailedError(task.taskId, error);
     }
   }
+  if (created) deps.metrics.count(METRIC.TasksSubmitted);
   deps.log.info(created ? 'TASK_SUBMITTED' : 'TASK_RESUBMITTED', { taskId: task.taskId, correlationId: task.correlationId, status: task.status });
   return { created, task };
 }

@@ -5,8 +5,8 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** Statuses a task never leaves on its own. */
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED'];
 
-/** Types of audit events: one per transition, named after the status entered. */
-export type TaskEventType = TaskStatus;
+/** Types of audit events: one per transition, named after the status entered; REDRIVEN re-enters QUEUED. */
+export type TaskEventType = TaskStatus | 'REDRIVEN';
 
 export interface TaskError {
   name: string;
@@ -73,6 +73,9 @@ export interface TaskView {
   correlationId: string;
   history: TaskEvent[];
 }
+
+/** What a listing shows of a task (the attributes projected into the byStatus index). */
+export type TaskSummary = Pick<TaskState, 'taskId' | 'status' | 'attempts' | 'maxAttempts' | 'createdAt' | 'updatedAt' | 'lastError' | 'nextAttemptAt' | 'correlationId'>;
 
 /** Projects the stored state to the public view (no lease or hash internals). */
 export function toTaskView(task: TaskState): TaskView {

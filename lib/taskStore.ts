@@ -3,13 +3,20 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { TaskConflictError } from './errors';
+import { TaskConflictError, ValidationError } from './errors';
 import type { Gate, Transition, TransitionResult } from './stateMachine';
-import type { TaskState } from './task';
+import type { TaskState, TaskStatus, TaskSummary } from './task';
+
+export interface TaskPage {
+  tasks: TaskSummary[];
+  /** Opaque; pass it back to get the next page. Absent on the last page. */
+  cursor?: string;
+}
 
 export type CreateResult = { created: true; task: TaskState } | { created: false; task: TaskState };
 
@@ -23,12 +30,16 @@ export interface TaskStore {
   getPayload(taskId: string): Promise<Record<string, unknown> | undefined>;
   /** Applies a transition with its audit event in one conditional write. */
   transition(t: Transition): Promise<TransitionResult>;
+  /** Tasks in a status, most recently updated first, from the byStatus index (never a Scan). */
+  list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage>;
 }
 
 /** Partition key of every item of a task. */
 export const taskKey = (taskId: string) => `TASK#${taskId}`;
 /** Sort key of the state item (status, attempts, history). */
 export const STATE_SK = 'STATE';
+/** Global secondary index on (status, updatedAt): listings and the reconciler's overdue queries. */
+export const STATUS_INDEX = 'byStatus';
 /** Sort key of the payload item, written once per task so transitions do not pay for it. */
 export const PAYLOAD_SK = 'PAYLOAD';
 
@@ -37,6 +48,26 @@ const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap
 function toState(item: Record<string, AttributeValue>): TaskState {
   const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
   return rest as TaskState;
+}
+
+function encodeCursor(key: Record<string, AttributeValue>): string {
+  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+}
+
+function decodeCursor(cursor: string, status: TaskStatus): Record<string, AttributeValue> {
+  const invalid = (problem: string) => new ValidationError(`cursor ${problem}`, [{ field: 'cursor', problem }]);
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid('is not a cursor returned by this API');
+  }
+  const k = key as Record<string, unknown>;
+  if (!k || typeof k !== 'object' || typeof k.pk !== 'string' || k.sk !== STATE_SK || typeof k.updatedAt !== 'string') {
+    throw invalid('is not a cursor returned by this API');
+  }
+  if (k.status !== status) throw invalid(`belongs to a listing of status ${String(k.status)}, not ${status}`);
+  return marshall({ pk: k.pk, sk: k.sk, status: k.status, updatedAt: k.updatedAt });
 }
 
 /** Compiles gates into a condition expression; the in-memory twin is matchesGate. */
@@ -151,5 +182,24 @@ export class DynamoTaskStore implements TaskStore {
       if (error instanceof ConditionalCheckFailedException) return { applied: false, current: error.Item ? toState(error.Item) : undefined };
       throw error;
     }
+  }
+
+  async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    const { Items, LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: STATUS_INDEX,
+        KeyConditionExpression: '#status = :status',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':status': status }),
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, status) : undefined,
+      }),
+    );
+    return {
+      tasks: (Items ?? []).map((item) => toState(item) as unknown as TaskSummary),
+      ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}),
+    };
   }
 }

@@ -1,4 +1,5 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from './errors';
+import { TASK_STATUSES, type TaskStatus } from './task';
 
 /** Characters allowed in a taskId: letters, digits and - _ . : (1 to 128 of them). */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -121,4 +122,44 @@ export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number
     throw new ValidationError(`invalid request: ${summary}`, problems);
   }
   return { taskId: fields.taskId as string, payload: fields.payload as Record<string, unknown> };
+}
+
+/** The taskId path parameter, URL-decoded when the gateway passed it encoded. */
+export function pathTaskId(event: { pathParameters?: Record<string, string | undefined> | null }): string | undefined {
+  const raw = event.pathParameters?.taskId;
+  if (raw === undefined || !raw.includes('%')) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export interface ListQuery {
+  status: TaskStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export const DEFAULT_LIST_LIMIT = 20;
+export const MAX_LIST_LIMIT = 100;
+
+/** Parses GET /tasks query parameters: status (required), limit (1-100, default 20), cursor. */
+export function parseListQuery(query: Record<string, string | undefined> | null | undefined): ListQuery {
+  const q = query ?? {};
+  const problems: FieldProblem[] = [];
+  for (const key of Object.keys(q)) {
+    if (!['status', 'limit', 'cursor'].includes(key)) problems.push({ field: key, problem: 'is not a known query parameter (expected status, limit, cursor)' });
+  }
+  const status = q.status;
+  if (status === undefined || status === '') problems.push({ field: 'status', problem: `is required (one of ${TASK_STATUSES.join(', ')})` });
+  else if (!(TASK_STATUSES as readonly string[]).includes(status)) problems.push({ field: 'status', problem: `must be one of ${TASK_STATUSES.join(', ')}` });
+  let limit = DEFAULT_LIST_LIMIT;
+  if (q.limit !== undefined) {
+    limit = Number(q.limit);
+    if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIST_LIMIT) problems.push({ field: 'limit', problem: `must be an integer from 1 to ${MAX_LIST_LIMIT}` });
+  }
+  if (q.cursor !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(q.cursor)) problems.push({ field: 'cursor', problem: 'is not a cursor returned by this API' });
+  if (problems.length > 0) throw new ValidationError(`invalid query: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`, problems);
+  return { status: status as TaskStatus, limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
 }

@@ -8,6 +8,8 @@ let counter = 0;
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     stage: 'test',
+    serviceName: 'task-pipeline',
+    metricsNamespace: 'task-pipeline/test',
     tableName: 'tasks',
     queueUrl: 'http://queue.local/000000000000/tasks',
     dlqUrl: 'http://queue.local/000000000000/tasks-dlq',

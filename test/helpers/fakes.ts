@@ -6,7 +6,9 @@ import { applyTransition, type Transition, type TransitionResult } from '../../l
 import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/task';
 import type { TaskQueue } from '../../lib/taskQueue';
 import { TaskConflictError } from '../../lib/errors';
-import type { CreateResult, TaskStore } from '../../lib/taskStore';
+import type { CreateResult, TaskPage, TaskStore } from '../../lib/taskStore';
+import type { MetricName, MetricsSink } from '../../lib/metrics';
+import type { TaskStatus } from '../../lib/task';
 import { testConfig } from './factories';
 
 /** A TaskStore in memory, applying transitions with the same gate semantics as the DynamoDB store. */
@@ -41,6 +43,32 @@ export class MemoryTaskStore implements TaskStore {
     this.tasks.set(t.taskId, next);
     return { applied: true, task: structuredClone(next) };
   }
+
+  async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    const all = [...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    const start = options.cursor ? Number(options.cursor) : 0;
+    const page = all.slice(start, start + options.limit).map(({ history: _h, payloadHash: _p, leaseId: _l, leaseUntil: _u, ...summary }) => summary);
+    return { tasks: page, ...(start + options.limit < all.length ? { cursor: String(start + options.limit) } : {}) };
+  }
+}
+
+/** A MetricsSink that keeps what was recorded and how often it was published. */
+export class RecordingMetrics implements MetricsSink {
+  readonly recorded: { name: MetricName; value: number }[] = [];
+  published = 0;
+  count(name: MetricName, value = 1) {
+    this.recorded.push({ name, value });
+  }
+  milliseconds(name: MetricName, value: number) {
+    this.recorded.push({ name, value });
+  }
+  publish() {
+    this.published += 1;
+  }
+  /** Sum of the values recorded under a name. */
+  total(name: MetricName): number {
+    return this.recorded.filter((m) => m.name === name).reduce((sum, m) => sum + m.value, 0);
+  }
 }
 
 /** A TaskQueue that records what was sent. */
@@ -63,6 +91,7 @@ export function spyLog(): Log & { [K in keyof Log]: sinon.SinonSpy } {
 export interface TestDeps extends Deps {
   store: MemoryTaskStore;
   queue: RecordingQueue;
+  metrics: RecordingMetrics;
   /** Moves the frozen clock forward. */
   advance(seconds: number): void;
 }
@@ -77,6 +106,7 @@ export function testDeps(options: { config?: Partial<Config>; randoms?: number[]
     store: new MemoryTaskStore(),
     queue: new RecordingQueue(),
     log: spyLog(),
+    metrics: new RecordingMetrics(),
     clock: () => new Date(now),
     random: () => {
       if (randoms.length === 0) throw new Error('test random source exhausted');

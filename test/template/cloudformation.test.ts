@@ -39,6 +39,12 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
   getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+  listTasks: [LOGGING, { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byStatus`] }],
+  redriveTask: [
+    LOGGING,
+    { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
+    { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
+  ],
   processTask: [
     LOGGING,
     { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },

@@ -1,0 +1,14 @@
+import { jsonResponse } from '../lib/http';
+import { httpHandler } from '../lib/httpHandler';
+import { defaultDeps } from '../lib/runtime';
+import { parseListQuery } from '../lib/validation';
+
+/** GET /tasks?status=FAILED&limit=20&cursor=...: tasks in a status, most recently updated first. */
+export const createHandler = (getDeps = defaultDeps) =>
+  httpHandler(async (event, deps) => {
+    const query = parseListQuery(event.queryStringParameters);
+    const page = await deps.store.list(query.status, { limit: query.limit, cursor: query.cursor });
+    return jsonResponse(200, { status: query.status, tasks: page.tasks, cursor: page.cursor ?? null });
+  }, getDeps);
+
+export const handler = createHandler();

@@ -1,0 +1,17 @@
+import { jsonResponse } from '../lib/http';
+import { httpHandler } from '../lib/httpHandler';
+import { redriveTask } from '../lib/redriveTask';
+import { defaultDeps } from '../lib/runtime';
+import { toTaskView } from '../lib/task';
+import { assertTaskId, pathTaskId } from '../lib/validation';
+
+/** POST /tasks/{taskId}/redrive: a FAILED task back to QUEUED with a fresh attempt budget (202); 409 otherwise. */
+export const createHandler = (getDeps = defaultDeps) =>
+  httpHandler(async (event, deps) => {
+    const taskId = pathTaskId(event);
+    assertTaskId(taskId);
+    const task = await redriveTask(taskId, deps);
+    return jsonResponse(202, toTaskView(task), { Location: `/tasks/${encodeURIComponent(taskId)}` });
+  }, getDeps);
+
+export const handler = createHandler();

@@ -1,0 +1,29 @@
+import type { Deps } from './deps';
+import { EnqueueFailedError, TaskNotFoundError, TaskStateConflictError } from './errors';
+import { METRIC } from './metrics';
+import * as sm from './stateMachine';
+import type { TaskState } from './task';
+
+/**
+ * Puts a FAILED task back to QUEUED with a fresh attempt budget and enqueues attempt 1.
+ * The history is kept and gains a REDRIVEN event. Any other status: TaskStateConflictError (409).
+ */
+export async function redriveTask(taskId: string, deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>): Promise<TaskState> {
+  // Read the payload first: a redrive that cannot be enqueued must not change the task.
+  const payload = await deps.store.getPayload(taskId);
+  if (!payload) throw new TaskNotFoundError(taskId);
+  const result = await deps.store.transition(sm.redrive(taskId, deps.clock()));
+  if (!result.applied) {
+    if (!result.current) throw new TaskNotFoundError(taskId);
+    throw new TaskStateConflictError(taskId, result.current.status, 'only a FAILED task can be redriven');
+  }
+  try {
+    await deps.queue.enqueue({ taskId, attempt: 1, payload, correlationId: result.task.correlationId }, 0);
+  } catch (error) {
+    // The task is QUEUED without a message: the reconciler re-enqueues overdue QUEUED tasks.
+    throw new EnqueueFailedError(taskId, error);
+  }
+  deps.metrics.count(METRIC.TasksRedriven);
+  deps.log.info('TASK_REDRIVEN', { taskId, correlationId: result.task.correlationId });
+  return result.task;
+}
