@@ -26,6 +26,8 @@ export interface Config {
   leaseSeconds: number;
   /** Lets a payload's `simulate` field force the outcome; refused in production stages. */
   allowSimulationOverride: boolean;
+  /** How long past its due time a task may wait before the reconciler re-sends its message. */
+  reconcileGraceSeconds: number;
   /** Largest accepted POST /tasks body; leaves room under SQS's 256 KiB message limit. */
   maxBodyBytes: number;
 }
@@ -50,7 +52,7 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     throw new ConfigError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${raw}'`, {
       context: { name, raw },
     });
@@ -92,6 +94,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     leaseSeconds: number(env, 'LEASE_SECONDS', 30, 1, 43200, true),
     allowSimulationOverride,
+    reconcileGraceSeconds: number(env, 'RECONCILE_GRACE_SECONDS', 900, 1, 86400, true),
     maxBodyBytes: MAX_BODY_BYTES,
   };
 }

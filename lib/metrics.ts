@@ -9,6 +9,8 @@ export const METRIC = {
   TasksDeadLettered: 'TasksDeadLettered',
   TasksFailed: 'TasksFailed',
   TasksRedriven: 'TasksRedriven',
+  /** Stuck tasks whose awaited message the reconciler re-sent. */
+  TasksReconciled: 'TasksReconciled',
   /** Milliseconds from submit (createdAt) to SUCCEEDED or FAILED. */
   EndToEndTime: 'EndToEndTime',
 } as const;

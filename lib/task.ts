@@ -75,7 +75,7 @@ export interface TaskView {
 }
 
 /** What a listing shows of a task (the attributes projected into the byStatus index). */
-export type TaskSummary = Pick<TaskState, 'taskId' | 'status' | 'attempts' | 'maxAttempts' | 'createdAt' | 'updatedAt' | 'lastError' | 'nextAttemptAt' | 'correlationId'>;
+export type TaskSummary = Pick<TaskState, 'taskId' | 'status' | 'attempts' | 'maxAttempts' | 'createdAt' | 'updatedAt' | 'lastError' | 'nextAttemptAt' | 'leaseUntil' | 'correlationId'>;
 
 /** Projects the stored state to the public view (no lease or hash internals). */
 export function toTaskView(task: TaskState): TaskView {

@@ -32,6 +32,8 @@ export interface TaskStore {
   transition(t: Transition): Promise<TransitionResult>;
   /** Tasks in a status, most recently updated first, from the byStatus index (never a Scan). */
   list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage>;
+  /** Tasks in a status last updated before `before` (ISO time), oldest first, from the byStatus index. */
+  listUpdatedBefore(status: TaskStatus, before: string, options: { limit: number; cursor?: string }): Promise<TaskPage>;
 }
 
 /** Partition key of every item of a task. */
@@ -184,15 +186,23 @@ export class DynamoTaskStore implements TaskStore {
     }
   }
 
-  async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+  list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    return this.queryIndex(status, undefined, false, options);
+  }
+
+  listUpdatedBefore(status: TaskStatus, before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    return this.queryIndex(status, before, true, options);
+  }
+
+  private async queryIndex(status: TaskStatus, before: string | undefined, oldestFirst: boolean, options: { limit: number; cursor?: string }): Promise<TaskPage> {
     const { Items, LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: STATUS_INDEX,
-        KeyConditionExpression: '#status = :status',
+        KeyConditionExpression: before ? '#status = :status AND updatedAt < :before' : '#status = :status',
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':status': status }),
-        ScanIndexForward: false,
+        ExpressionAttributeValues: marshall(before ? { ':status': status, ':before': before } : { ':status': status }),
+        ScanIndexForward: oldestFirst,
         Limit: options.limit,
         ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, status) : undefined,
       }),

@@ -17,6 +17,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     maxAttempts: 3,
     backoff: { baseSeconds: 2, maxDelaySeconds: 900, jitter: 'none' },
     leaseSeconds: 30,
+    reconcileGraceSeconds: 60,
     allowSimulationOverride: true,
     maxBodyBytes: 240 * 1024,
     ...overrides,

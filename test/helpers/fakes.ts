@@ -45,9 +45,17 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    const all = [...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    return this.page([...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)), options);
+  }
+
+  async listUpdatedBefore(status: TaskStatus, before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    const all = [...this.tasks.values()].filter((t) => t.status === status && t.updatedAt < before).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    return this.page(all, options);
+  }
+
+  private page(all: TaskState[], options: { limit: number; cursor?: string }): TaskPage {
     const start = options.cursor ? Number(options.cursor) : 0;
-    const page = all.slice(start, start + options.limit).map(({ history: _h, payloadHash: _p, leaseId: _l, leaseUntil: _u, ...summary }) => summary);
+    const page = all.slice(start, start + options.limit).map(({ history: _h, payloadHash: _p, leaseId: _l, ...summary }) => summary);
     return { tasks: page, ...(start + options.limit < all.length ? { cursor: String(start + options.limit) } : {}) };
   }
 }

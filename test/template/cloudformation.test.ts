@@ -40,6 +40,12 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   ],
   getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
   listTasks: [LOGGING, { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byStatus`] }],
+  reconcileTasks: [
+    LOGGING,
+    { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byStatus`] },
+    { actions: ['dynamodb:GetItem'], resources: [TABLE] },
+    { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE, DLQ] },
+  ],
   redriveTask: [
     LOGGING,
     { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },

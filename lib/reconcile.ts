@@ -1,0 +1,79 @@
+import type { Deps } from './deps';
+import { METRIC } from './metrics';
+import type { TaskStatus, TaskSummary } from './task';
+
+/** Statuses the pipeline moves on from by itself, and so can be overdue. */
+export const RECONCILED_STATUSES = ['QUEUED', 'RETRY_SCHEDULED', 'PROCESSING', 'DEAD_LETTERED'] as const satisfies readonly TaskStatus[];
+type ReconciledStatus = (typeof RECONCILED_STATUSES)[number];
+
+export interface ReconcileOptions {
+  /** How long past its due time a task may wait before it counts as stuck. */
+  graceSeconds: number;
+  /** Upper bound of tasks re-sent per status per run (the next run takes the rest). */
+  maxPerStatus: number;
+}
+
+export interface ReconcileReport {
+  examined: number;
+  resent: Record<ReconciledStatus, number>;
+  /** Tasks found overdue whose payload is gone (should never happen): logged, left alone. */
+  missingPayload: number;
+}
+
+/** When a task in this status should have moved on, or undefined if it may still be waiting legitimately. */
+function dueAt(task: TaskSummary, status: ReconciledStatus): string | undefined {
+  if (status === 'RETRY_SCHEDULED') return task.nextAttemptAt ?? task.updatedAt;
+  if (status === 'PROCESSING') return task.leaseUntil ?? task.updatedAt;
+  return task.updatedAt;
+}
+
+/**
+ * Finds tasks stuck in a non-terminal status (a crash between a write and its send, a lost
+ * message, a lease that ran out with no redelivery) through the byStatus index, and re-sends
+ * the message each one waits for. The message goes through the same gates as any delivery,
+ * so it is harmless when the original also arrives.
+ */
+export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>, options: ReconcileOptions): Promise<ReconcileReport> {
+  const now = deps.clock();
+  const cutoff = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
+  const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0 };
+
+  for (const status of RECONCILED_STATUSES) {
+    let cursor: string | undefined;
+    do {
+      const page = await deps.store.listUpdatedBefore(status, cutoff, { limit: 100, cursor });
+      cursor = page.cursor;
+      for (const task of page.tasks) {
+        if (report.resent[status] >= options.maxPerStatus) break;
+        report.examined += 1;
+        const due = dueAt(task, status);
+        if (due === undefined || due >= cutoff) continue;
+        const payload = await deps.store.getPayload(task.taskId);
+        if (!payload) {
+          report.missingPayload += 1;
+          deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
+          continue;
+        }
+        if (status === 'DEAD_LETTERED') {
+          await deps.queue.deadLetter({
+            kind: 'DEAD_LETTERED',
+            taskId: task.taskId,
+            payload,
+            attempts: task.attempts,
+            error: task.lastError ?? { name: 'Unknown', message: 'no error recorded' },
+            failedAt: task.updatedAt,
+            correlationId: task.correlationId,
+          });
+        } else {
+          // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
+          const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;
+          await deps.queue.enqueue({ taskId: task.taskId, attempt, payload, correlationId: task.correlationId }, 0);
+        }
+        report.resent[status] += 1;
+        deps.metrics.count(METRIC.TasksReconciled);
+        deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
+      }
+    } while (cursor && report.resent[status] < options.maxPerStatus);
+  }
+  return report;
+}

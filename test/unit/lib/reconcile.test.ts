@@ -1,0 +1,76 @@
+import { expect } from 'chai';
+import { reconcile } from '../../../lib/reconcile';
+import { taskState } from '../../helpers/factories';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
+
+describe('reconcile (stuck-task sweeper)', () => {
+  let deps: TestDeps;
+  const options = { graceSeconds: 60, maxPerStatus: 1000 };
+  const T0 = '2026-01-01T00:00:00.000Z';
+
+  beforeEach(() => {
+    deps = testDeps({ now: '2026-01-01T01:00:00.000Z' });
+  });
+
+  const add = (taskId: string, overrides: Parameters<typeof taskState>[0]) => {
+    deps.store.tasks.set(taskId, taskState({ taskId, updatedAt: T0, ...overrides }));
+    deps.store.payloads.set(taskId, JSON.stringify({ id: taskId }));
+  };
+
+  it('re-enqueues attempt 1 of a task left QUEUED by a crash between the write and SendMessage', async () => {
+    add('q', { status: 'QUEUED', attempts: 0 });
+
+    const report = await reconcile(deps, options);
+
+    expect(report.resent.QUEUED).to.equal(1);
+    expect(deps.queue.enqueued).to.deep.equal([{ message: { taskId: 'q', attempt: 1, payload: { id: 'q' }, correlationId: 'corr-1' }, delaySeconds: 0 }]);
+  });
+
+  it('re-enqueues the next attempt of a RETRY_SCHEDULED task whose retry message was lost', async () => {
+    add('r', { status: 'RETRY_SCHEDULED', attempts: 2, nextAttemptAt: '2026-01-01T00:00:04.000Z' });
+
+    await reconcile(deps, options);
+
+    expect(deps.queue.enqueued.map((e) => e.message.attempt)).to.deep.equal([3]);
+  });
+
+  it('re-sends the same attempt of a PROCESSING task whose lease ran out with no redelivery', async () => {
+    add('p', { status: 'PROCESSING', attempts: 2, leaseId: 'x', leaseUntil: '2026-01-01T00:00:30.000Z' });
+
+    await reconcile(deps, options);
+
+    expect(deps.queue.enqueued.map((e) => e.message.attempt)).to.deep.equal([2]);
+  });
+
+  it('re-sends the DLQ message of a DEAD_LETTERED task the monitor never saw', async () => {
+    add('d', { status: 'DEAD_LETTERED', attempts: 3, lastError: { name: 'SimulatedFailure', message: 'boom' } });
+
+    await reconcile(deps, options);
+
+    expect(deps.queue.deadLettered).to.have.length(1);
+    expect(deps.queue.deadLettered[0]).to.deep.include({ taskId: 'd', attempts: 3, payload: { id: 'd' }, error: { name: 'SimulatedFailure', message: 'boom' } });
+  });
+
+  it('leaves alone tasks within their grace time, tasks whose retry is not yet due and terminal tasks', async () => {
+    add('fresh', { status: 'QUEUED', updatedAt: '2026-01-01T00:59:30.000Z' });
+    add('later', { status: 'RETRY_SCHEDULED', attempts: 1, nextAttemptAt: '2026-01-01T01:10:00.000Z' });
+    add('leased', { status: 'PROCESSING', attempts: 1, leaseUntil: '2026-01-01T01:00:20.000Z' });
+    add('done', { status: 'SUCCEEDED', attempts: 1 });
+    add('failed', { status: 'FAILED', attempts: 3 });
+
+    const report = await reconcile(deps, options);
+
+    expect(deps.queue.enqueued).to.deep.equal([]);
+    expect(deps.queue.deadLettered).to.deep.equal([]);
+    expect(report.resent).to.deep.equal({ QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 });
+  });
+
+  it('re-sends at most maxPerStatus tasks per status in one run', async () => {
+    for (let i = 0; i < 5; i++) add(`q${i}`, { status: 'QUEUED' });
+
+    const report = await reconcile(deps, { graceSeconds: 60, maxPerStatus: 2 });
+
+    expect(report.resent.QUEUED).to.equal(2);
+    expect(deps.queue.enqueued).to.have.length(2);
+  });
+});
