@@ -1,0 +1,384 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type PutItemCommandInput,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { expect } from 'chai';
+import { TaskConflictError, ValidationError } from '../../../lib/errors';
+import { claim, deadLetter, failRedriven, redrive, scheduleRetry, succeed, type Transition } from '../../../lib/stateMachine';
+import type { TaskState } from '../../../lib/task';
+import { DynamoTaskStore } from '../../../lib/taskStore';
+import { taskState } from '../../helpers/factories';
+
+const TABLE = 'tasks-test';
+const NOW = new Date('2026-01-01T00:01:00.000Z');
+const ERROR = { name: 'SimulatedFailure', message: 'simulated work failed' };
+
+/** The stored item of a task state, with its keys. */
+function stateItem(task: TaskState) {
+  return marshall({ pk: `TASK#${task.taskId}`, sk: 'STATE', ...task }, { removeUndefinedValues: true });
+}
+
+/** A typed DynamoDB condition failure, optionally carrying the item as it was (ReturnValuesOnConditionCheckFailure). */
+function conditionFailed(item?: TaskState): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: stateItem(item) } : {}) });
+}
+
+/** What an UpdateExpression sets and removes, order-insensitive. */
+function updateClauses(expression: string): { set: string[]; remove: string[] } {
+  const match = /^SET (.+?)(?: REMOVE (.+))?$/.exec(expression);
+  expect(match, `unexpected UpdateExpression: ${expression}`).not.to.equal(null);
+  const clauses = (list: string) => list.split(/, (?![^(]*\))/); // commas inside list_append(...) do not separate clauses
+  return { set: clauses(match![1]), remove: match![2] ? clauses(match![2]) : [] };
+}
+
+/** The ConditionExpression's gate part: the terms of each OR-ed gate. */
+function gateTerms(condition: string): string[][] {
+  const prefix = 'attribute_exists(pk) AND (';
+  expect(condition.startsWith(prefix), `condition does not require an existing item: ${condition}`).to.equal(true);
+  expect(condition.endsWith(')')).to.equal(true);
+  return condition
+    .slice(prefix.length, -1)
+    .split(' OR ')
+    .map((gate) => gate.replace(/^\(|\)$/g, '').split(' AND '));
+}
+
+/** ExpressionAttributeValues as plain values. */
+function values(input: { ExpressionAttributeValues?: PutItemCommandInput['ExpressionAttributeValues'] }): Record<string, unknown> {
+  return unmarshall(input.ExpressionAttributeValues ?? {});
+}
+
+/** Each gate as plain conditions (placeholders resolved to their values), sorted within the gate. */
+function resolveGates(input: UpdateItemCommandInput): string[][] {
+  const vals = values(input);
+  return gateTerms(input.ConditionExpression!).map((terms) =>
+    terms
+      .map((term) => term.replace(/:[A-Za-z0-9]+/g, (name) => JSON.stringify(vals[name])).replace('#status', 'status'))
+      .sort(),
+  );
+}
+
+describe('DynamoTaskStore', () => {
+  const ddb = mockClient(DynamoDBClient);
+  let store: DynamoTaskStore;
+
+  beforeEach(() => {
+    ddb.reset();
+    store = new DynamoTaskStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
+  });
+
+  after(() => ddb.restore());
+
+  const puts = () => ddb.commandCalls(PutItemCommand).map((call) => call.args[0].input);
+  const updates = () => ddb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
+
+  describe('create', () => {
+    it('writes the PAYLOAD item before the STATE item', async () => {
+      ddb.on(PutItemCommand).resolves({});
+
+      await store.create(taskState({ payloadHash: 'h1' }), '{"n":1}');
+
+      const sortKeys = ddb.calls().map((call) => unmarshall((call.args[0].input as PutItemCommandInput).Item!).sk);
+      expect(sortKeys).to.deep.equal(['PAYLOAD', 'STATE']);
+    });
+
+    it('writes the payload item only if the task is new or has the same payload hash', async () => {
+      ddb.on(PutItemCommand).resolves({});
+
+      await store.create(taskState({ taskId: 'order-7', payloadHash: 'h1' }), '{"n":1}');
+
+      const payloadPut = puts()[0];
+      expect(payloadPut.TableName).to.equal(TABLE);
+      expect(payloadPut.ConditionExpression).to.equal('attribute_not_exists(pk) OR payloadHash = :hash');
+      expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1' });
+      expect(unmarshall(payloadPut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'PAYLOAD', taskId: 'order-7', payloadHash: 'h1', payload: '{"n":1}' });
+    });
+
+    it('writes the state item only if it does not exist yet, asking for the existing item on failure', async () => {
+      ddb.on(PutItemCommand).resolves({});
+      const task = taskState({ taskId: 'order-7' });
+
+      await store.create(task, '{"n":1}');
+
+      const statePut = puts()[1];
+      expect(statePut).to.include({ TableName: TABLE, ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+      expect(unmarshall(statePut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'STATE', ...task });
+    });
+
+    it('returns created: true with the task when both writes succeed', async () => {
+      ddb.on(PutItemCommand).resolves({});
+      const task = taskState();
+
+      const result = await store.create(task, '{"n":1}');
+
+      expect(result).to.deep.equal({ created: true, task });
+    });
+
+    it('throws TaskConflictError and writes no state when the taskId exists with a different payload', async () => {
+      ddb.on(PutItemCommand).rejectsOnce(conditionFailed());
+
+      const error = await store.create(taskState({ taskId: 'order-7' }), '{"n":2}').then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.be.instanceOf(TaskConflictError);
+      expect((error as TaskConflictError).taskId).to.equal('order-7');
+      expect(puts()).to.have.length(1);
+    });
+
+    it('returns created: false with the existing task, without pk and sk, for a same-payload resubmission', async () => {
+      const existing = taskState({ status: 'SUCCEEDED', attempts: 1, correlationId: 'corr-old' });
+      ddb.on(PutItemCommand).resolvesOnce({}).rejectsOnce(conditionFailed(existing));
+
+      const result = await store.create(taskState({ correlationId: 'corr-new' }), '{"n":1}');
+
+      expect(result).to.deep.equal({ created: false, task: existing });
+      expect(result.task).not.to.have.any.keys('pk', 'sk');
+    });
+
+    it('rethrows a condition failure on the state item that carries no item', async () => {
+      const failure = conditionFailed();
+      ddb.on(PutItemCommand).resolvesOnce({}).rejectsOnce(failure);
+
+      const error = await store.create(taskState(), '{"n":1}').then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.equal(failure);
+    });
+
+    it('rethrows other errors of the payload write unchanged, not as a conflict', async () => {
+      const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+      ddb.on(PutItemCommand).rejects(throttled);
+
+      const error = await store.create(taskState(), '{"n":1}').then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.equal(throttled);
+      expect(puts()).to.have.length(1);
+    });
+  });
+
+  describe('get and getPayload', () => {
+    it('reads the state item strongly consistently and returns it without pk and sk', async () => {
+      const task = taskState({ taskId: 'order-7', status: 'PROCESSING', attempts: 1 });
+      ddb.on(GetItemCommand).resolves({ Item: stateItem(task) });
+
+      const result = await store.get('order-7');
+
+      expect(result).to.deep.equal(task);
+      const input = ddb.commandCalls(GetItemCommand)[0].args[0].input;
+      expect(input).to.include({ TableName: TABLE, ConsistentRead: true });
+      expect(unmarshall(input.Key!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'STATE' });
+    });
+
+    it('returns undefined for an unknown task', async () => {
+      ddb.on(GetItemCommand).resolves({});
+
+      const result = await store.get('missing');
+
+      expect(result).to.equal(undefined);
+    });
+
+    it('returns the payload parsed from the PAYLOAD item', async () => {
+      ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'TASK#t', sk: 'PAYLOAD', taskId: 't', payloadHash: 'h', payload: '{"sku":"A1","qty":2}' }) });
+
+      const payload = await store.getPayload('t');
+
+      expect(payload).to.deep.equal({ sku: 'A1', qty: 2 });
+      expect(unmarshall(ddb.commandCalls(GetItemCommand)[0].args[0].input.Key!)).to.deep.equal({ pk: 'TASK#t', sk: 'PAYLOAD' });
+    });
+  });
+
+  describe('transition', () => {
+    const claimed = taskState({ status: 'PROCESSING', attempts: 1, leaseId: 'lease-1', leaseUntil: '2026-01-01T00:01:30.000Z' });
+
+    /** Runs t against a mock that answers with `after` as the new item. */
+    async function runTransition(t: Transition, after: TaskState = claimed) {
+      ddb.on(UpdateItemCommand).resolves({ Attributes: stateItem(after) });
+      const result = await store.transition(t);
+      return { result, input: updates()[0] };
+    }
+
+    it('updates the STATE item of the task, returning the new item and the old one on condition failure', async () => {
+      const { input } = await runTransition(claim('order-7', 1, NOW, 30, 'lease-1'));
+
+      expect(input).to.include({ TableName: TABLE, ReturnValues: 'ALL_NEW', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
+      expect(unmarshall(input.Key!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'STATE' });
+      expect(input.ExpressionAttributeNames).to.deep.equal({ '#status': 'status' });
+    });
+
+    it('requires the item to exist and encodes every claim gate: QUEUED or RETRY_SCHEDULED at attempt-1, or PROCESSING with an expired lease', async () => {
+      const { input } = await runTransition(claim('task-1', 2, NOW, 30, 'lease-1'));
+
+      expect(resolveGates(input)).to.deep.equal([
+        ['attempts = 1', 'status = "QUEUED"'],
+        ['attempts = 1', 'status = "RETRY_SCHEDULED"'],
+        ['attempts = 2', `leaseUntil < "${NOW.toISOString()}"`, 'status = "PROCESSING"'],
+      ]);
+    });
+
+    it('encodes the lease holder in the gate of a success', async () => {
+      const { input } = await runTransition(succeed('task-1', 1, 'lease-1', NOW));
+
+      expect(resolveGates(input)).to.deep.equal([['attempts = 1', 'leaseId = "lease-1"', 'status = "PROCESSING"']]);
+    });
+
+    it('encodes a status-only gate (a redrive) without attempt or lease terms', async () => {
+      const { input } = await runTransition(redrive('task-1', NOW));
+
+      expect(resolveGates(input)).to.deep.equal([['status = "FAILED"']]);
+    });
+
+    it('on a claim sets status, updatedAt, attempts and the lease, appends the event and removes nextAttemptAt', async () => {
+      const { input } = await runTransition(claim('task-1', 2, NOW, 30, 'lease-1'));
+
+      const { set, remove } = updateClauses(input.UpdateExpression!);
+      expect(set).to.have.members([
+        '#status = :to',
+        'updatedAt = :at',
+        'history = list_append(history, :event)',
+        'attempts = :attempts',
+        'leaseId = :leaseId',
+        'leaseUntil = :leaseUntil',
+      ]);
+      expect(remove).to.deep.equal(['nextAttemptAt']);
+      expect(values(input)).to.deep.include({
+        ':to': 'PROCESSING',
+        ':at': NOW.toISOString(),
+        ':event': [{ type: 'PROCESSING', at: NOW.toISOString(), attempt: 2 }],
+        ':attempts': 2,
+        ':leaseId': 'lease-1',
+        ':leaseUntil': '2026-01-01T00:01:30.000Z',
+      });
+    });
+
+    it('on a success removes the lease and nextAttemptAt and keeps attempts and lastError', async () => {
+      const { input } = await runTransition(succeed('task-1', 1, 'lease-1', NOW));
+
+      const { set, remove } = updateClauses(input.UpdateExpression!);
+      expect(set).to.have.members(['#status = :to', 'updatedAt = :at', 'history = list_append(history, :event)']);
+      expect(remove).to.have.members(['leaseId', 'leaseUntil', 'nextAttemptAt']);
+      expect(values(input)[':event']).to.deep.equal([{ type: 'SUCCEEDED', at: NOW.toISOString(), attempt: 1 }]);
+    });
+
+    it('on a retry sets lastError and nextAttemptAt, appends the event with delaySeconds and removes the lease', async () => {
+      const { input } = await runTransition(scheduleRetry('task-1', 1, 'lease-1', ERROR, NOW, 10));
+
+      const { set, remove } = updateClauses(input.UpdateExpression!);
+      expect(set).to.include.members(['lastError = :lastError', 'nextAttemptAt = :nextAttemptAt']);
+      expect(remove).to.have.members(['leaseId', 'leaseUntil']);
+      expect(values(input)).to.deep.include({
+        ':lastError': ERROR,
+        ':nextAttemptAt': '2026-01-01T00:01:10.000Z',
+        ':event': [{ type: 'RETRY_SCHEDULED', at: NOW.toISOString(), attempt: 1, error: ERROR, delaySeconds: 10 }],
+      });
+    });
+
+    it('on a dead-letter sets lastError and removes both the lease and nextAttemptAt', async () => {
+      const { input } = await runTransition(deadLetter('task-1', 3, 'lease-1', ERROR, NOW));
+
+      const { set, remove } = updateClauses(input.UpdateExpression!);
+      expect(set).to.include('lastError = :lastError');
+      expect(remove).to.have.members(['leaseId', 'leaseUntil', 'nextAttemptAt']);
+    });
+
+    it('on a redriven failure leaves lastError untouched', async () => {
+      const { input } = await runTransition(failRedriven('task-1', 2, ERROR, NOW));
+
+      const { set } = updateClauses(input.UpdateExpression!);
+      expect(set.some((clause) => clause.startsWith('lastError'))).to.equal(false);
+      expect(values(input)).not.to.have.property(':lastError');
+    });
+
+    it('returns applied: true with the new state, without pk and sk', async () => {
+      const { result } = await runTransition(claim('task-1', 1, NOW, 30, 'lease-1'), claimed);
+
+      expect(result).to.deep.equal({ applied: true, task: claimed });
+    });
+
+    it('returns applied: false with the current state when a gate does not match', async () => {
+      const current = taskState({ status: 'SUCCEEDED', attempts: 1 });
+      ddb.on(UpdateItemCommand).rejects(conditionFailed(current));
+
+      const result = await store.transition(claim('task-1', 1, NOW, 30, 'lease-1'));
+
+      expect(result).to.deep.equal({ applied: false, current });
+    });
+
+    it('returns applied: false without a current state when the task does not exist', async () => {
+      ddb.on(UpdateItemCommand).rejects(conditionFailed());
+
+      const result = await store.transition(claim('missing', 1, NOW, 30, 'lease-1'));
+
+      expect(result).to.deep.equal({ applied: false, current: undefined });
+    });
+
+    it('rethrows errors other than a condition failure, such as throttling', async () => {
+      const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
+      ddb.on(UpdateItemCommand).rejects(throttled);
+
+      const error = await store.transition(claim('task-1', 1, NOW, 30, 'lease-1')).then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.equal(throttled);
+    });
+  });
+
+  describe('list', () => {
+    it('queries the byStatus index newest first with the limit, never scanning', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [] });
+
+      await store.list('FAILED', { limit: 5 });
+
+      const input = ddb.commandCalls(QueryCommand)[0].args[0].input;
+      expect(input).to.include({ TableName: TABLE, IndexName: 'byStatus', KeyConditionExpression: '#status = :status', ScanIndexForward: false, Limit: 5 });
+      expect(values(input)).to.deep.equal({ ':status': 'FAILED' });
+      expect(input.ExclusiveStartKey).to.equal(undefined);
+    });
+
+    it('returns the tasks without pk and sk, and no cursor on the last page', async () => {
+      const task = taskState({ status: 'FAILED', attempts: 3 });
+      ddb.on(QueryCommand).resolves({ Items: [stateItem(task)] });
+
+      const page = await store.list('FAILED', { limit: 5 });
+
+      expect(page).to.deep.equal({ tasks: [task] });
+    });
+
+    it('returns a cursor that, passed back, continues from where the page ended', async () => {
+      const lastKey = marshall({ pk: 'TASK#t9', sk: 'STATE', status: 'FAILED', updatedAt: '2026-01-01T00:00:09.000Z' });
+      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [] });
+
+      const first = await store.list('FAILED', { limit: 1 });
+      await store.list('FAILED', { limit: 1, cursor: first.cursor });
+
+      expect(first.cursor).to.match(/^[A-Za-z0-9_-]+$/);
+      expect(ddb.commandCalls(QueryCommand)[1].args[0].input.ExclusiveStartKey).to.deep.equal(lastKey);
+    });
+
+    it('refuses a cursor from a listing of another status with a ValidationError', async () => {
+      const lastKey = marshall({ pk: 'TASK#t9', sk: 'STATE', status: 'FAILED', updatedAt: '2026-01-01T00:00:09.000Z' });
+      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey });
+      const { cursor } = await store.list('FAILED', { limit: 1 });
+
+      const error = await store.list('SUCCEEDED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.be.instanceOf(ValidationError);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(1);
+    });
+
+    it('refuses a cursor it did not issue with a ValidationError', async () => {
+      const forged = Buffer.from(JSON.stringify({ pk: 'TASK#x', sk: 'PAYLOAD', status: 'FAILED', updatedAt: 'x' })).toString('base64url');
+
+      const errors = await Promise.all(
+        ['not-base64-json', forged].map((cursor) => store.list('FAILED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e)),
+      );
+
+      expect(errors.every((e) => e instanceof ValidationError)).to.equal(true);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(0);
+    });
+  });
+});
