@@ -14,10 +14,10 @@ export function palette(enabled: boolean) {
 export type Palette = ReturnType<typeof palette>;
 
 /** The message and level of a Powertools JSON log line, if it is one. */
-function logFields(text: string): { message?: string; level?: string } | undefined {
+function logFields(text: string): { message?: string; level?: string; _aws?: unknown } | undefined {
   if (!text.startsWith('{')) return undefined;
   try {
-    return JSON.parse(text) as { message?: string; level?: string };
+    return JSON.parse(text) as { message?: string; level?: string; _aws?: unknown };
   } catch {
     return undefined;
   }
@@ -30,7 +30,7 @@ const INVOCATION_NOISE = [/^\(λ: \w+\) RequestId: .* Duration: /, /^[A-Z]+ \S+ 
 /**
  * Formats the output of `serverless offline` for the terminal: lines written by a function
  * (tagged `[functionKey]` by tagWorkerOutput.js) get the function's name as prefix; a
- * TASK_FAILED line stands out in red, warnings and errors in yellow. Returns undefined for
+ * TASK_FAILED line stands out in red, warnings and errors in yellow, metric lines are dim. Returns undefined for
  * lines to drop (blank lines, and per-invocation noise unless verbose).
  */
 export function offlineLineFormatter(options: { colors: Palette; verbose: boolean }) {
@@ -53,6 +53,8 @@ export function offlineLineFormatter(options: { colors: Palette; verbose: boolea
     const prefix = nameColor(functionKey)(`${functionKey.padEnd(width)} |`);
     const fields = logFields(text);
     if (fields?.message === 'TASK_FAILED') return `${prefix} ${colors.red(text)}`;
+    // CloudWatch embedded-metric lines: kept, but quieter than the log lines.
+    if (fields?._aws !== undefined) return `${prefix} ${colors.dim(text)}`;
     if (fields?.level === 'ERROR' || fields?.level === 'WARN' || fields?.level === 'CRITICAL') return `${prefix} ${colors.yellow(text)}`;
     return `${prefix} ${text}`;
   };

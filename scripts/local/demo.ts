@@ -1,0 +1,186 @@
+import crypto from 'node:crypto';
+import { outcomeRows, observedDelays, summary, TERMINAL, twoSigmaRange, type TaskSnapshot } from './demoStats';
+import { palette } from './logLines';
+import { LocalStackError } from './processes';
+import { loadServerlessConfig, numericParam } from './serverlessConfig';
+
+const STAGE = 'local';
+const USAGE = `usage: npm run demo -- [--tasks N] [--concurrency N] [--base-url URL] [--timeout SECONDS]
+Submits N tasks to the stack of \`npm start\` (x-api-key from LOCAL_API_KEY), waits until all
+are SUCCEEDED or FAILED, and compares outcomes and retry delays with serverless.yml's local params.`;
+
+interface Options {
+  tasks: number;
+  concurrency: number;
+  baseUrl: string;
+  timeoutSeconds: number;
+  apiKey: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match) throw new LocalStackError(`unexpected argument '${arg}'\n${USAGE}`);
+    values[match[1]] = match[2] ?? argv[++i] ?? '';
+  }
+  const integer = (name: string, fallback: number) => {
+    const value = Number(values[name] ?? fallback);
+    if (!Number.isInteger(value) || value < 1) throw new LocalStackError(`--${name} must be a positive integer, got '${values[name]}'`);
+    return value;
+  };
+  const unknown = Object.keys(values).filter((name) => !['tasks', 'concurrency', 'base-url', 'timeout'].includes(name));
+  if (unknown.length > 0) throw new LocalStackError(`unknown option --${unknown[0]}\n${USAGE}`);
+  const apiKey = process.env.LOCAL_API_KEY;
+  if (!apiKey) throw new LocalStackError('LOCAL_API_KEY is not set: use the key `npm start` printed (API key: ...), e.g. LOCAL_API_KEY=<key> npm run demo');
+  return {
+    tasks: integer('tasks', 200),
+    concurrency: integer('concurrency', 16),
+    baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT ?? '3000'}`).replace(/\/+$/, ''),
+    timeoutSeconds: integer('timeout', 300),
+    apiKey,
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const colors = palette(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+  const headers = { 'x-api-key': options.apiKey, 'content-type': 'application/json' };
+  const config = loadServerlessConfig(STAGE);
+  config.catch(() => undefined);
+
+  const request = async (path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> => {
+    try {
+      const response = await fetch(`${options.baseUrl}${path}`, { ...init, headers });
+      const text = await response.text();
+      return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      if (cause === 'ECONNREFUSED') throw new LocalStackError(`nothing answers at ${options.baseUrl}: start the stack with \`npm start\` first`);
+      throw error;
+    }
+  };
+
+  const probe = await request('/tasks/demo-probe');
+  if (probe.status === 403) throw new LocalStackError(`the API refused the key in LOCAL_API_KEY (403): use the key \`npm start\` printed`);
+
+  const runId = crypto.randomBytes(3).toString('hex');
+  const ids = Array.from({ length: options.tasks }, (_, i) => `demo-${runId}-${String(i + 1).padStart(4, '0')}`);
+  const latest = new Map<string, TaskSnapshot>();
+  const rejected: string[] = [];
+  let submitted = 0;
+  const startedAt = Date.now();
+
+  const interactive = Boolean(process.stderr.isTTY);
+  let lastPlainRender = 0;
+  const render = (final = false) => {
+    const done = [...latest.values()].filter((task) => TERMINAL.has(task.status));
+    const succeeded = done.filter((task) => task.status === 'SUCCEEDED').length;
+    const width = 30;
+    const filled = Math.round((done.length / options.tasks) * width);
+    const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done.length}/${options.tasks} finished | submitted ${submitted}/${options.tasks} | succeeded ${succeeded} | failed ${done.length - succeeded} | ${((Date.now() - startedAt) / 1000).toFixed(1)}s`;
+    if (interactive) process.stderr.write(`\r${line}${final ? '\n' : ''}`);
+    else if (final || Date.now() - lastPlainRender > 2000) {
+      lastPlainRender = Date.now();
+      process.stderr.write(`${line}\n`);
+    }
+  };
+  const ticker = setInterval(render, 200);
+
+  console.log(`Submitting ${options.tasks} tasks to ${options.baseUrl} (run ${runId}, ${options.concurrency} requests at a time)`);
+  await mapLimit(ids, options.concurrency, async (taskId) => {
+    const { status, body } = await request('/tasks', { method: 'POST', body: JSON.stringify({ taskId, payload: { demo: runId } }) });
+    submitted++;
+    if (status === 202 || status === 200) latest.set(taskId, body as TaskSnapshot);
+    else rejected.push(`${taskId}: HTTP ${status} ${JSON.stringify(body)}`);
+  });
+
+  const deadline = startedAt + options.timeoutSeconds * 1000;
+  let pending = [...latest.keys()];
+  while (pending.length > 0 && Date.now() < deadline) {
+    await mapLimit(pending, options.concurrency, async (taskId) => {
+      const { status, body } = await request(`/tasks/${encodeURIComponent(taskId)}`);
+      if (status === 200) latest.set(taskId, body as TaskSnapshot);
+    });
+    pending = pending.filter((taskId) => !TERMINAL.has(latest.get(taskId)!.status));
+    if (pending.length > 0) await sleep(500);
+  }
+  clearInterval(ticker);
+  render(true);
+
+  const elapsed = (Date.now() - startedAt) / 1000;
+  const resolved = await config;
+  const p = numericParam(resolved, STAGE, 'failureRate');
+  const base = numericParam(resolved, STAGE, 'backoffBaseSeconds');
+  const tasks = [...latest.values()];
+  const finished = tasks.filter((task) => TERMINAL.has(task.status));
+  const maxAttempts = tasks[0]?.maxAttempts ?? 3;
+  const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
+
+  const out: string[] = [''];
+  out.push(colors.bold(`${finished.length} of ${options.tasks} tasks finished in ${elapsed.toFixed(1)}s; failureRate p = ${p} (params.${STAGE}), maxAttempts ${maxAttempts}`));
+  out.push(`  ${'outcome'.padEnd(24)} ${'count'.padStart(6)} ${'share'.padStart(7)} ${'expected'.padStart(9)}  ${'formula'.padEnd(9)} 95% range of the count`);
+  for (const row of outcomeRows(finished, p, maxAttempts)) {
+    const [low, high] = twoSigmaRange(finished.length, row.expectedShare);
+    const inRange = row.count >= low && row.count <= high;
+    const share = finished.length > 0 ? row.count / finished.length : 0;
+    out.push(
+      `  ${row.label.padEnd(24)} ${String(row.count).padStart(6)} ${pct(share).padStart(7)} ${pct(row.expectedShare).padStart(9)}  ${row.formula.padEnd(9)} ${low}-${high} ${inRange ? colors.green('ok') : colors.yellow('outside (rare, or a bug)')}`,
+    );
+  }
+
+  out.push('', colors.bold(`Retry delays (RETRY_SCHEDULED -> next PROCESSING); backoffBaseSeconds ${base} (params.${STAGE}), doubling per retry`));
+  const delays = observedDelays(finished);
+  for (let retry = 1; retry < maxAttempts; retry++) {
+    const configured = base * 2 ** (retry - 1);
+    const ofRetry = delays.filter((delay) => delay.retry === retry);
+    const stats = summary(ofRetry.map((delay) => delay.observedSeconds));
+    const mismatched = ofRetry.filter((delay) => delay.scheduledSeconds !== undefined && delay.scheduledSeconds !== configured).length;
+    const observed = stats
+      ? `observed n=${stats.n} min ${stats.min.toFixed(2)}s median ${stats.median.toFixed(2)}s p95 ${stats.p95.toFixed(2)}s max ${stats.max.toFixed(2)}s`
+      : 'observed: none';
+    out.push(`  retry ${retry}: configured ${configured}s | ${observed}${mismatched ? colors.yellow(` | ${mismatched} events scheduled another delay`) : ''}`);
+  }
+  out.push('  (observed = the DelaySeconds + up to maximumBatchingWindow + polling and invocation time, so a little above configured)');
+
+  const failed = finished.filter((task) => task.status === 'FAILED').length;
+  out.push(
+    '',
+    `DLQ monitor: ${failed} TASK_FAILED line${failed === 1 ? '' : 's'} expected in the \`npm start\` terminal, tagged monitorDlq (in red), one per failed task of run ${runId}.`,
+  );
+  const unfinished = tasks.filter((task) => !TERMINAL.has(task.status));
+  if (unfinished.length > 0) {
+    const byStatus = unfinished.reduce<Record<string, number>>((acc, task) => ({ ...acc, [task.status]: (acc[task.status] ?? 0) + 1 }), {});
+    out.push(colors.yellow(`${unfinished.length} tasks did not finish within ${options.timeoutSeconds}s: ${JSON.stringify(byStatus)}, e.g. ${unfinished[0].taskId}`));
+  }
+  if (rejected.length > 0) out.push(colors.yellow(`${rejected.length} submissions were rejected, e.g. ${rejected[0]}`));
+  console.log(out.join('\n'));
+  if (unfinished.length > 0 || rejected.length > 0) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof LocalStackError ? error.message : ((error as Error).stack ?? String(error));
+  console.error(`\nnpm run demo: ${message}`);
+  process.exit(1);
+});
