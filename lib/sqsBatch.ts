@@ -3,14 +3,23 @@ import type { Deps } from './deps';
 import { PoisonMessageError } from './errors';
 import { logger, type Log } from './logger';
 
-/** Log context of one record, from its message attributes (set by SqsTaskQueue). */
+/** Log context of one record: from its message attributes (set by SqsTaskQueue), else from its body. */
 function recordKeys(record: SQSRecord): Record<string, unknown> {
   const attr = (name: string) => record.messageAttributes?.[name]?.stringValue;
+  let body: Record<string, unknown> = {};
+  if (!attr('taskId')) {
+    try {
+      body = JSON.parse(record.body) ?? {};
+    } catch {
+      // An unreadable body is logged as such by the record handler.
+    }
+  }
+  const attempt = attr('attempt') ?? body.attempt ?? body.attempts;
   return {
     messageId: record.messageId,
-    taskId: attr('taskId'),
-    attempt: attr('attempt') ? Number(attr('attempt')) : undefined,
-    correlationId: attr('correlationId'),
+    taskId: attr('taskId') ?? body.taskId,
+    attempt: attempt !== undefined ? Number(attempt) : undefined,
+    correlationId: attr('correlationId') ?? body.correlationId,
     receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),
   };
 }

@@ -72,27 +72,30 @@ function decodeCursor(cursor: string, status: TaskStatus): Record<string, Attrib
   return marshall({ pk: k.pk, sk: k.sk, status: k.status, updatedAt: k.updatedAt });
 }
 
-/** Compiles gates into a condition expression; the in-memory twin is matchesGate. */
+/**
+ * Compiles gates into a condition expression; the in-memory twin is matchesGate.
+ * DynamoDB rejects redundant parentheses, so a single gate is a bare conjunction.
+ */
 function gateCondition(gates: Gate[], values: Record<string, unknown>): string {
-  return gates
-    .map((gate, i) => {
-      const terms = [`#status = :g${i}status`];
-      values[`:g${i}status`] = gate.status;
-      if (gate.attempts !== undefined) {
-        terms.push(`attempts = :g${i}attempts`);
-        values[`:g${i}attempts`] = gate.attempts;
-      }
-      if (gate.leaseId !== undefined) {
-        terms.push(`leaseId = :g${i}leaseId`);
-        values[`:g${i}leaseId`] = gate.leaseId;
-      }
-      if (gate.leaseExpiredBefore !== undefined) {
-        terms.push(`leaseUntil < :g${i}leaseExpiredBefore`);
-        values[`:g${i}leaseExpiredBefore`] = gate.leaseExpiredBefore;
-      }
-      return `(${terms.join(' AND ')})`;
-    })
-    .join(' OR ');
+  const conjunctions = gates.map((gate, i) => {
+    const terms = [`#status = :g${i}status`];
+    values[`:g${i}status`] = gate.status;
+    if (gate.attempts !== undefined) {
+      terms.push(`attempts = :g${i}attempts`);
+      values[`:g${i}attempts`] = gate.attempts;
+    }
+    if (gate.leaseId !== undefined) {
+      terms.push(`leaseId = :g${i}leaseId`);
+      values[`:g${i}leaseId`] = gate.leaseId;
+    }
+    if (gate.leaseExpiredBefore !== undefined) {
+      terms.push(`leaseUntil < :g${i}leaseExpiredBefore`);
+      values[`:g${i}leaseExpiredBefore`] = gate.leaseExpiredBefore;
+    }
+    return terms.join(' AND ');
+  });
+  if (conjunctions.length === 1) return `attribute_exists(pk) AND ${conjunctions[0]}`;
+  return `attribute_exists(pk) AND (${conjunctions.map((c) => `(${c})`).join(' OR ')})`;
 }
 
 /** TaskStore on one DynamoDB table (pk/sk), one state item and one payload item per task. */
@@ -172,7 +175,7 @@ export class DynamoTaskStore implements TaskStore {
           TableName: this.tableName,
           Key: marshall({ pk: taskKey(t.taskId), sk: STATE_SK }),
           UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-          ConditionExpression: `attribute_exists(pk) AND (${condition})`,
+          ConditionExpression: condition,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: marshall(values, marshallOptions),
           ReturnValues: 'ALL_NEW',

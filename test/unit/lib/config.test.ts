@@ -123,9 +123,7 @@ describe('loadConfig', () => {
       });
     }
 
-    // Bug (lib/config.ts, number()): Number('   ') is 0, so a whitespace-only FAILURE_RATE
-    // silently turns the failure simulation off instead of being refused as non-numeric.
-    it.skip('refuses a whitespace-only value as non-numeric instead of reading it as 0', () => {
+    it('refuses a whitespace-only value as non-numeric instead of reading it as 0', () => {
       const error = configErrorFor(requiredEnv({ FAILURE_RATE: '   ' }));
 
       expect(error.message).to.contain('FAILURE_RATE');

@@ -40,13 +40,18 @@ function updateClauses(expression: string): { set: string[]; remove: string[] } 
   return { set: clauses(match![1]), remove: match![2] ? clauses(match![2]) : [] };
 }
 
-/** The ConditionExpression's gate part: the terms of each OR-ed gate. */
+/**
+ * The ConditionExpression's gate part: the terms of each OR-ed gate. A single gate is a
+ * bare conjunction, several are parenthesised (DynamoDB rejects redundant parentheses).
+ */
 function gateTerms(condition: string): string[][] {
-  const prefix = 'attribute_exists(pk) AND (';
+  const prefix = 'attribute_exists(pk) AND ';
   expect(condition.startsWith(prefix), `condition does not require an existing item: ${condition}`).to.equal(true);
-  expect(condition.endsWith(')')).to.equal(true);
-  return condition
-    .slice(prefix.length, -1)
+  const rest = condition.slice(prefix.length);
+  if (!rest.startsWith('(')) return [rest.split(' AND ')];
+  expect(rest.endsWith(')')).to.equal(true);
+  return rest
+    .slice(1, -1)
     .split(' OR ')
     .map((gate) => gate.replace(/^\(|\)$/g, '').split(' AND '));
 }

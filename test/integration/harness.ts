@@ -1,0 +1,146 @@
+import type { SQSEvent } from 'aws-lambda';
+import { ulid } from 'ulid';
+import { createHandler as createMonitor } from '../../handlers/monitorDlq';
+import { createHandler as createProcessor } from '../../handlers/processTask';
+import { createHandler as createSubmit } from '../../handlers/submitTask';
+import { loadConfig } from '../../lib/config';
+import type { Deps } from '../../lib/deps';
+import { logger } from '../../lib/logger';
+import { noMetrics } from '../../lib/metrics';
+import type { Transition } from '../../lib/stateMachine';
+import type { TaskState } from '../../lib/task';
+import { SqsTaskQueue } from '../../lib/taskQueue';
+import { DynamoTaskStore } from '../../lib/taskStore';
+import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
+import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
+import { postTaskEvent } from '../helpers/factories';
+
+/** What the simulated work's random source returns: 0 fails every attempt, 0.99 passes (rate 0.3). */
+export type RandomMode = 'fail' | 'pass';
+
+/**
+ * The real handlers running in this process against DynamoDB Local and fauxqs, fed by
+ * pollers that behave like Lambda's SQS event source mapping (batchItemFailures honoured,
+ * failed records return after the visibility timeout, RedrivePolicy moves them to the DLQ).
+ */
+export interface Pipeline {
+  servers: LocalServers;
+  deps: Deps;
+  /** Decides the outcome of tasks that do not force one through payload.simulate. */
+  randomMode: RandomMode;
+  /** Task ids whose claims fail as if DynamoDB were down (their bookkeeping never succeeds). */
+  brokenClaims: Set<string>;
+  /** JSON log lines written by the handlers since start. */
+  logs: Record<string, unknown>[];
+  submit(taskId: string, payload: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, unknown> }>;
+  waitFor(taskId: string, done: (task: TaskState) => boolean, timeoutMs?: number): Promise<TaskState>;
+  stop(): Promise<void>;
+}
+
+/** Captures the JSON lines written to stdout/stderr (the handlers' logs); other lines pass through. */
+function captureJsonLines(into: Record<string, unknown>[]): () => void {
+  const restores = [process.stdout, process.stderr].map((stream) => {
+    const original = stream.write;
+    stream.write = function (chunk: string | Uint8Array, ...rest: unknown[]) {
+      const text = chunk.toString();
+      const other: string[] = [];
+      for (const line of text.split('\n')) {
+        if (line.startsWith('{')) {
+          try {
+            into.push(JSON.parse(line));
+            continue;
+          } catch {
+            /* not ours */
+          }
+        }
+        other.push(line);
+      }
+      const rest_ = other.join('\n');
+      return rest_ === '' ? true : original.call(stream, rest_, ...(rest as []));
+    } as typeof stream.write;
+    return () => {
+      stream.write = original;
+    };
+  });
+  return () => restores.forEach((restore) => restore());
+}
+
+/** Starts the servers, creates serverless.yml's resources, and runs the real handlers on them. */
+export async function startPipeline(options: { backoffBaseSeconds?: number; visibilityTimeoutSeconds?: number } = {}): Promise<Pipeline> {
+  const servers = await startLocalServers({ stage: 'test' });
+  const config = loadConfig({
+    ...servers.env,
+    BACKOFF_BASE_SECONDS: String(options.backoffBaseSeconds ?? 1),
+    ALLOW_SIMULATION_OVERRIDE: 'true',
+    // Leases end before a returned message is visible again, as with the deployed 30 s / 90 s.
+    LEASE_SECONDS: '1',
+  });
+  const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName);
+  const pipeline: Pipeline = {
+    servers,
+    randomMode: 'pass',
+    brokenClaims: new Set(),
+    logs: [],
+    deps: undefined as unknown as Deps,
+    async submit(taskId, payload) {
+      const result = await createSubmit(() => pipeline.deps)(postTaskEvent({ taskId, payload }));
+      return { statusCode: result.statusCode, body: JSON.parse(result.body) };
+    },
+    async waitFor(taskId, done, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: TaskState | undefined;
+      while (Date.now() < deadline) {
+        last = await store.get(taskId);
+        if (last && done(last)) return last;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`task ${taskId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    },
+    stop: async () => undefined,
+  };
+  const faultyStore = Object.create(store) as DynamoTaskStore;
+  faultyStore.transition = async (t: Transition) => {
+    if (t.to === 'PROCESSING' && pipeline.brokenClaims.has(t.taskId)) throw Object.assign(new Error('injected: DynamoDB unavailable'), { name: 'InternalServerError' });
+    return store.transition(t);
+  };
+  pipeline.deps = {
+    config,
+    store: faultyStore,
+    queue: new SqsTaskQueue(servers.clients.sqs, config),
+    log: logger,
+    metrics: noMetrics,
+    clock: () => new Date(),
+    random: () => (pipeline.randomMode === 'fail' ? 0 : 0.99),
+    newId: ulid,
+  };
+
+  if (options.visibilityTimeoutSeconds !== undefined) {
+    const { SetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+    for (const queue of Object.values(servers.resources.queues)) {
+      await servers.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }));
+    }
+  }
+
+  const handlers: Record<string, (event: SQSEvent) => Promise<unknown>> = {};
+  const fnName = (key: string) => servers.config.functions[key].name;
+  handlers[fnName('processTask')] = createProcessor(() => pipeline.deps);
+  handlers[fnName('monitorDlq')] = createMonitor(() => pipeline.deps);
+  const invoke: Invoker = async (functionName, event) => {
+    try {
+      return { ok: true, payload: await handlers[functionName](event) };
+    } catch (error) {
+      return { ok: false, error: (error as Error).message };
+    }
+  };
+  const stopCapture = captureJsonLines(pipeline.logs);
+  const mappings = eventSourceMappings(servers.config, servers.resources, 2).map((m) =>
+    options.visibilityTimeoutSeconds !== undefined ? { ...m, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : m,
+  );
+  const pollers: Poller[] = mappings.map((mapping) => startPoller(mapping, servers.clients.sqs, invoke, () => undefined));
+  pipeline.stop = async () => {
+    await Promise.all(pollers.map((poller) => poller.stop()));
+    stopCapture();
+    await servers.stop();
+  };
+  return pipeline;
+}
