@@ -1,0 +1,85 @@
+/** What every command gets: the API client, the output streams, the clock, and the parsed arguments. */
+import type { TasksClient } from './client';
+
+/** Everything a command touches outside the API; tests pass fakes. */
+export interface Io {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Reads a file as UTF-8; '-' reads standard input. */
+  readFile(path: string): Promise<string>;
+  /** The fetch the API client uses; defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+/** Option values after parsing (every command's options; each command reads its own). */
+export interface Values {
+  url?: string;
+  'api-key'?: string;
+  json?: boolean;
+  help?: boolean;
+  payload?: string;
+  'payload-file'?: string;
+  status?: string;
+  limit?: string;
+  cursor?: string;
+  all?: boolean;
+  rate?: string;
+  'dry-run'?: boolean;
+  interval?: string;
+  timeout?: string;
+}
+
+export interface Context {
+  io: Io;
+  client: TasksClient;
+  json: boolean;
+  /** Positional arguments after the command name. */
+  args: string[];
+  values: Values;
+}
+
+/** Exit codes; `tasks --help` documents them. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+  NOT_FOUND: 3,
+  AUTH: 4,
+  UNREACHABLE: 5,
+  /** watch: no terminal status before --timeout (shares 2 with usage errors, as specified). */
+  WATCH_TIMEOUT: 2,
+} as const;
+
+/** Bad arguments: exit 2 with the message and a pointer to --help. */
+export class UsageError extends Error {
+  constructor(message: string, readonly command?: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Writes a value as pretty JSON on stdout. */
+export function printJson(io: Io, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Parses an integer option within bounds, or throws a UsageError naming the option. */
+export function intOption(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}, got '${raw}'`);
+  }
+  return value;
+}
+
+/** Exactly one taskId positional. */
+export function oneTaskId(ctx: Context, command: string): string {
+  if (ctx.args.length === 0) throw new UsageError(`${command}: missing <taskId>`, command);
+  if (ctx.args.length > 1) throw new UsageError(`${command}: expected one <taskId>, got ${ctx.args.length} arguments: ${ctx.args.join(' ')}`, command);
+  return ctx.args[0];
+}

@@ -1,0 +1,80 @@
+/** Plain-text rendering of tasks, listings and histories: aligned columns, no colours. */
+import type { TaskEvent, TaskSummary, TaskView } from './client';
+
+/** Renders rows as left-aligned columns under a header; the last column is not padded. */
+export function table(headers: string[], rows: string[][], minWidths: number[] = []): string {
+  const widths = headers.map((h, i) => Math.max(minWidths[i] ?? 0, h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** Renders label/value pairs with the values aligned; pairs without a value are left out. */
+export function keyValues(pairs: [string, string | undefined][]): string {
+  const shown = pairs.filter((p): p is [string, string] => p[1] !== undefined);
+  const width = Math.max(...shown.map(([k]) => k.length));
+  return shown.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+}
+
+/** `Name: message` of an error, or '-' for none. */
+export function errorText(error: { name: string; message: string } | null | undefined): string {
+  return error ? `${error.name}: ${error.message}` : '-';
+}
+
+/** What an event adds beyond its type: the error, the retry delay. */
+export function eventDetail(event: TaskEvent): string {
+  const parts: string[] = [];
+  if (event.error) parts.push(errorText(event.error));
+  if (event.delaySeconds !== undefined) parts.push(`next attempt in ${event.delaySeconds}s`);
+  return parts.join('; ');
+}
+
+export const HISTORY_HEADERS = ['TIME', 'EVENT', 'ATTEMPT', 'ERROR'];
+
+/** Column widths of history lines (ISO time, longest event type, header), so watch's streamed lines match the table. */
+const EVENT_WIDTHS = [24, 15, 7];
+
+/** One history event as a line of fixed-width columns (for watch, which prints events as they come). */
+export function eventLine(event: TaskEvent): string {
+  const cells = [event.at, event.type, String(event.attempt), eventDetail(event)];
+  return cells
+    .map((cell, i) => (i < EVENT_WIDTHS.length ? cell.padEnd(EVENT_WIDTHS[i]) : cell))
+    .join('  ')
+    .trimEnd();
+}
+
+/** The history of a task, one line per event. */
+export function historyTable(history: TaskEvent[]): string {
+  return table(
+    HISTORY_HEADERS,
+    history.map((e) => [e.at, e.type, String(e.attempt), eventDetail(e)]),
+    EVENT_WIDTHS,
+  );
+}
+
+/** A task as label/value lines. */
+export function taskDetails(task: TaskView): string {
+  const last = task.history.at(-1);
+  return keyValues([
+    ['taskId', task.taskId],
+    ['status', task.status],
+    ['attempts', `${task.attempts}/${task.maxAttempts}`],
+    ['lastError', errorText(task.lastError)],
+    ['nextAttemptAt', task.nextAttemptAt],
+    ['createdAt', task.createdAt],
+    ['updatedAt', task.updatedAt],
+    ['correlationId', task.correlationId],
+    ['history', `${task.history.length} event${task.history.length === 1 ? '' : 's'}${last ? ` (last: ${last.type} at ${last.at})` : ''}`],
+  ]);
+}
+
+/** A listing as a table, newest first as the API returns it. */
+export function summaryTable(tasks: TaskSummary[]): string {
+  return table(
+    ['TASK ID', 'STATUS', 'ATTEMPTS', 'UPDATED', 'LAST ERROR'],
+    tasks.map((t) => [t.taskId, t.status, `${t.attempts}/${t.maxAttempts}`, t.updatedAt, errorText(t.lastError)]),
+  );
+}

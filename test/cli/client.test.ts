@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import {
+  ApiError,
+  AuthError,
+  ConflictError,
+  ConnectionError,
+  InvalidInputError,
+  NotThisApiError,
+  ServerError,
+  TaskNotFoundError,
+  TasksClient,
+} from '../../cli/client';
+
+/** A fetch that answers every request with one canned response and records what was asked. */
+function stubFetch(status: number, body: string, calls: { url: string; init?: RequestInit }[] = []): typeof fetch {
+  return (async (url: string, init?: RequestInit) => {
+    calls.push({ url, init });
+    return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+  }) as typeof fetch;
+}
+
+async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('cli/client', () => {
+  it('keeps the stage path of the base URL, encodes the taskId and sends the key', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const client = new TasksClient({ baseUrl: 'https://api.example/dev/', apiKey: 'k', fetch: stubFetch(200, '{"taskId":"a b"}', calls) });
+
+    await client.get('a b');
+    await client.list({ status: 'FAILED', limit: 5, cursor: 'abc' });
+
+    expect(calls[0].url).to.equal('https://api.example/dev/tasks/a%20b');
+    expect((calls[0].init?.headers as Record<string, string>)['x-api-key']).to.equal('k');
+    expect(calls[1].url).to.equal('https://api.example/dev/tasks?status=FAILED&limit=5&cursor=abc');
+  });
+
+  it('tells a new task (202) from an idempotent resubmission (200)', async () => {
+    const body = JSON.stringify({ taskId: 't' });
+    expect((await new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(202, body) }).submit('t', {})).created).to.equal(true);
+    expect((await new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(200, body) }).submit('t', {})).created).to.equal(false);
+  });
+
+  const cases: [string, number, unknown, new (...args: never[]) => ApiError, string][] = [
+    ['400 VALIDATION_ERROR', 400, { error: { code: 'VALIDATION_ERROR', message: 'invalid request', details: [{ field: 'taskId', problem: 'is required' }] } }, InvalidInputError, 'VALIDATION_ERROR'],
+    ['413', 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'too big', details: { sizeBytes: 9 } } }, InvalidInputError, 'PAYLOAD_TOO_LARGE'],
+    ['403 Forbidden', 403, { message: 'Forbidden' }, AuthError, 'HTTP_403'],
+    ['404 TASK_NOT_FOUND', 404, { error: { code: 'TASK_NOT_FOUND', message: "task 'x' does not exist", details: {} } }, TaskNotFoundError, 'TASK_NOT_FOUND'],
+    ['404 without the API error body', 404, { error: 'Serverless-offline: route not found.' }, NotThisApiError, 'HTTP_404'],
+    ["API Gateway's 403 for an unknown path", 403, { message: 'Missing Authentication Token' }, NotThisApiError, 'HTTP_403'],
+    ['409', 409, { error: { code: 'TASK_STATE_CONFLICT', message: 'is QUEUED', details: {} } }, ConflictError, 'TASK_STATE_CONFLICT'],
+    ['503', 503, { error: { code: 'ENQUEUE_FAILED', message: 'retry', details: {} } }, ServerError, 'ENQUEUE_FAILED'],
+  ];
+  for (const [name, status, body, type, code] of cases) {
+    it(`raises ${type.name} with status and code for ${name}`, async () => {
+      const client = new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(status, JSON.stringify(body)) });
+
+      const error = await failure(client.get('x'));
+
+      expect(error).to.be.instanceOf(type);
+      expect((error as ApiError).status).to.equal(status);
+      expect((error as ApiError).code).to.equal(code);
+    });
+  }
+
+  it('exposes the field problems of a 400', async () => {
+    const body = { error: { code: 'VALIDATION_ERROR', message: 'm', details: [{ field: 'payload', problem: 'must be a JSON object, got array' }] } };
+    const error = (await failure(new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(400, JSON.stringify(body)) }).submit('t', []))) as ApiError;
+
+    expect(error.fieldProblems).to.deep.equal([{ field: 'payload', problem: 'must be a JSON object, got array' }]);
+  });
+
+  it('raises ConnectionError naming the URL and the reason when fetch fails', async () => {
+    const refused = (async () => {
+      throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+    }) as typeof fetch;
+
+    const error = await failure(new TasksClient({ baseUrl: 'http://127.0.0.1:1', fetch: refused }).get('x'));
+
+    expect(error).to.be.instanceOf(ConnectionError);
+    expect(error.message).to.equal('cannot reach http://127.0.0.1:1: connection refused (ECONNREFUSED)');
+  });
+
+  it('refuses a 2xx that is not JSON', async () => {
+    const error = (await failure(new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(200, '<html>') }).get('x'))) as ApiError;
+
+    expect(error.code).to.equal('BAD_RESPONSE');
+  });
+});
