@@ -41,7 +41,8 @@ export function sqsBatchHandler(handleRecord: (record: SQSRecord, deps: Deps, lo
             await handleRecord(record, deps, log);
           } catch (error) {
             const poison = error instanceof PoisonMessageError;
-            log.error(poison ? 'POISON_MESSAGE' : 'RECORD_FAILED', { error: error as Error, body: poison ? record.body.slice(0, 1000) : undefined });
+            // Bodies carry payloads, which only the DLQ monitor logs: say how big, not what.
+            log.error(poison ? 'POISON_MESSAGE' : 'RECORD_FAILED', { error: error as Error, bodyBytes: Buffer.byteLength(record.body) });
             throw error;
           }
         }),

@@ -63,6 +63,8 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     expect(failedLines).to.have.length(1);
     expect(failedLines[0]).to.deep.include({ payload, source: 'DEAD_LETTERED', attempts: 3, errorName: 'SimulatedFailure' });
     expect(failedLines[0].error).to.contain('simulated work failed');
+    const linesWithPayload = pipeline.logs.filter((l) => JSON.stringify(l).includes('A-17'));
+    expect(linesWithPayload.map((l) => l.message), 'only the monitor logs payloads').to.deep.equal(['TASK_FAILED']);
   });
 
   it('moves a message whose bookkeeping keeps failing to the DLQ by the RedrivePolicy; the monitor marks it FAILED saying no error was recorded', async () => {
