@@ -4,14 +4,9 @@
  * least-privilege roles, API keys, encryption, retention) without AWS access.
  */
 import { expect } from 'chai';
-import { spawn, execFileSync } from 'child_process';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-
-const REPO_ROOT = path.resolve(__dirname, '..', '..');
-const STAGE = 'ci';
-const PACKAGE_TIMEOUT_MS = 170_000;
+import { BEFORE_TIMEOUT_MS, STAGE, packagedService } from './packagedTemplate';
 
 const TASKS_QUEUE = 'TasksQueue';
 const DLQ = 'TasksDeadLetterQueue';
@@ -132,45 +127,7 @@ function ownLogStreamsPattern(functionName: string): RegExp {
   );
 }
 
-/** Copies the non-ignored working tree (no node_modules, no build output) so packaging here cannot touch the repo's .build/. */
-function copyService(destination: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  })
-    .split('\0')
-    .filter((file) => file && !file.startsWith('node_modules'));
-  for (const file of new Set(files)) {
-    const source = path.join(REPO_ROOT, file);
-    if (!fs.lstatSync(source, { throwIfNoEntry: false })?.isFile()) continue; // deleted, or a link
-    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
-    fs.copyFileSync(source, path.join(destination, file));
-  }
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(destination, 'node_modules'), 'dir');
-}
-
-/** Runs a command in its own process group; rejects with the output's tail on failure or timeout. */
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const timer = setTimeout(() => {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-    }, PACKAGE_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve(output);
-      const tail = output.trim().split('\n').slice(-40).join('\n');
-      reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
-    });
-  });
-}
-
 describe(`CloudFormation template (serverless package --stage ${STAGE})`, function () {
-  let workDir: string;
   let packageDir: string;
   let resources: Record<string, Resource>;
   let service: Json; // resolved serverless config (custom, provider, functions)
@@ -197,25 +154,12 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
   };
 
   before(async function () {
-    this.timeout(180_000);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-template-'));
-    const serviceDir = path.join(workDir, 'service');
-    packageDir = path.join(workDir, 'package');
-    copyService(serviceDir);
-
-    const started = Date.now();
-    packageOutput = await run('npx', ['--no', '--', 'serverless', 'package', '--stage', STAGE, '--package', packageDir], serviceDir, {
-      ...process.env,
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-    });
-    console.log(`      packaged in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-
-    const template = JSON.parse(
-      fs.readFileSync(path.join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8'),
-    );
-    resources = template.Resources;
-    service = JSON.parse(fs.readFileSync(path.join(packageDir, 'serverless-state.json'), 'utf8')).service;
+    this.timeout(BEFORE_TIMEOUT_MS);
+    const packaged = await packagedService(STAGE); // shared with the other template suites
+    packageDir = packaged.packageDir;
+    packageOutput = packaged.output;
+    resources = packaged.template.Resources;
+    service = packaged.service;
 
     functionIds = {};
     for (const [name, fn] of Object.entries<Json>(service.functions)) {
@@ -223,10 +167,6 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(match, `Lambda resource for ${name}`).to.not.equal(undefined);
       functionIds[name] = match![0];
     }
-  });
-
-  after(function () {
-    if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
   // configValidationMode is `warn` only because v3's schema predates nodejs22.x: every other finding still fails.

@@ -1,0 +1,160 @@
+/**
+ * `serverless package` for the template suites, run once per mocha process: every suite
+ * that awaits packagedService() gets the same result, so running test/template/*.test.ts
+ * together packages only once. Packaging happens in a scratch copy of the working tree,
+ * so it cannot touch the repository's .build/ or .serverless/; the copy is removed when
+ * the process exits.
+ */
+import { execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The AWS stage the template suites package. */
+export const STAGE = 'ci';
+/** A cold TypeScript build of every function on a busy machine stays under this. */
+export const PACKAGE_TIMEOUT_MS = 170_000;
+/** What a suite's `before` hook allows for packagedService(). */
+export const BEFORE_TIMEOUT_MS = PACKAGE_TIMEOUT_MS + 10_000;
+
+// CloudFormation is untyped JSON; this alias only documents intent.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Json;
+  DependsOn?: string | string[];
+  Condition?: string;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Conditions?: Record<string, Json>;
+  Outputs?: Record<string, { Value: Json; Description?: string; Condition?: string }>;
+}
+
+export interface PackagedService {
+  stage: string;
+  /** The scratch copy of the working tree that was packaged. */
+  serviceDir: string;
+  /** Where `serverless package --package` wrote the template, state and zips. */
+  packageDir: string;
+  /** cloudformation-template-update-stack.json */
+  template: CfnTemplate;
+  /** The resolved serverless config (service, custom, provider, functions, resources) from serverless-state.json. */
+  service: Json;
+  /** What `serverless package` printed, stdout and stderr interleaved. */
+  output: string;
+  seconds: number;
+}
+
+const SERVERLESS_ENV = { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+
+let scratch: { workDir: string; serviceDir: string } | undefined;
+const packaged = new Map<string, Promise<PackagedService>>();
+
+/** Copies the non-ignored working tree (no node_modules, no build output) to `destination`. */
+function copyService(destination: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter((file) => file && !file.startsWith('node_modules'));
+  for (const file of new Set(files)) {
+    const source = path.join(REPO_ROOT, file);
+    if (!fs.lstatSync(source, { throwIfNoEntry: false })?.isFile()) continue; // deleted, or a link
+    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
+    fs.copyFileSync(source, path.join(destination, file));
+  }
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(destination, 'node_modules'), 'dir');
+}
+
+/** One snapshot of the working tree per process, removed on exit. */
+function scratchService(): { workDir: string; serviceDir: string } {
+  if (!scratch) {
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-template-'));
+    process.once('exit', () => fs.rmSync(workDir, { recursive: true, force: true }));
+    const serviceDir = path.join(workDir, 'service');
+    copyService(serviceDir);
+    scratch = { workDir, serviceDir };
+  }
+  return scratch;
+}
+
+export interface RunResult {
+  stdout: string;
+  /** stdout and stderr interleaved. */
+  output: string;
+}
+
+/** Runs a command in its own process group; rejects with the output's tail on failure or timeout. */
+export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let output = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    }, PACKAGE_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve({ stdout, output });
+      const tail = output.trim().split('\n').slice(-40).join('\n');
+      reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${tail}`));
+    });
+  });
+}
+
+/** Runs the repository's serverless CLI in the scratch copy. */
+function serverless(args: string[]): Promise<RunResult> {
+  return run('npx', ['--no', '--', 'serverless', ...args], scratchService().serviceDir, { ...process.env, ...SERVERLESS_ENV });
+}
+
+async function packageService(stage: string): Promise<PackagedService> {
+  const { workDir, serviceDir } = scratchService();
+  const packageDir = path.join(workDir, `package-${stage}`);
+  const started = Date.now();
+  const { output } = await serverless(['package', '--stage', stage, '--package', packageDir]);
+  const seconds = (Date.now() - started) / 1000;
+  console.log(`      packaged --stage ${stage} in ${seconds.toFixed(1)} s`);
+  const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(packageDir, file), 'utf8'));
+  return {
+    stage,
+    serviceDir,
+    packageDir,
+    template: readJson('cloudformation-template-update-stack.json'),
+    service: readJson('serverless-state.json').service,
+    output,
+    seconds,
+  };
+}
+
+/** The packaged service for `stage`, packaged on the first call of the process. */
+export function packagedService(stage: string = STAGE): Promise<PackagedService> {
+  let result = packaged.get(stage);
+  if (!result) {
+    result = packageService(stage);
+    packaged.set(stage, result);
+  }
+  return result;
+}
+
+/**
+ * The configuration serverless resolves for `stage` with `params` given as
+ * `--param="name=value"` (`serverless print`: a few seconds, no build), e.g. to see
+ * what a stage override or an optional param changes without packaging again.
+ */
+export async function printedConfig(stage: string, params: Record<string, string | number> = {}): Promise<Json> {
+  const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
+  const { stdout } = await serverless(['print', '--stage', stage, '--format', 'json', ...paramArgs]);
+  return JSON.parse(stdout);
+}
