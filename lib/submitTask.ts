@@ -15,8 +15,9 @@ export interface SubmitResult {
  * Records a task as QUEUED and enqueues its first attempt. Resubmitting the same
  * taskId and payload is idempotent and re-enqueues a task still waiting for its
  * first attempt, so a submit whose SendMessage failed is repaired by a client retry.
+ * The correlation id (the caller's, or a new ULID) follows the task through every message and log line.
  */
-export async function submitTask(request: SubmitRequest, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>): Promise<SubmitResult> {
+export async function submitTask(request: SubmitRequest & { correlationId?: string }, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>): Promise<SubmitResult> {
   const at = deps.clock().toISOString();
   const candidate: TaskState = {
     taskId: request.taskId,
@@ -24,7 +25,7 @@ export async function submitTask(request: SubmitRequest, deps: Pick<Deps, 'store
     attempts: 0,
     maxAttempts: deps.config.maxAttempts,
     payloadHash: payloadHash(request.payload),
-    correlationId: deps.newId(),
+    correlationId: request.correlationId ?? deps.newId(),
     createdAt: at,
     updatedAt: at,
     history: [{ type: 'QUEUED', at, attempt: 0 }],

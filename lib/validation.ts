@@ -163,3 +163,12 @@ export function parseListQuery(query: Record<string, string | undefined> | null 
   if (problems.length > 0) throw new ValidationError(`invalid query: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`, problems);
   return { status: status as TaskStatus, limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
 }
+
+/** Pattern of a caller-supplied X-Correlation-Id (anything else is ignored and a new id issued). */
+export const CORRELATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** The caller's X-Correlation-Id header when it is safe to log, else undefined. */
+export function correlationIdOf(request: RawHttpRequest): string | undefined {
+  const value = header(request.headers, 'x-correlation-id');
+  return value !== undefined && CORRELATION_ID_PATTERN.test(value) ? value : undefined;
+}
