@@ -3,11 +3,14 @@ import { outcomeRows, observedDelays, summary, TERMINAL, twoSigmaRange, type Tas
 import { palette } from './logLines';
 import { LocalStackError } from './processes';
 import { loadServerlessConfig, numericParam } from './serverlessConfig';
+import { readStackInfo } from './stackFile';
 
 const STAGE = 'local';
 const USAGE = `usage: npm run demo -- [--tasks N] [--concurrency N] [--base-url URL] [--timeout SECONDS]
-Submits N tasks to the stack of \`npm start\` (x-api-key from LOCAL_API_KEY), waits until all
-are SUCCEEDED or FAILED, and compares outcomes and retry delays with serverless.yml's local params.`;
+Submits N tasks to the stack of \`npm start\`, waits until all are SUCCEEDED or FAILED, and compares
+outcomes and retry delays with serverless.yml's local params. The API key is LOCAL_API_KEY, else
+the one the running \`npm start\` wrote to .local/stack.json; the URL likewise (or --base-url,
+LOCAL_BASE_URL, LOCAL_HTTP_PORT).`;
 
 interface Options {
   tasks: number;
@@ -36,12 +39,14 @@ function parseOptions(argv: string[]): Options {
   };
   const unknown = Object.keys(values).filter((name) => !['tasks', 'concurrency', 'base-url', 'timeout'].includes(name));
   if (unknown.length > 0) throw new LocalStackError(`unknown option --${unknown[0]}\n${USAGE}`);
-  const apiKey = process.env.LOCAL_API_KEY;
-  if (!apiKey) throw new LocalStackError('LOCAL_API_KEY is not set: use the key `npm start` printed (API key: ...), e.g. LOCAL_API_KEY=<key> npm run demo');
+  const stack = readStackInfo();
+  const apiKey = process.env.LOCAL_API_KEY || stack?.apiKey;
+  if (!apiKey) throw new LocalStackError('no API key: start the stack with `npm start` first, or set LOCAL_API_KEY to the key it printed');
+  const defaultUrl = process.env.LOCAL_HTTP_PORT ? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT}` : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
   return {
     tasks: integer('tasks', 200),
     concurrency: integer('concurrency', 16),
-    baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT ?? '3000'}`).replace(/\/+$/, ''),
+    baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? defaultUrl).replace(/\/+$/, ''),
     timeoutSeconds: integer('timeout', 300),
     apiKey,
   };

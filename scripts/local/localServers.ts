@@ -80,13 +80,17 @@ export async function startLocalServers(options: LocalServersOptions = {}): Prom
   try {
     const configEnv = { ...options.configEnv, LOCAL_SQS_ENDPOINT: sqs.endpoint };
     const dynamoDbPort = options.dynamoDbPort || (await freePort());
-    // Both take seconds: overlap them.
-    const [dynamoDbResult, configResult] = await Promise.allSettled([startDynamoDbLocal(dynamoDbPort), loadServerlessConfig(stage, configEnv)]);
-    if (dynamoDbResult.status === 'fulfilled') started.push(dynamoDbResult.value);
-    if (dynamoDbResult.status === 'rejected') throw dynamoDbResult.reason;
-    if (configResult.status === 'rejected') throw configResult.reason;
-    const dynamoDb = dynamoDbResult.value;
-    const config = configResult.value;
+    // Both take seconds: overlap them, and fail as soon as either fails (e.g. no java).
+    const dynamoDbStart = startDynamoDbLocal(dynamoDbPort);
+    let dynamoDb: LocalServer;
+    let config: ServerlessConfig;
+    try {
+      [dynamoDb, config] = await Promise.all([dynamoDbStart, loadServerlessConfig(stage, configEnv)]);
+    } catch (error) {
+      await dynamoDbStart.then((server) => server.stop(), () => undefined);
+      throw error;
+    }
+    started.push(dynamoDb);
 
     const region = config.provider.region;
     const clients = {

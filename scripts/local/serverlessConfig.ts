@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { LocalStackError } from './processes';
+import { LocalStackError, spawnManaged } from './processes';
 
 /** The repository root: where serverless.yml lives. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
@@ -59,30 +58,29 @@ function errorSummary(output: string): string {
   return lines.slice(0, end >= 0 ? end : 3).slice(0, 3).join(' ');
 }
 
-function runPrint(stage: string, env: Record<string, string>): Promise<ServerlessConfig> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [SERVERLESS_BIN, 'print', '--stage', stage, '--format', 'json'],
-      {
-        cwd: PROJECT_ROOT,
-        env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        if (error) {
-          const summary = errorSummary(`${stderr}\n${stdout}`) || error.message;
-          reject(new LocalStackError(`serverless print --stage ${stage} failed: ${summary}`, { cause: error }));
-          return;
-        }
-        try {
-          resolve(JSON.parse(stdout) as ServerlessConfig);
-        } catch (parseError) {
-          reject(new LocalStackError(`serverless print --stage ${stage} did not print JSON: ${stdout.slice(0, 200)}`, { cause: parseError }));
-        }
-      },
-    );
+async function runPrint(stage: string, env: Record<string, string>): Promise<ServerlessConfig> {
+  // Managed like the servers, so an early exit (Ctrl-C, a failed start) does not leave it behind.
+  const proc = spawnManaged('serverless print', process.execPath, [SERVERLESS_BIN, 'print', '--stage', stage, '--format', 'json'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
   });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  proc.child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
+  proc.child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
+  // 'close', not 'exit': all of stdout has been read.
+  const code = await new Promise<number | null>((resolve) => proc.child.once('close', resolve));
+  await proc.stop();
+  const out = Buffer.concat(stdout).toString('utf8');
+  if (code !== 0) {
+    const summary = errorSummary(`${Buffer.concat(stderr).toString('utf8')}\n${out}`) || `exit code ${code}`;
+    throw new LocalStackError(`serverless print --stage ${stage} failed: ${summary}`);
+  }
+  try {
+    return JSON.parse(out) as ServerlessConfig;
+  } catch (error) {
+    throw new LocalStackError(`serverless print --stage ${stage} did not print JSON: ${out.slice(0, 200)}`, { cause: error });
+  }
 }
 
 /**

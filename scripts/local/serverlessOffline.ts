@@ -10,6 +10,8 @@ export interface ServerlessOfflineOptions {
   /** Every line serverless-offline and the functions print. */
   onLine: (line: string) => void;
   timeoutMs?: number;
+  /** Stops the start-up (and the process) when the rest of the stack failed to start. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -36,14 +38,19 @@ export async function startServerlessOffline(options: ServerlessOfflineOptions):
   }
   const timeoutMs = options.timeoutMs ?? 90_000;
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: () => void = () => undefined;
   const outcome = await Promise.race([
     ready.then(() => 'ready' as const),
     proc.exited.then((code) => `exited (${code})`),
     new Promise<string>((resolve) => {
       timer = setTimeout(() => resolve(`not ready after ${timeoutMs / 1000}s`), timeoutMs);
+      onAbort = () => resolve('start-up cancelled');
+      options.signal?.addEventListener('abort', onAbort);
+      if (options.signal?.aborted) onAbort();
     }),
   ]);
   clearTimeout(timer);
+  options.signal?.removeEventListener('abort', onAbort);
   if (outcome !== 'ready') {
     await proc.stop();
     const last = proc.recentOutput().filter((line) => !/^\s*$/.test(line)).slice(-3).join(' / ');

@@ -4,6 +4,7 @@ import { startLocalServers, sdkEnv, type LocalServers } from './localServers';
 import { offlineLineFormatter, palette } from './logLines';
 import { LocalStackError, assertPortFree, onShutdown, type ManagedProcess } from './processes';
 import { startServerlessOffline } from './serverlessOffline';
+import { removeStackInfo, writeStackInfo } from './stackFile';
 
 const STAGE = 'local';
 // The SDK's notice about Node 20 support, printed once per process and function, is noise here.
@@ -33,7 +34,8 @@ async function main(): Promise<void> {
     http: envPort('LOCAL_HTTP_PORT', 3000),
     lambda: envPort('LOCAL_LAMBDA_PORT', 3002),
   };
-  const pollerConcurrency = envPositiveInt('LOCAL_POLLER_CONCURRENCY', 2);
+  // Lambda starts five pollers per SQS mapping (then scales); the mapping's maximumConcurrency caps it.
+  const pollerConcurrency = envPositiveInt('LOCAL_POLLER_CONCURRENCY', 5);
   const apiKey = process.env.LOCAL_API_KEY || crypto.randomBytes(16).toString('hex');
   console.log(`API key: ${apiKey} (${process.env.LOCAL_API_KEY ? 'from LOCAL_API_KEY' : 'generated; set LOCAL_API_KEY to choose one'})`);
 
@@ -56,14 +58,20 @@ async function main(): Promise<void> {
   let stopping = false;
   const stopAll = async () => {
     stopping = true;
+    removeStackInfo();
     invoker?.destroy();
     await Promise.all([...pollers.map((poller) => poller.stop()), offline?.stop(3000), servers?.stop()]);
   };
 
   // serverless-offline gives each function AWS_REGION = provider.region; this one is for serverless itself.
   const region = 'us-east-1';
+  // Both take seconds: start them together, and cancel the other when one fails (e.g. no java).
+  const cancel = new AbortController();
   const [serversResult, offlineResult] = await Promise.allSettled([
-    startLocalServers({ stage: STAGE, dynamoDbPort: ports.dynamoDb, sqsPort: ports.sqs, configEnv: ymlEnv }),
+    startLocalServers({ stage: STAGE, dynamoDbPort: ports.dynamoDb, sqsPort: ports.sqs, configEnv: ymlEnv }).catch((error: unknown) => {
+      cancel.abort();
+      throw error;
+    }),
     startServerlessOffline({
       stage: STAGE,
       env: { ...ymlEnv, ...sdkEnv(region, endpoints) },
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
         const formatted = formatLine(line);
         if (formatted !== undefined) console.log(formatted);
       },
+      signal: cancel.signal,
     }),
   ]);
   if (serversResult.status === 'fulfilled') servers = serversResult.value;
@@ -101,6 +110,7 @@ async function main(): Promise<void> {
 
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const httpUrl = `http://127.0.0.1:${ports.http}`;
+  writeStackInfo({ pid: process.pid, baseUrl: httpUrl, apiKey });
   const lines = [
     '',
     colors.green(`Local stack ready in ${seconds}s (stage ${STAGE})`),
@@ -113,7 +123,7 @@ async function main(): Promise<void> {
         `  poller          ${m.queue.name} -> ${m.functionKey} (batchSize ${m.batchSize}, window ${m.maximumBatchingWindowSeconds}s, ${m.concurrency} concurrent${m.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''})`,
     ),
     `Try: curl -s -H 'x-api-key: ${apiKey}' -H 'content-type: application/json' -d '{"taskId":"hello-1","payload":{}}' ${httpUrl}/tasks`,
-    `     LOCAL_API_KEY=${apiKey} npm run demo -- --tasks 200`,
+    `     npm run demo -- --tasks 200   (URL and key from .local/stack.json)`,
     'Failed tasks: lines tagged monitorDlq with message TASK_FAILED (red). Ctrl-C stops everything.',
     '',
   ];
