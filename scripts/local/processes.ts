@@ -115,7 +115,9 @@ export function manage(name: string, child: ChildProcess, keepLines = 40): Manag
   };
   running.add(proc);
   void exited.then(() => {
-    if (child.pid === undefined) running.delete(proc);
+    // The leader is gone: end whatever it left in its group, and forget the group id.
+    signalGroup(child.pid, 'SIGKILL');
+    running.delete(proc);
   });
   return proc;
 }
