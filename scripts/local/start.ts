@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { eventSourceMappings, lambdaInvoker, startPoller, type Poller } from './eventSourcePoller';
+import { eventSourceMappings, lambdaInvoker, startPoller, type EventSourceMapping, type Poller } from './eventSourcePoller';
 import { startLocalServers, sdkEnv, type LocalServers } from './localServers';
 import { offlineLineFormatter, palette } from './logLines';
 import { LocalStackError, assertPortFree, onShutdown, type ManagedProcess } from './processes';
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   invoker = lambdaInvoker(`http://127.0.0.1:${ports.lambda}`, stack.region);
   const mappings = eventSourceMappings(stack.config, stack.resources, pollerConcurrency);
   pollers = mappings.map((mapping) =>
-    startPoller(mapping, stack.clients.sqs, invoker!.invoke, (line) => console.log(`${colors.yellow(`${`poller:${mapping.functionKey}`.padEnd(12)} |`)} ${line}`)),
+    startPoller(mapping, stack.clients.sqs, invoker!.invoke, (line) => console.log(`${mapping.functionKey.padEnd(12)} | ${colors.yellow(`poller: ${line}`)}`)),
   );
 
   // Registered last so it runs first on Ctrl-C: pollers stop before the servers they poll.
@@ -108,14 +108,19 @@ async function main(): Promise<void> {
     void stopAll().finally(() => process.exit(1));
   });
 
-  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const httpUrl = `http://127.0.0.1:${ports.http}`;
   writeStackInfo({ pid: process.pid, baseUrl: httpUrl, apiKey });
+  printBanner({ seconds: (Date.now() - startedAt) / 1000, httpUrl, lambdaPort: ports.lambda, apiKey, stack, mappings });
+}
+
+/** What is running where, and what to try first. */
+function printBanner(info: { seconds: number; httpUrl: string; lambdaPort: number; apiKey: string; stack: LocalServers; mappings: EventSourceMapping[] }): void {
+  const { httpUrl, apiKey, stack, mappings } = info;
   const lines = [
     '',
-    colors.green(`Local stack ready in ${seconds}s (stage ${STAGE})`),
+    colors.green(`Local stack ready in ${info.seconds.toFixed(1)}s (stage ${STAGE})`),
     `  HTTP API        ${httpUrl}   header x-api-key: ${apiKey}`,
-    `  Lambda API      http://127.0.0.1:${ports.lambda}`,
+    `  Lambda API      http://127.0.0.1:${info.lambdaPort}`,
     `  DynamoDB Local  ${stack.dynamoDb.endpoint}   tables: ${Object.values(stack.resources.tables).map((t) => t.name).join(', ')}`,
     `  SQS (fauxqs)    ${stack.sqs.endpoint}   queues: ${Object.values(stack.resources.queues).map((q) => q.name).join(', ')}`,
     ...mappings.map(
