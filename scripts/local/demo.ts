@@ -45,7 +45,7 @@ function parseOptions(argv: string[]): Options {
   const defaultUrl = process.env.LOCAL_HTTP_PORT ? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT}` : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
   return {
     tasks: integer('tasks', 200),
-    concurrency: integer('concurrency', 16),
+    concurrency: integer('concurrency', 8),
     baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? defaultUrl).replace(/\/+$/, ''),
     timeoutSeconds: integer('timeout', 300),
     apiKey,
