@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { SqsTaskQueue } from '../../../lib/taskQueue';
 import { deadLetterMessage, taskMessage } from '../../helpers/factories';
@@ -7,16 +7,16 @@ import { deadLetterMessage, taskMessage } from '../../helpers/factories';
 const URLS = { queueUrl: 'https://sqs.local/000000000000/tasks', dlqUrl: 'https://sqs.local/000000000000/tasks-dlq' };
 
 describe('SqsTaskQueue', () => {
-  const sqs = mockClient(SQSClient);
+  // Mock one client instance, never the class (other suites in this process use real clients).
+  let sqs: AwsClientStub<SQSClient>;
   let queue: SqsTaskQueue;
 
   beforeEach(() => {
-    sqs.reset();
+    const client = new SQSClient({ region: 'us-east-1' });
+    sqs = mockClient(client);
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    queue = new SqsTaskQueue(new SQSClient({ region: 'us-east-1' }), URLS);
+    queue = new SqsTaskQueue(client, URLS);
   });
-
-  after(() => sqs.restore());
 
   describe('enqueue', () => {
     it('sends one message to the task queue with exactly the given DelaySeconds', async () => {

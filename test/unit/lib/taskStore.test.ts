@@ -10,7 +10,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
+import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { TaskConflictError, ValidationError } from '../../../lib/errors';
 import { claim, deadLetter, failRedriven, redrive, scheduleRetry, succeed, type Transition } from '../../../lib/stateMachine';
@@ -72,15 +72,16 @@ function resolveGates(input: UpdateItemCommandInput): string[][] {
 }
 
 describe('DynamoTaskStore', () => {
-  const ddb = mockClient(DynamoDBClient);
+  // Mock one client instance, never the class: a class-wide mock would also capture the
+  // real clients of the integration suites that run in the same mocha process.
+  let ddb: AwsClientStub<DynamoDBClient>;
   let store: DynamoTaskStore;
 
   beforeEach(() => {
-    ddb.reset();
-    store = new DynamoTaskStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE);
+    const client = new DynamoDBClient({ region: 'us-east-1' });
+    ddb = mockClient(client);
+    store = new DynamoTaskStore(client, TABLE);
   });
-
-  after(() => ddb.restore());
 
   const puts = () => ddb.commandCalls(PutItemCommand).map((call) => call.args[0].input);
   const updates = () => ddb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input);
