@@ -4,6 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../support/localServers';
 import { eventually, processesWithEnv } from '../support/processes';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BAD_REQUESTS } from './badInputCorpus';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Every process of the stack inherits this variable: how the test finds orphans. */
@@ -23,6 +25,7 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
   let stack: ChildProcess | undefined;
   let output = '';
   let baseUrl = '';
+  let dynamoDbPort = 0;
 
   const api = async (method: string, route: string, body?: unknown, key: string | null = apiKey) => {
     const response = await fetch(`${baseUrl}${route}`, {
@@ -50,6 +53,7 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     this.timeout(150_000);
     const [dynamoDb, sqs, http, lambda] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     baseUrl = `http://127.0.0.1:${http}`;
+    dynamoDbPort = dynamoDb;
     stack = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], {
       cwd: ROOT,
       // Its own process group, as a terminal gives `npm start`: Ctrl-C is a SIGINT to the group.
@@ -145,5 +149,47 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     expect(task.attempts).to.equal(2);
     expect(task.history.map((event) => event.type)).to.deep.equal(['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'PROCESSING', 'SUCCEEDED']);
     expect(task.history.map((event) => event.attempt)).to.deep.equal([0, 1, 1, 2, 2]);
+  });
+
+  describe(`bad-input corpus (${BAD_REQUESTS.length} malformed requests)`, () => {
+    const itemCount = async () => {
+      const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoDbPort}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      try {
+        const { Count } = await client.send(new ScanCommand({ TableName: 'task-pipeline-local-tasks', Select: 'COUNT', ConsistentRead: true }));
+        return Count ?? 0;
+      } finally {
+        client.destroy();
+      }
+    };
+    let itemsBefore = 0;
+    let outputBefore = 0;
+
+    before(async () => {
+      itemsBefore = await itemCount();
+      outputBefore = output.length;
+    });
+
+    for (const request of BAD_REQUESTS) {
+      it(`${request.name}: ${request.status}, naming the problem`, async () => {
+        const key = request.apiKey === undefined ? apiKey : request.apiKey;
+        const headers: Record<string, string> = {};
+        if (key) headers['x-api-key'] = key;
+        if (request.name === 'API key in the wrong header') headers.authorization = `Bearer ${apiKey}`;
+        if (request.body !== undefined && request.contentType !== null) headers['content-type'] = request.contentType ?? 'application/json';
+
+        const response = await fetch(`${baseUrl}${request.path}`, { method: request.method, headers, body: request.body });
+        const text = await response.text();
+
+        expect(response.status, text.slice(0, 300)).to.equal(request.status);
+        expect(response.headers.get('content-type') ?? '').to.match(/json/);
+        const body = JSON.parse(text);
+        expect(JSON.stringify(body).toLowerCase(), 'the error names the problem').to.contain(request.names.toLowerCase());
+      });
+    }
+
+    it('wrote nothing to the table and submitted nothing to the queue', async () => {
+      expect(await itemCount()).to.equal(itemsBefore);
+      expect(output.slice(outputBefore)).not.to.contain('TASK_SUBMITTED');
+    });
   });
 });
