@@ -1,7 +1,7 @@
 import type { Deps } from './deps';
 import type { Log } from './logger';
-import { METRIC } from './metrics';
 import { parseDlqMessage } from './messages';
+import { METRIC } from './metrics';
 import * as sm from './stateMachine';
 import type { TaskError } from './task';
 
@@ -14,8 +14,13 @@ export const REDRIVE_POLICY_ERROR: TaskError = {
 };
 
 /**
- * Handles one DLQ message: marks the task FAILED (conditional, once) and logs one
- * TASK_FAILED line with taskId, payload and the error. The only place payloads are logged.
+ * Handles one DLQ message: logs one TASK_FAILED line with taskId, payload and the error,
+ * then marks the task FAILED with a conditional write. The only place payloads are logged.
+ *
+ * The line is written before the write, after a read shows the task still waits for it:
+ * a FAILED task then always has its line, even when the write's response is lost, and a
+ * duplicate DLQ message of a FAILED task adds neither a line nor a transition. Only a
+ * write that fails and is retried can log the same task twice (at-least-once).
  */
 export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>, log: Log): Promise<MonitorOutcome> {
   const parsed = parseDlqMessage(body, deps.config.maxAttempts);
@@ -25,33 +30,40 @@ export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' |
     parsed.kind === 'DEAD_LETTERED'
       ? sm.failDeadLettered(taskId, parsed.message.attempts, parsed.message.error, now)
       : sm.failRedriven(taskId, parsed.message.attempt, REDRIVE_POLICY_ERROR, now);
-  const result = await deps.store.transition(transition);
 
-  if (!result.applied) {
-    if (result.current?.status === 'FAILED') {
-      log.info('DUPLICATE_DLQ_MESSAGE', { taskId, status: 'FAILED', reason: 'task already FAILED' });
-      return 'ALREADY_FAILED';
-    }
-    log.warn('STALE_DLQ_MESSAGE', { taskId, status: result.current?.status ?? 'UNKNOWN_TASK', source: parsed.kind });
+  const current = await deps.store.get(taskId);
+  if (current?.status === 'FAILED') {
+    log.info('DUPLICATE_DLQ_MESSAGE', { taskId, status: 'FAILED', reason: 'task already FAILED' });
+    return 'ALREADY_FAILED';
+  }
+  if (!current || !sm.applyTransition(current, transition)) {
+    log.warn('STALE_DLQ_MESSAGE', { taskId, status: current?.status ?? 'UNKNOWN_TASK', source: parsed.kind });
     return 'IGNORED';
   }
 
-  deps.metrics.count(METRIC.TasksFailed);
-  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(result.task.createdAt));
-  const error =
-    parsed.kind === 'DEAD_LETTERED'
-      ? parsed.message.error.message
-      : result.task.lastError
-        ? `${result.task.lastError.message} (then: ${REDRIVE_POLICY_ERROR.message})`
-        : `no error was recorded for this task; ${REDRIVE_POLICY_ERROR.message}`;
+  const lastError = parsed.kind === 'DEAD_LETTERED' ? parsed.message.error : current.lastError;
   log.error('TASK_FAILED', {
     taskId,
     payload,
-    error,
-    errorName: parsed.kind === 'DEAD_LETTERED' ? parsed.message.error.name : (result.task.lastError?.name ?? REDRIVE_POLICY_ERROR.name),
-    attempts: result.task.attempts,
+    error:
+      parsed.kind === 'DEAD_LETTERED'
+        ? parsed.message.error.message
+        : lastError
+          ? `${lastError.message} (then: ${REDRIVE_POLICY_ERROR.message})`
+          : `no error was recorded for this task; ${REDRIVE_POLICY_ERROR.message}`,
+    errorName: lastError?.name ?? REDRIVE_POLICY_ERROR.name,
+    attempts: current.attempts,
     source: parsed.kind,
-    correlationId: result.task.correlationId,
+    correlationId: current.correlationId,
   });
+
+  const result = await deps.store.transition(transition);
+  if (!result.applied) {
+    // Another delivery of this message won the race between our read and our write.
+    log.info('DUPLICATE_DLQ_MESSAGE', { taskId, status: result.current?.status, reason: 'concurrent delivery' });
+    return 'ALREADY_FAILED';
+  }
+  deps.metrics.count(METRIC.TasksFailed);
+  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(result.task.createdAt));
   return 'FAILED';
 }

@@ -57,7 +57,8 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   ],
   monitorDlq: [
     LOGGING,
-    { actions: ['dynamodb:UpdateItem'], resources: [TABLE] }, // conditional transitions return the old item: no GetItem
+    // GetItem: the monitor reads the task before it logs, so a lost write response cannot lose the log line.
+    { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [DLQ] },
   ],
 };

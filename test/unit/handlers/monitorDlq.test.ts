@@ -87,6 +87,7 @@ describe('monitorDlq handler', () => {
   });
 
   it('returns the record in batchItemFailures when DynamoDB fails, so the DLQ redelivers it', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
     deps.store.transition = async () => {
       throw new Error('InternalServerError');
     };
@@ -94,6 +95,24 @@ describe('monitorDlq handler', () => {
     const { response, records } = await run(deadLetterMessage());
 
     expect(response.batchItemFailures).to.deep.equal([{ itemIdentifier: records[0].messageId }]);
+  });
+
+  it('keeps exactly one TASK_FAILED line when the FAILED write applied but its response was lost', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
+    const transition = deps.store.transition.bind(deps.store);
+    deps.store.transition = async (t) => {
+      await transition(t);
+      throw new Error('socket hang up');
+    };
+    const first = await run(deadLetterMessage());
+    deps.store.transition = transition;
+
+    const redelivery = await run(deadLetterMessage());
+
+    expect(first.response.batchItemFailures).to.have.length(1);
+    expect(redelivery.response.batchItemFailures).to.deep.equal([]);
+    expect([...first.failedLines, ...redelivery.failedLines]).to.have.length(1);
+    expect(deps.store.tasks.get('task-1')!.history.filter((e) => e.type === 'FAILED')).to.have.length(1);
   });
 
   it('logs an unreadable DLQ message whole and acknowledges it', async () => {
