@@ -7,7 +7,10 @@ export const createHandler = (getDeps = defaultDeps) => async () => {
   const deps = getDeps();
   try {
     const report = await reconcile(deps, { graceSeconds: deps.config.reconcileGraceSeconds, maxPerStatus: 1000 });
-    logger.info('RECONCILE_DONE', { ...report });
+    // A quiet sweep is the normal case: say so only at debug level.
+    const resent = Object.values(report.resent).reduce((sum, n) => sum + n, 0);
+    if (resent > 0 || report.missingPayload > 0) logger.warn('RECONCILE_DONE', { ...report });
+    else logger.debug('RECONCILE_DONE', { ...report });
     return report;
   } finally {
     deps.metrics.publish();

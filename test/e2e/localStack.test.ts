@@ -108,6 +108,10 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     expect(orphans).to.deep.equal([]);
   });
 
+  it('runs the reconciler on its schedule, as EventBridge would', () => {
+    expect(output).to.match(/Scheduling \[reconcileTasks\]/);
+  });
+
   it('refuses a request without the API key (403)', async () => {
     const response = await api('POST', '/tasks', { taskId: `no-key-${runId}`, payload: {} }, null);
 
