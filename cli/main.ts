@@ -1,5 +1,6 @@
 /** Entry point of the `tasks` operator CLI: parses arguments, picks the target API, runs a command, maps errors to exit codes. */
 import { readFile } from 'node:fs/promises';
+import { readStackInfo } from '../scripts/local/stackFile';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TASK_STATUSES } from '../lib/task';
 import {
@@ -105,7 +106,7 @@ const TARGET = `Target (flags win over the environment):
                   (https://<id>.execute-api.<region>.amazonaws.com/<stage>)
                   default: the local stack of \`npm start\`, http://127.0.0.1:3000 ($LOCAL_HTTP_PORT)
   --api-key KEY   sent as the x-api-key header                          env TASKS_API_KEY
-                  for a local URL, LOCAL_API_KEY is used when neither is set
+                  for a local URL, LOCAL_API_KEY or the key npm start recorded is used
 
 Output:
   --json          print the API's JSON instead of tables
@@ -169,7 +170,9 @@ export function resolveTarget(values: Values, env: Io['env']): { url: URL; apiKe
     throw new UsageError(`--url must be an http(s) URL, got '${raw}'`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be an http(s) URL, got '${raw}'`);
-  const apiKey = values['api-key'] || env.TASKS_API_KEY || (isLocal(url) ? env.LOCAL_API_KEY : undefined) || undefined;
+  // For the local stack, the key `npm start` printed and recorded in .local/stack.json will do.
+  const localKey = () => env.LOCAL_API_KEY || (readStackInfo()?.baseUrl === url.origin ? readStackInfo()?.apiKey : undefined);
+  const apiKey = values['api-key'] || env.TASKS_API_KEY || (isLocal(url) ? localKey() : undefined) || undefined;
   return { url, apiKey, isDefault: !values.url && !env.TASKS_API_URL };
 }
 
