@@ -1,0 +1,174 @@
+/**
+ * Cold start: packages the service (`npx serverless package --stage bench --package <dir>`)
+ * in a scratch copy of the working tree (serverless-plugin-typescript builds into the
+ * service's .build/, which a running `npm start` also uses), then for each function reports
+ * its zip size and the median time to require its handler in a fresh node process from the
+ * UNZIPPED package. As on Lambda, where the runtime provides the AWS SDK v3, NODE_PATH points
+ * into the repo's node_modules - restricted to the packages serverless.yml leaves out of the
+ * zips (the runtime's SDK and its dependencies), so a dependency missing from a zip fails the
+ * import instead of being found in the repo.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnChild } from './children';
+import { median } from './stats';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface FunctionColdStart {
+  functionKey: string;
+  handler: string;
+  zipBytes: number;
+  files: number;
+  unzippedBytes: number;
+  importMs: number[];
+  medianImportMs: number;
+  error?: string;
+}
+
+export interface ColdStartResult {
+  packageSeconds: number;
+  runtimePackages: string[];
+  functions: FunctionColdStart[];
+}
+
+/** Copies the non-ignored working tree (tracked and untracked, no node_modules) and links node_modules. */
+function scratchCopy(destination: string): void {
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    .split('\0')
+    .filter((file) => file && !file.startsWith('node_modules/'));
+  for (const file of new Set(files)) {
+    const source = path.join(ROOT, file);
+    if (!fs.lstatSync(source, { throwIfNoEntry: false })?.isFile()) continue;
+    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
+    fs.copyFileSync(source, path.join(destination, file));
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(destination, 'node_modules'), 'dir');
+}
+
+/** Package names behind `!node_modules/<name>/**` patterns: what the zips expect the runtime to provide. */
+export function runtimeProvidedPackages(patterns: string[]): string[] {
+  return patterns
+    .map((pattern) => /^!node_modules\/((?:@[^/]+\/)?[^/*]+|@[^/]+)\/\*\*$/.exec(pattern)?.[1])
+    .filter((name): name is string => Boolean(name) && name !== '.bin');
+}
+
+/** A directory of symlinks to those packages in the repo's node_modules: the stand-in for the runtime's. */
+function runtimeModules(dir: string, packages: string[]): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const name of packages) {
+    const source = path.join(ROOT, 'node_modules', name);
+    if (!fs.existsSync(source)) continue;
+    const target = path.join(dir, name);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.symlinkSync(source, target, 'dir');
+  }
+}
+
+function directoryStats(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    files += 1;
+    bytes += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+  }
+  return { files, bytes };
+}
+
+function unzip(zip: string, into: string): void {
+  fs.mkdirSync(into, { recursive: true });
+  try {
+    execFileSync('unzip', ['-q', '-o', zip, '-d', into], { stdio: 'pipe' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // No unzip binary: python's zipfile module does the same.
+    execFileSync('python3', ['-m', 'zipfile', '-e', zip, into], { stdio: 'pipe' });
+  }
+}
+
+/** One fresh node process: milliseconds to require the handler file. */
+function timeImport(file: string, exportName: string, cwd: string, nodePath: string, runId: string): Promise<number> {
+  const script = [
+    'const t = process.hrtime.bigint();',
+    `const m = require(${JSON.stringify(file)});`,
+    'const ms = Number(process.hrtime.bigint() - t) / 1e6;',
+    `if (typeof m[${JSON.stringify(exportName)}] !== 'function') throw new Error('no exported handler ${exportName}');`,
+    'process.stdout.write(JSON.stringify({ ms }));',
+  ].join(' ');
+  const child = spawnChild(process.execPath, ['-e', script], runId, {
+    cwd,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_PATH: nodePath,
+      AWS_REGION: 'us-east-1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      POWERTOOLS_SERVICE_NAME: 'task-pipeline',
+      NODE_OPTIONS: '',
+    },
+  });
+  return child.exited.then((code) => {
+    const text = child.output();
+    const match = /\{"ms":([\d.]+)\}/.exec(text);
+    if (code !== 0 || !match) throw new Error(`require(${path.basename(file)}) failed (exit ${code}): ${text.trim().split('\n').slice(0, 3).join(' / ')}`);
+    return Number(match[1]);
+  });
+}
+
+export async function measureColdStart(options: { runId: string; runs: number; log: (line: string) => void; keep?: boolean }): Promise<ColdStartResult> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-coldstart-'));
+  try {
+    const service = path.join(work, 'service');
+    const packageDir = path.join(work, 'package');
+    scratchCopy(service);
+    const started = Date.now();
+    const packaging = spawnChild(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['serverless', 'package', '--stage', 'bench', '--package', packageDir], `${options.runId}-package`, {
+      cwd: service,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    });
+    const timer = setTimeout(() => void packaging.stop(1000), 300_000);
+    const code = await packaging.exited;
+    clearTimeout(timer);
+    if (code !== 0) throw new Error(`serverless package exited ${code}:\n${packaging.output().slice(-2000)}`);
+    const packageSeconds = (Date.now() - started) / 1000;
+    options.log(`serverless package: ${packageSeconds.toFixed(1)} s`);
+
+    const state = JSON.parse(fs.readFileSync(path.join(packageDir, 'serverless-state.json'), 'utf8')) as {
+      service: { functions: Record<string, { handler: string }>; initialServerlessConfig?: { package?: { patterns?: string[] } } };
+    };
+    const patterns = state.service.initialServerlessConfig?.package?.patterns ?? [];
+    const runtimePackages = runtimeProvidedPackages(patterns.length ? patterns : readYmlPatterns());
+    const runtimeDir = path.join(work, 'runtime', 'node_modules');
+    runtimeModules(runtimeDir, runtimePackages);
+
+    const functions: FunctionColdStart[] = [];
+    for (const [functionKey, fn] of Object.entries(state.service.functions)) {
+      const zip = path.join(packageDir, `${functionKey}.zip`);
+      const dir = path.join(work, 'unzipped', functionKey);
+      unzip(zip, dir);
+      const { files, bytes } = directoryStats(dir);
+      const exportName = fn.handler.split('.').pop()!;
+      const file = path.join(dir, `${fn.handler.slice(0, -(exportName.length + 1))}.js`);
+      const result: FunctionColdStart = { functionKey, handler: fn.handler, zipBytes: fs.statSync(zip).size, files, unzippedBytes: bytes, importMs: [], medianImportMs: Number.NaN };
+      try {
+        for (let i = 0; i < options.runs; i++) result.importMs.push(await timeImport(file, exportName, dir, runtimeDir, `${options.runId}-import`));
+        result.medianImportMs = median(result.importMs);
+      } catch (error) {
+        result.error = (error as Error).message;
+      }
+      functions.push(result);
+      options.log(`${functionKey}: zip ${result.zipBytes} B, import median ${result.medianImportMs.toFixed(1)} ms${result.error ? ` (${result.error})` : ''}`);
+    }
+    return { packageSeconds, runtimePackages, functions };
+  } finally {
+    if (!options.keep) fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Fallback: the `!node_modules/...` lines of serverless.yml's package.patterns. */
+function readYmlPatterns(): string[] {
+  const yml = fs.readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
+  return [...yml.matchAll(/^\s*-\s*'(!node_modules\/[^']+)'/gm)].map((m) => m[1]);
+}

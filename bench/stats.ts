@@ -1,0 +1,63 @@
+/** Small numeric and concurrency helpers shared by the bench modules. */
+
+/** Deterministic uniform draws in [0, 1) (mulberry32): the seeded source of the simulated failures. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The q-quantile (0..1) of `values` by the nearest-rank method; NaN when empty. */
+export function quantile(values: number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil(q * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+export const median = (values: number[]) => quantile(values, 0.5);
+
+export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Milliseconds since `start` (a process.hrtime.bigint() reading). */
+export const msSince = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
+
+/** A JSON task payload whose serialisation is exactly `bytes` long, filled with seeded letters (not compressible to nothing). */
+export function payloadOfSize(bytes: number, random: () => number): Record<string, unknown> {
+  const overhead = JSON.stringify({ data: '' }).length;
+  if (bytes < overhead) throw new Error(`a payload cannot be smaller than ${overhead} bytes`);
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let data = '';
+  for (let i = 0; i < bytes - overhead; i++) data += alphabet[Math.floor(random() * alphabet.length)];
+  return { data };
+}
+
+/** Resolves once `check` returns true; rejects with `what` after timeoutMs. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(what());
+    await sleep(intervalMs);
+  }
+}
