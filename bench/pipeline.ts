@@ -163,6 +163,8 @@ export interface PipelineOptions {
   backoffBaseSeconds: number;
   /** Batches in flight per queue (Lambda's event source mapping starts with 5 pollers; npm start uses 2). */
   pollerConcurrency: number;
+  /** What-if: replaces serverless.yml's maximumBatchingWindow of every mapping (seconds). */
+  batchingWindowSeconds?: number;
 }
 
 export interface BenchPipeline {
@@ -245,7 +247,10 @@ export function startPipeline(servers: LocalServers, counter: UsageCounter, opti
 
   const problems: string[] = [];
   const stopCapture = captureLogLines(counter);
-  const pollers: Poller[] = eventSourceMappings(servers.config, resources, options.pollerConcurrency).map((mapping) =>
+  const mappings = eventSourceMappings(servers.config, resources, options.pollerConcurrency).map((mapping) =>
+    options.batchingWindowSeconds === undefined ? mapping : { ...mapping, maximumBatchingWindowSeconds: options.batchingWindowSeconds },
+  );
+  const pollers: Poller[] = mappings.map((mapping) =>
     startPoller(mapping, pollerClients.sqs, invoke, (line) => problems.push(`${mapping.functionKey}: ${line}`)),
   );
 

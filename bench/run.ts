@@ -26,11 +26,12 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const SECTIONS = ['cost', 'throughput', 'latency', 'coldstart'] as const;
 type Section = (typeof SECTIONS)[number];
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--seed N] [--pollers N]
+const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] [--seed N] [--pollers N] [--window S]
   --quick    a tiny run (tens of tasks and requests) to iterate on the bench itself
   --only     run only these sections
   --seed     seed of the simulated failures and payload bytes (default 7)
-  --pollers  batches in flight per queue, for the pipeline and its ceiling (default 5, Lambda's initial pollers)`;
+  --pollers  batches in flight per queue, for the pipeline and its ceiling (default 5, Lambda's initial pollers)
+  --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's`;
 
 /** A bad command line: printed without a stack trace. */
 class UsageError extends Error {}
@@ -40,6 +41,7 @@ interface Options {
   sections: Set<Section>;
   seed: number;
   pollers: number;
+  window?: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -56,6 +58,10 @@ function parseOptions(argv: string[]): Options {
       const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
       if (unknown.length || wanted.length === 0) throw new UsageError(`--only takes ${SECTIONS.join(',')}; got '${wanted.join(',')}'\n${USAGE}`);
       options.sections = new Set(wanted as Section[]);
+    } else if (flag === '--window') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 0 || n > 300) throw new UsageError(`--window takes whole seconds, 0-300\n${USAGE}`);
+      options.window = n;
     } else if (flag === '--seed' || flag === '--pollers') {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer\n${USAGE}`);
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
   const prices = loadPrices();
   const size = options.quick
     ? { small: 50, large: 10, warmup: 20, throughput: 100, rounds: 1, latency: [30, 48], latencyWarmup: 3, importRuns: 3 }
-    : { small: 1000, large: 200, warmup: 100, throughput: 1000, rounds: 2, latency: [300, 400], latencyWarmup: 10, importRuns: 7 };
+    : { small: 1000, large: 200, warmup: 100, throughput: 1000, rounds: 3, latency: [300, 400], latencyWarmup: 10, importRuns: 7 };
   const runId = crypto.randomBytes(4).toString('hex');
   const timings: Record<string, number> = {};
   const benchStart = Date.now();
@@ -173,6 +179,7 @@ async function main(): Promise<void> {
             failureRate: FAILURE_RATE,
             submitConcurrency: SUBMIT_CONCURRENCY,
             pollerConcurrency: options.pollers,
+            batchingWindowSeconds: options.window,
             log,
           }),
         );
@@ -271,7 +278,8 @@ async function main(): Promise<void> {
   }
   if (throughput) {
     console.log(
-      `throughput (${throughput.tasks} tasks, ~1 KB, backoff base 0, ${throughput.submitConcurrency} submitters, ${throughput.pollerConcurrency} pollers per queue, best of ${throughput.rounds.length}): ` +
+      `throughput (${throughput.tasks} tasks, ~1 KB, backoff base 0, ${throughput.submitConcurrency} submitters, ${throughput.pollerConcurrency} pollers per queue` +
+        `${throughput.batchingWindowSeconds !== undefined ? `, WHAT-IF batching window ${throughput.batchingWindowSeconds} s` : ''}, best of ${throughput.rounds.length}): ` +
         `pipeline ${fixed(throughput.pipelineTasksPerSecond, 1)} tasks/s, ceiling ${fixed(throughput.ceilingTasksPerSecond, 1)} tasks/s, ratio ${fixed(throughput.ratio * 100, 0)}%`,
     );
     targets.push({

@@ -246,6 +246,8 @@ export interface ThroughputResult {
   tasks: number;
   submitConcurrency: number;
   pollerConcurrency: number;
+  /** Set when --window replaced serverless.yml's maximumBatchingWindow (a what-if, not the configured pipeline). */
+  batchingWindowSeconds?: number;
   rounds: { pipelineTasksPerSecond: number; ceilingTasksPerSecond: number }[];
   /** Best round of each (the least disturbed by anything else on the machine). */
   pipelineTasksPerSecond: number;
@@ -274,12 +276,22 @@ function callsPerTask(usage: UsageSnapshot, callers: Caller[], tasks: number): R
 export async function measureThroughput(
   servers: LocalServers,
   counter: UsageCounter,
-  o: { runId: string; tasks: number; rounds: number; seed: number; failureRate: number; submitConcurrency: number; pollerConcurrency: number; log: (line: string) => void },
+  o: {
+    runId: string;
+    tasks: number;
+    rounds: number;
+    seed: number;
+    failureRate: number;
+    submitConcurrency: number;
+    pollerConcurrency: number;
+    batchingWindowSeconds?: number;
+    log: (line: string) => void;
+  },
 ): Promise<ThroughputResult> {
   const pipeline = startPipeline(
     servers,
     counter,
-    { seed: o.seed, failureRate: o.failureRate, backoffBaseSeconds: 0, pollerConcurrency: o.pollerConcurrency },
+    { seed: o.seed, failureRate: o.failureRate, backoffBaseSeconds: 0, pollerConcurrency: o.pollerConcurrency, batchingWindowSeconds: o.batchingWindowSeconds },
     await isolatedQueues(servers, `tput${o.runId}`),
   );
   const rounds: ThroughputResult['rounds'] = [];
@@ -322,6 +334,7 @@ export async function measureThroughput(
     .map((c) => `${c.request}: pipeline ${c.pipeline.toFixed(3)} vs ceiling ${c.ceiling.toFixed(3)} per task`);
   return {
     drift,
+    ...(o.batchingWindowSeconds !== undefined ? { batchingWindowSeconds: o.batchingWindowSeconds } : {}),
     tasks: o.tasks,
     submitConcurrency: o.submitConcurrency,
     pollerConcurrency: o.pollerConcurrency,
