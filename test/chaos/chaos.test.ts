@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { chaosOptionsFromEnv, DEFAULT_OPTIONS, formatReport, runChaos, type ChaosReport } from './chaos';
+
+/** The short run of the fault-injection suite (npm run test:chaos runs the full one). */
+describe('chaos: 150 tasks through the real handlers with injected faults (fixed seed)', function () {
+  // Servers start in ~10 s; the run itself takes ~30 s on 2 cores.
+  this.timeout(120_000);
+  let report: ChaosReport;
+
+  before(async function () {
+    // Only ~5 of 150 tasks reach the DLQ: a higher monitor failure rate makes sure its faults happen.
+    const options = chaosOptionsFromEnv(
+      { CHAOS_SEED: process.env.CHAOS_SEED },
+      { ...DEFAULT_OPTIONS, tasks: 150, seed: 20260101, rates: { ...DEFAULT_OPTIONS.rates, monitorWrite: 0.5 }, drainTimeoutMs: 45_000, settleTimeoutMs: 3000 },
+    );
+    console.log(`      chaos seed ${options.seed} (replay: CHAOS_SEED=${options.seed} npx mocha test/chaos/chaos.test.ts)`);
+    report = await runChaos(options);
+    console.log(formatReport(report).replace(/^/gm, '      '));
+  });
+
+  it('injects faults at every site: DynamoDB, SQS, duplicates, processor crashes, monitor writes, submit sends', () => {
+    const kinds = Object.keys(report.faults);
+    expect(kinds.filter((k) => k.startsWith('dynamodb.')), 'DynamoDB fault kinds').to.have.length.of.at.least(3);
+    for (const site of ['sqs.', 'sqs.duplicateSend', 'processor.', 'monitor.', 'submit.sendFailed']) {
+      expect(kinds.some((k) => k.startsWith(site)), `a fault at ${site}`).to.equal(true);
+    }
+  });
+
+  it('loses no accepted task and leaves none stuck', () => {
+    expect(report.lost).to.deep.equal([]);
+    expect(report.stuck).to.deep.equal([]);
+    expect(report.drained).to.equal(true);
+    expect(report.succeeded + report.failed).to.equal(report.accepted + report.abandonedButRecorded);
+  });
+
+  it('never runs a task more than 3 times', () => {
+    expect(report.maxAttempts, 'highest attempt number seen').to.be.at.most(3);
+  });
+
+  it('logs every FAILED task exactly once from the monitor, with its payload and error', () => {
+    expect(report.failedLoggedOnce, 'FAILED tasks with exactly one TASK_FAILED line carrying their payload and error').to.equal(report.failed);
+  });
+
+  it('keeps every history a valid path of the state machine, consistent with the status', () => {
+    expect(report.historiesConsistent, 'histories that are valid paths of the state machine').to.equal(report.historiesChecked);
+  });
+
+  it('absorbs the duplicate deliveries', () => {
+    expect(report.duplicatesAbsorbed.deliveryIgnored).to.be.greaterThan(0);
+  });
+
+  it('finds no other problem', () => {
+    expect(report.problems, report.problems.join('\n')).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,554 @@
+import { DynamoDBClient, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { isDeepStrictEqual } from 'node:util';
+import { ulid } from 'ulid';
+import { createHandler as createMonitor } from '../../handlers/monitorDlq';
+import { createHandler as createProcessor } from '../../handlers/processTask';
+import { createHandler as createSubmit } from '../../handlers/submitTask';
+import { loadConfig } from '../../lib/config';
+import type { Deps } from '../../lib/deps';
+import { logger } from '../../lib/logger';
+import { noMetrics } from '../../lib/metrics';
+import { RECONCILED_STATUSES, reconcile } from '../../lib/reconcile';
+import { isTerminal, type TaskState } from '../../lib/task';
+import { SqsTaskQueue } from '../../lib/taskQueue';
+import { DynamoTaskStore, STATE_SK, STATUS_INDEX } from '../../lib/taskStore';
+import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
+import { LOCAL_CREDENTIALS } from '../../scripts/local/localServer';
+import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
+import { postTaskEvent } from '../helpers/factories';
+import { FaultInjector, invocationContext, type FaultKind, type FaultRates, type InvocationState } from './faults';
+import { historyProblems } from './history';
+import { captureJsonLines, type LogLine } from './logCapture';
+import { mulberry32, parseSeed } from './random';
+
+export interface ChaosOptions {
+  tasks: number;
+  seed: number;
+  rates: FaultRates;
+  /** Share of 5xx submit responses the client retries (same request); it gives up on the others. */
+  clientRetryShare: number;
+  /** Retries one client makes at most for one task. */
+  clientMaxRetries: number;
+  /** Requests the chaos client has in flight at once. */
+  submitConcurrency: number;
+  /** Batches in flight at once per queue (Lambda's pollers). */
+  pollerConcurrency: number;
+  /** The real simulated-work failure rate. */
+  failureRate: number;
+  leaseSeconds: number;
+  visibilityTimeoutSeconds: number;
+  backoffBaseSeconds: number;
+  reconcileIntervalMs: number;
+  reconcileGraceSeconds: number;
+  /** How long after the last submit every task has to become SUCCEEDED or FAILED. */
+  drainTimeoutMs: number;
+  /** How long, once every task is terminal, leftover messages (duplicates) get to be consumed. */
+  settleTimeoutMs: number;
+}
+
+/** Defaults: 1,000 tasks, faults on 5% of SDK calls, every message sent twice. */
+export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
+  tasks: 1000,
+  rates: { dynamoDb: 0.05, sqs: 0.05, duplicateEverySend: true, processorCrash: 0.02, monitorWrite: 0.25, submitSend: 0.1 },
+  clientRetryShare: 0.5,
+  clientMaxRetries: 3,
+  submitConcurrency: 6,
+  pollerConcurrency: 4,
+  failureRate: 0.3,
+  leaseSeconds: 1,
+  visibilityTimeoutSeconds: 2,
+  backoffBaseSeconds: 1,
+  reconcileIntervalMs: 2000,
+  reconcileGraceSeconds: 3,
+  drainTimeoutMs: 120_000,
+  settleTimeoutMs: 10_000,
+};
+
+type Env = Record<string, string | undefined>;
+
+function envNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got '${raw}'`);
+  return value;
+}
+
+/** Options from CHAOS_* variables over `defaults` (CHAOS_TASKS, CHAOS_SEED, CHAOS_FAULT_RATE, ...). */
+export function chaosOptionsFromEnv(env: Env, defaults: Omit<ChaosOptions, 'seed'> & { seed?: number } = DEFAULT_OPTIONS): ChaosOptions {
+  return {
+    ...defaults,
+    tasks: Math.floor(envNumber(env, 'CHAOS_TASKS', defaults.tasks)),
+    seed: env.CHAOS_SEED !== undefined && env.CHAOS_SEED !== '' ? parseSeed(env.CHAOS_SEED) : (defaults.seed ?? parseSeed(undefined)),
+    rates: {
+      ...defaults.rates,
+      dynamoDb: envNumber(env, 'CHAOS_FAULT_RATE', defaults.rates.dynamoDb),
+      sqs: envNumber(env, 'CHAOS_FAULT_RATE', defaults.rates.sqs),
+      processorCrash: envNumber(env, 'CHAOS_CRASH_RATE', defaults.rates.processorCrash),
+      monitorWrite: envNumber(env, 'CHAOS_MONITOR_FAILURE_RATE', defaults.rates.monitorWrite),
+      submitSend: envNumber(env, 'CHAOS_SUBMIT_FAILURE_RATE', defaults.rates.submitSend),
+      duplicateEverySend: (env.CHAOS_DUPLICATES ?? String(defaults.rates.duplicateEverySend)) !== 'false',
+    },
+    drainTimeoutMs: envNumber(env, 'CHAOS_DRAIN_TIMEOUT_MS', defaults.drainTimeoutMs),
+  };
+}
+
+/** How the chaos client's POST /tasks went for one task. */
+interface SubmitOutcome {
+  taskId: string;
+  payload: Record<string, unknown>;
+  /** A 2xx answer: the API accepted the task. */
+  accepted: boolean;
+  statuses: number[];
+}
+
+export interface ChaosReport {
+  seed: number;
+  options: ChaosOptions;
+  faults: Partial<Record<FaultKind, number>>;
+  submitted: number;
+  accepted: number;
+  clientRetries: number;
+  /** Tasks the client gave up on after a 5xx. */
+  abandoned: number;
+  /** Of those, tasks whose state was written anyway: the reconciler had to finish them. */
+  abandonedButRecorded: number;
+  succeeded: number;
+  failed: number;
+  lost: string[];
+  stuck: { taskId: string; status: string; attempts: number }[];
+  duplicatesAbsorbed: { deliveryIgnored: number; duplicateDlqMessages: number; staleDlqMessages: number };
+  /** Owed messages a redelivery sent again (RETRY_RESENT, DEAD_LETTER_RESENT). */
+  resentByProcessor: number;
+  maxAttempts: number;
+  failedLoggedOnce: number;
+  historiesConsistent: number;
+  historiesChecked: number;
+  /** Sweeps run and sweeps a fault aborted; messages re-sent, by the status the task was stuck in. */
+  reconciler: { runs: number; errors: number; resent: Record<string, number>; total: number };
+  /** Each task the reconciler re-sent a message for, with the faults that had hit it: why it needed rescuing. */
+  rescues: { taskId: string; status: string; faults: string[] }[];
+  invocations: { total: number; failed: number; crashed: number };
+  drained: boolean;
+  wallTimeMs: number;
+  problems: string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A small payload, different per task, fixed by the seed. */
+function payloadFor(index: number, random: () => number): Record<string, unknown> {
+  return {
+    order: `order-${index}`,
+    amount: Math.round(random() * 100_000) / 100,
+    items: Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => ({ sku: `sku-${Math.floor(random() * 1000)}`, qty: i + 1 })),
+    note: random() < 0.2 ? 'ünïcödé ✓' : null,
+  };
+}
+
+async function scanStates(client: DynamoDBClient, tableName: string): Promise<Map<string, TaskState>> {
+  const states = new Map<string, TaskState>();
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start, ConsistentRead: true }));
+    for (const item of page.Items ?? []) {
+      const { pk: _pk, sk, ...rest } = unmarshall(item);
+      if (sk === STATE_SK) states.set(rest.taskId as string, rest as TaskState);
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return states;
+}
+
+/** Tasks not yet SUCCEEDED or FAILED, counted on the byStatus index. */
+async function countOpen(client: DynamoDBClient, tableName: string): Promise<number> {
+  let open = 0;
+  for (const status of RECONCILED_STATUSES) {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: STATUS_INDEX,
+          KeyConditionExpression: '#status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': { S: status } },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      open += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  return open;
+}
+
+/** Whether the queues (all of them, or those with these URLs) hold no message: visible, in flight or delayed. */
+async function queuesEmpty(servers: LocalServers, urls?: string[]): Promise<boolean> {
+  for (const queue of Object.values(servers.resources.queues).filter((q) => !urls || urls.includes(q.url))) {
+    const { Attributes = {} } = await servers.clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queue.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    if (Object.values(Attributes).some((count) => Number(count) > 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * Runs `options.tasks` tasks through the real handlers on DynamoDB Local and fauxqs with faults
+ * injected (SDK errors and lost responses, processor crashes, duplicate deliveries, DLQ monitor
+ * failures, failed sends at submit), the reconciler sweeping periodically; drains, audits every
+ * task and returns the report. `report.problems` lists every violated expectation.
+ */
+export async function runChaos(options: ChaosOptions, progress: (line: string) => void = () => undefined): Promise<ChaosReport> {
+  const servers = await startLocalServers({ stage: 'test' });
+  const logs: LogLine[] = [];
+  let stopCapture = () => undefined as void;
+  const pollers: Poller[] = [];
+  const clients: { destroy(): void }[] = [];
+  let reconciling = true;
+  let reconcilerLoop: Promise<void> = Promise.resolve();
+  let progressTimer: NodeJS.Timeout | undefined;
+  try {
+    const config = loadConfig({
+      ...servers.env,
+      FAILURE_RATE: String(options.failureRate),
+      ALLOW_SIMULATION_OVERRIDE: 'false',
+      BACKOFF_BASE_SECONDS: String(options.backoffBaseSeconds),
+      BACKOFF_JITTER: 'none',
+      LEASE_SECONDS: String(options.leaseSeconds),
+      RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds),
+    });
+    for (const queue of Object.values(servers.resources.queues)) {
+      await servers.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }));
+    }
+
+    // The pipeline's own clients carry the faults; the pollers and the audit use the servers' clean clients.
+    const faults = new FaultInjector(options.seed, options.rates);
+    const dynamoDb = new DynamoDBClient({ endpoint: servers.dynamoDb.endpoint, region: servers.region, credentials: LOCAL_CREDENTIALS });
+    const sqs = new SQSClient({ endpoint: servers.sqs.endpoint, region: servers.region, credentials: LOCAL_CREDENTIALS });
+    clients.push(dynamoDb, sqs);
+    faults.instrument(dynamoDb, 'dynamodb', { rate: options.rates.dynamoDb });
+    faults.instrument(sqs, 'sqs', { rate: options.rates.sqs, duplicateSends: options.rates.duplicateEverySend, commands: ['SendMessageCommand'] });
+    const store = new DynamoTaskStore(dynamoDb, config.tableName);
+    const queue = new SqsTaskQueue(sqs, config);
+    const deps: Deps = {
+      config,
+      store,
+      queue,
+      log: logger,
+      metrics: noMetrics,
+      clock: () => new Date(),
+      // The real random failure of the simulated work, seeded.
+      random: mulberry32(options.seed ^ 0x5eed),
+      newId: ulid,
+    };
+    const processorDeps: Deps = { ...deps, store: faults.processorStore(store) };
+    const monitorDeps: Deps = { ...deps, store: faults.monitorStore(store) };
+    const submitDeps: Deps = { ...deps, queue: faults.submitQueue(queue) };
+
+    stopCapture = captureJsonLines(logs);
+
+    const fnName = (key: string) => servers.config.functions[key].name;
+    const handlers: Record<string, (event: SQSEvent) => Promise<unknown>> = {
+      [fnName('processTask')]: createProcessor(() => processorDeps),
+      [fnName('monitorDlq')]: createMonitor(() => monitorDeps),
+    };
+    const invocations = { total: 0, failed: 0, crashed: 0 };
+    const invoke: Invoker = async (functionName, event) => {
+      invocations.total += 1;
+      const state: InvocationState = {};
+      try {
+        const payload = await invocationContext.run(state, () => handlers[functionName](event));
+        if (state.crashed) {
+          invocations.crashed += 1;
+          return { ok: false, error: `Task timed out (injected ${state.crashed})` };
+        }
+        return { ok: true, payload };
+      } catch (error) {
+        invocations.failed += 1;
+        return { ok: false, error: (error as Error).message };
+      }
+    };
+    const mappings = eventSourceMappings(servers.config, servers.resources, options.pollerConcurrency).map((m) => ({
+      ...m,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    }));
+    for (const mapping of mappings) pollers.push(startPoller(mapping, servers.clients.sqs, invoke, () => undefined));
+
+    // The reconciler, as its schedule would run it, with a short grace. Its re-sends are counted
+    // from its TASK_RECONCILED lines: a sweep that a fault aborts has re-sent some tasks already.
+    const reconciler = { runs: 0, errors: 0 };
+    reconcilerLoop = (async () => {
+      while (reconciling) {
+        await sleep(options.reconcileIntervalMs);
+        if (!reconciling) break;
+        try {
+          reconciler.runs += 1;
+          await reconcile(deps, { graceSeconds: options.reconcileGraceSeconds, maxPerStatus: 200 });
+        } catch {
+          // A fault hit this sweep; the next one starts over.
+          reconciler.errors += 1;
+        }
+      }
+    })();
+
+    // The chaos client: POST /tasks through the real handler; retries some 5xx answers, gives up on the others.
+    const submitHandler = createSubmit(() => submitDeps);
+    const payloadRandom = mulberry32(options.seed ^ 0xc0ffee);
+    const tasks = Array.from({ length: options.tasks }, (_, i) => ({ taskId: `chaos-${options.seed}-${i}`, payload: payloadFor(i, payloadRandom) }));
+    const outcomes: SubmitOutcome[] = [];
+    let clientRetries = 0;
+    let next = 0;
+    const submitStartedAt = Date.now();
+    const submitOne = async (taskId: string, payload: Record<string, unknown>): Promise<SubmitOutcome> => {
+      const statuses: number[] = [];
+      for (;;) {
+        const response = await submitHandler(postTaskEvent({ taskId, payload }));
+        statuses.push(response.statusCode);
+        if (response.statusCode === 200 || response.statusCode === 202) return { taskId, payload, accepted: true, statuses };
+        const retry = response.statusCode >= 500 && statuses.length <= options.clientMaxRetries && faults.draw(`client|${taskId}`) < options.clientRetryShare;
+        if (!retry) return { taskId, payload, accepted: false, statuses };
+        clientRetries += 1;
+        await sleep(Number(response.headers?.['Retry-After'] ?? 0.2) * 1000);
+      }
+    };
+    const clientsDone = Promise.all(
+      Array.from({ length: options.submitConcurrency }, async () => {
+        while (next < tasks.length) {
+          const task = tasks[next++];
+          outcomes.push(await submitOne(task.taskId, task.payload));
+        }
+      }),
+    );
+
+    progressTimer = setInterval(() => {
+      countOpen(servers.clients.dynamoDb, config.tableName)
+        .then((open) => progress(`  ${((Date.now() - submitStartedAt) / 1000).toFixed(0)}s: ${outcomes.length}/${tasks.length} submitted, ${open} not yet SUCCEEDED or FAILED`))
+        .catch(() => undefined);
+    }, 5000);
+
+    await clientsDone;
+    // Drained: every task SUCCEEDED or FAILED and the DLQ consumed (a TASK_FAILED line may follow its FAILED write).
+    const drainDeadline = Date.now() + options.drainTimeoutMs;
+    let drained = false;
+    while (Date.now() < drainDeadline) {
+      if ((await countOpen(servers.clients.dynamoDb, config.tableName)) === 0 && (await queuesEmpty(servers, [config.dlqUrl]))) {
+        drained = true;
+        break;
+      }
+      await sleep(500);
+    }
+    const wallTimeMs = Date.now() - submitStartedAt;
+    clearInterval(progressTimer);
+    // Let leftover copies (duplicates, re-sends) be consumed, so the absorbed ones are counted.
+    const settleDeadline = Date.now() + (drained ? options.settleTimeoutMs : 0);
+    while (Date.now() < settleDeadline && !(await queuesEmpty(servers))) await sleep(500);
+
+    reconciling = false;
+    await reconcilerLoop;
+    await Promise.all(pollers.splice(0).map((poller) => poller.stop()));
+    stopCapture();
+
+    const states = await scanStates(servers.clients.dynamoDb, config.tableName);
+    return audit({ options, faults, outcomes, states, logs, reconciler, invocations, clientRetries, drained, wallTimeMs, maxAttempts: config.maxAttempts });
+  } finally {
+    clearInterval(progressTimer);
+    reconciling = false;
+    await reconcilerLoop;
+    stopCapture();
+    await Promise.all(pollers.map((poller) => poller.stop()));
+    clients.forEach((client) => client.destroy());
+    await servers.stop();
+  }
+}
+
+interface AuditInput {
+  options: ChaosOptions;
+  faults: FaultInjector;
+  outcomes: SubmitOutcome[];
+  states: Map<string, TaskState>;
+  logs: LogLine[];
+  reconciler: { runs: number; errors: number };
+  invocations: ChaosReport['invocations'];
+  clientRetries: number;
+  drained: boolean;
+  wallTimeMs: number;
+  maxAttempts: number;
+}
+
+/** At most this many tasks are described in detail per kind of problem. */
+const DETAILS_PER_PROBLEM = 5;
+
+/** Checks every task against what the pipeline promises and builds the report. */
+function audit(input: AuditInput): ChaosReport {
+  const { options, faults, outcomes, states, logs, maxAttempts } = input;
+  const problems: string[] = [];
+  const detailed: Record<string, number> = {};
+  const explain = (kind: string, taskId: string, text: string) => {
+    detailed[kind] = (detailed[kind] ?? 0) + 1;
+    if (detailed[kind] > DETAILS_PER_PROBLEM) return;
+    const task = states.get(taskId);
+    const history = task ? task.history.map((e) => `${e.type}#${e.attempt}${e.error ? `(${e.error.name})` : ''}`).join(' → ') : 'no state item';
+    const trail = faults
+      .trail(taskId)
+      .map((f) => `${f.at.slice(11, 23)} ${f.kind}: ${f.detail}`)
+      .join('; ');
+    problems.push(`${kind}: ${taskId}: ${text}\n      history: ${history}\n      faults: ${trail || 'none'}`);
+  };
+  const count = (message: string) => logs.filter((line) => line.message === message).length;
+
+  const failedLines = new Map<string, LogLine[]>();
+  for (const line of logs) {
+    if (line.message !== 'TASK_FAILED') continue;
+    const id = String(line.taskId);
+    failedLines.set(id, [...(failedLines.get(id) ?? []), line]);
+  }
+
+  const lost: string[] = [];
+  const stuck: ChaosReport['stuck'] = [];
+  let succeeded = 0;
+  let failed = 0;
+  let abandoned = 0;
+  let abandonedButRecorded = 0;
+  let failedLoggedOnce = 0;
+  let historiesConsistent = 0;
+  let historiesChecked = 0;
+  let maxSeen = 0;
+
+  for (const outcome of outcomes) {
+    const task = states.get(outcome.taskId);
+    if (!outcome.accepted) {
+      abandoned += 1;
+      if (task) abandonedButRecorded += 1;
+      if (outcome.statuses.some((status) => status < 500)) explain('unexpected answer', outcome.taskId, `HTTP ${outcome.statuses.join(', ')}`);
+    }
+    if (!task) {
+      if (outcome.accepted) {
+        lost.push(outcome.taskId);
+        explain('lost', outcome.taskId, `accepted (HTTP ${outcome.statuses.join(', ')}) but no state item exists`);
+      }
+      continue;
+    }
+    if (!isTerminal(task.status)) {
+      stuck.push({ taskId: task.taskId, status: task.status, attempts: task.attempts });
+      explain('stuck', task.taskId, `${task.status} after the drain (attempts ${task.attempts}, updated ${task.updatedAt})`);
+    }
+    if (task.status === 'SUCCEEDED') succeeded += 1;
+    maxSeen = Math.max(maxSeen, task.attempts, ...task.history.map((e) => e.attempt));
+
+    historiesChecked += 1;
+    const inconsistencies = historyProblems(task, maxAttempts);
+    if (inconsistencies.length === 0) historiesConsistent += 1;
+    else explain('inconsistent history', task.taskId, inconsistencies.join('; '));
+
+    const lines = failedLines.get(task.taskId) ?? [];
+    if (task.status === 'FAILED') {
+      failed += 1;
+      const line = lines[0];
+      const lineProblems: string[] = [];
+      if (lines.length !== 1) lineProblems.push(`${lines.length} TASK_FAILED lines, expected exactly 1`);
+      if (line && !isDeepStrictEqual(line.payload, outcome.payload)) lineProblems.push(`payload ${JSON.stringify(line.payload)} differs from the submitted one`);
+      if (line && (typeof line.error !== 'string' || line.error === '')) lineProblems.push(`error ${JSON.stringify(line.error)} is empty`);
+      if (lineProblems.length === 0) failedLoggedOnce += 1;
+      else explain('FAILED not logged once', task.taskId, lineProblems.join('; '));
+    } else if (lines.length > 0) {
+      explain('TASK_FAILED for a task not FAILED', task.taskId, `${lines.length} TASK_FAILED lines while ${task.status}`);
+    }
+  }
+
+  const submittedIds = new Set(outcomes.map((o) => o.taskId));
+  const strangers = [...states.keys()].filter((id) => !submittedIds.has(id));
+  if (strangers.length > 0) problems.push(`state items of tasks never submitted: ${strangers.slice(0, 5).join(', ')}`);
+  if (outcomes.length !== options.tasks) problems.push(`${outcomes.length} of ${options.tasks} tasks were submitted`);
+  if (!input.drained) problems.push(`the drain (every task SUCCEEDED or FAILED, the DLQ consumed) timed out after ${options.drainTimeoutMs} ms`);
+  if (maxSeen > maxAttempts) problems.push(`an attempt number reached ${maxSeen}, above ${maxAttempts}`);
+  for (const [kind, n] of Object.entries(detailed)) {
+    if (n > DETAILS_PER_PROBLEM) problems.push(`${kind}: ${n - DETAILS_PER_PROBLEM} more tasks`);
+  }
+
+  return {
+    seed: options.seed,
+    options,
+    faults: { ...faults.counts },
+    submitted: outcomes.length,
+    accepted: outcomes.filter((o) => o.accepted).length,
+    clientRetries: input.clientRetries,
+    abandoned,
+    abandonedButRecorded,
+    succeeded,
+    failed,
+    lost,
+    stuck,
+    duplicatesAbsorbed: {
+      deliveryIgnored: count('DELIVERY_IGNORED'),
+      duplicateDlqMessages: count('DUPLICATE_DLQ_MESSAGE'),
+      staleDlqMessages: count('STALE_DLQ_MESSAGE'),
+    },
+    resentByProcessor: count('RETRY_RESENT') + count('DEAD_LETTER_RESENT'),
+    maxAttempts: maxSeen,
+    failedLoggedOnce,
+    historiesConsistent,
+    historiesChecked,
+    reconciler: {
+      ...input.reconciler,
+      resent: Object.fromEntries(RECONCILED_STATUSES.map((status) => [status, logs.filter((l) => l.message === 'TASK_RECONCILED' && l.status === status).length])),
+      total: count('TASK_RECONCILED'),
+    },
+    rescues: logs
+      .filter((line) => line.message === 'TASK_RECONCILED')
+      .map((line) => ({
+        taskId: String(line.taskId),
+        status: String(line.status),
+        faults: faults.trail(String(line.taskId)).map((f) => `${f.kind}: ${f.detail}`),
+      })),
+    invocations: input.invocations,
+    drained: input.drained,
+    wallTimeMs: input.wallTimeMs,
+    problems,
+  };
+}
+
+/** The report as a two-column table. */
+export function formatReport(report: ChaosReport): string {
+  const rows: [string, string][] = [];
+  const add = (label: string, value: string | number) => rows.push([label, String(value)]);
+  const faultTotal = Object.values(report.faults).reduce((sum, n) => sum + (n ?? 0), 0);
+  add('faults injected', faultTotal);
+  for (const [kind, n] of Object.entries(report.faults).sort(([a], [b]) => a.localeCompare(b))) add(`  ${kind}`, n ?? 0);
+  add('invocations (crashed / failed)', `${report.invocations.total} (${report.invocations.crashed} / ${report.invocations.failed})`);
+  add('tasks submitted', report.submitted);
+  add('  accepted (2xx)', report.accepted);
+  add('  client retries of a 5xx', report.clientRetries);
+  add('  abandoned after a 5xx (state written)', `${report.abandoned} (${report.abandonedButRecorded})`);
+  add('SUCCEEDED', report.succeeded);
+  add('FAILED', report.failed);
+  add('lost', report.lost.length);
+  add('stuck', report.stuck.length);
+  const d = report.duplicatesAbsorbed;
+  add('duplicates absorbed', d.deliveryIgnored + d.duplicateDlqMessages + d.staleDlqMessages);
+  add('  DELIVERY_IGNORED', d.deliveryIgnored);
+  add('  DUPLICATE_DLQ_MESSAGE', d.duplicateDlqMessages);
+  add('  STALE_DLQ_MESSAGE', d.staleDlqMessages);
+  add('owed messages re-sent by a redelivery', report.resentByProcessor);
+  add('max attempts', report.maxAttempts);
+  add('FAILED logged once by the monitor', `${report.failedLoggedOnce} / ${report.failed}`);
+  add('histories consistent', `${report.historiesConsistent} / ${report.historiesChecked}`);
+  add('reconciler re-sends', report.reconciler.total);
+  for (const [status, n] of Object.entries(report.reconciler.resent)) if (n > 0) add(`  ${status}`, n);
+  add('reconciler sweeps (aborted by a fault)', `${report.reconciler.runs} (${report.reconciler.errors})`);
+  add('drained', report.drained ? 'yes' : 'NO');
+  add('wall time (submit to drained)', `${(report.wallTimeMs / 1000).toFixed(1)} s`);
+  add('seed', report.seed);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  const valueWidth = Math.max(...rows.map(([, value]) => value.length));
+  const line = `+-${'-'.repeat(width)}-+-${'-'.repeat(valueWidth)}-+`;
+  return [line, ...rows.map(([label, value]) => `| ${label.padEnd(width)} | ${value.padStart(valueWidth)} |`), line].join('\n');
+}
