@@ -6,6 +6,8 @@
  * 3. End-to-end throughput (backoff base 0) and the ceiling of the bare requests, with their ratio.
  * 4. Cold start: zip size and handler import time of each function.
  * 5. Targets, PASS/MISS. Writes bench/results.json (git-ignored).
+ *
+ * Typecheck: npx tsc --noEmit -p bench (the root tsconfig does not include bench/).
  */
 import fs from 'node:fs';
 import os from 'node:os';
