@@ -7,7 +7,7 @@ import { sqsBatchHandler } from '../lib/sqsBatch';
 export const createHandler = (getDeps = defaultDeps) =>
   sqsBatchHandler(async (record, deps, log) => {
     try {
-      await monitorDeadLetter(record.body, deps, log);
+      await monitorDeadLetter(record.body, deps, log, record.messageId);
     } catch (error) {
       // Nothing can ever make an unreadable DLQ message readable: log it whole and let it go.
       if (!(error instanceof PoisonMessageError)) throw error;

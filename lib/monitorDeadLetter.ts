@@ -14,56 +14,53 @@ export const REDRIVE_POLICY_ERROR: TaskError = {
 };
 
 /**
- * Handles one DLQ message: logs one TASK_FAILED line with taskId, payload and the error,
- * then marks the task FAILED with a conditional write. The only place payloads are logged.
+ * Handles one DLQ message: marks the task FAILED (conditional, once) and logs one
+ * TASK_FAILED line with taskId, payload and the error. The only place payloads are logged.
  *
- * The line is written before the write, after a read shows the task still waits for it:
- * a FAILED task then always has its line, even when the write's response is lost, and a
- * duplicate DLQ message of a FAILED task adds neither a line nor a transition. Only a
- * write that fails and is retried can log the same task twice (at-least-once).
+ * The FAILED event records the DLQ message's id, so the line is written exactly once per
+ * FAILED task: a duplicate copy (another message id) finds the task FAILED and logs nothing,
+ * while the message whose own write's response was lost (repeated by the SDK, or redelivered
+ * by SQS with the same message id) recognises its write and logs then.
  */
-export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>, log: Log): Promise<MonitorOutcome> {
+export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>, log: Log, messageId?: string): Promise<MonitorOutcome> {
   const parsed = parseDlqMessage(body, deps.config.maxAttempts);
   const now = deps.clock();
   const { taskId, payload } = parsed.message;
   const transition =
     parsed.kind === 'DEAD_LETTERED'
-      ? sm.failDeadLettered(taskId, parsed.message.attempts, parsed.message.error, now)
-      : sm.failRedriven(taskId, parsed.message.attempt, REDRIVE_POLICY_ERROR, now);
+      ? sm.failDeadLettered(taskId, parsed.message.attempts, parsed.message.error, now, messageId)
+      : sm.failRedriven(taskId, parsed.message.attempt, REDRIVE_POLICY_ERROR, now, messageId);
+  const result = await deps.store.transition(transition);
+  // This message's own FAILED write, whose response was lost (the SDK repeated it, or this is a
+  // redelivery after the error): the task was never logged, so it is logged now.
+  const ownWrite = !result.applied && messageId !== undefined && result.current?.status === 'FAILED' && result.current.history.at(-1)?.messageId === messageId;
 
-  const current = await deps.store.get(taskId);
-  if (current?.status === 'FAILED') {
-    log.info('DUPLICATE_DLQ_MESSAGE', { taskId, status: 'FAILED', reason: 'task already FAILED' });
-    return 'ALREADY_FAILED';
-  }
-  if (!current || !sm.applyTransition(current, transition)) {
-    log.warn('STALE_DLQ_MESSAGE', { taskId, status: current?.status ?? 'UNKNOWN_TASK', source: parsed.kind });
+  if (!result.applied && !ownWrite) {
+    if (result.current?.status === 'FAILED') {
+      log.info('DUPLICATE_DLQ_MESSAGE', { taskId, status: 'FAILED', reason: 'task already FAILED' });
+      return 'ALREADY_FAILED';
+    }
+    log.warn('STALE_DLQ_MESSAGE', { taskId, status: result.current?.status ?? 'UNKNOWN_TASK', source: parsed.kind });
     return 'IGNORED';
   }
 
-  const lastError = parsed.kind === 'DEAD_LETTERED' ? parsed.message.error : current.lastError;
+  const task = result.applied ? result.task : result.current!;
+  deps.metrics.count(METRIC.TasksFailed);
+  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(task.createdAt));
+  const error =
+    parsed.kind === 'DEAD_LETTERED'
+      ? parsed.message.error.message
+      : task.lastError
+        ? `${task.lastError.message} (then: ${REDRIVE_POLICY_ERROR.message})`
+        : `no error was recorded for this task; ${REDRIVE_POLICY_ERROR.message}`;
   log.error('TASK_FAILED', {
     taskId,
     payload,
-    error:
-      parsed.kind === 'DEAD_LETTERED'
-        ? parsed.message.error.message
-        : lastError
-          ? `${lastError.message} (then: ${REDRIVE_POLICY_ERROR.message})`
-          : `no error was recorded for this task; ${REDRIVE_POLICY_ERROR.message}`,
-    errorName: lastError?.name ?? REDRIVE_POLICY_ERROR.name,
-    attempts: current.attempts,
+    error,
+    errorName: parsed.kind === 'DEAD_LETTERED' ? parsed.message.error.name : (task.lastError?.name ?? REDRIVE_POLICY_ERROR.name),
+    attempts: task.attempts,
     source: parsed.kind,
-    correlationId: current.correlationId,
+    correlationId: task.correlationId,
   });
-
-  const result = await deps.store.transition(transition);
-  if (!result.applied) {
-    // Another delivery of this message won the race between our read and our write.
-    log.info('DUPLICATE_DLQ_MESSAGE', { taskId, status: result.current?.status, reason: 'concurrent delivery' });
-    return 'ALREADY_FAILED';
-  }
-  deps.metrics.count(METRIC.TasksFailed);
-  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(result.task.createdAt));
   return 'FAILED';
 }

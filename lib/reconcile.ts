@@ -18,6 +18,8 @@ export interface ReconcileReport {
   resent: Record<ReconciledStatus, number>;
   /** Tasks found overdue whose payload is gone (should never happen): logged, left alone. */
   missingPayload: number;
+  /** Tasks or listings that failed with an error (logged); the next sweep tries them again. */
+  errors: number;
 }
 
 /** When a task in this status should have moved on, or undefined if it may still be waiting legitimately. */
@@ -25,6 +27,28 @@ function dueAt(task: TaskSummary, status: ReconciledStatus): string | undefined 
   if (status === 'RETRY_SCHEDULED') return task.nextAttemptAt ?? task.updatedAt;
   if (status === 'PROCESSING') return task.leaseUntil ?? task.updatedAt;
   return task.updatedAt;
+}
+
+/** Re-sends the message an overdue task waits for; false when its payload is missing. */
+async function resend(task: TaskSummary, status: ReconciledStatus, deps: Pick<Deps, 'store' | 'queue'>): Promise<boolean> {
+  const payload = await deps.store.getPayload(task.taskId);
+  if (!payload) return false;
+  if (status === 'DEAD_LETTERED') {
+    await deps.queue.deadLetter({
+      kind: 'DEAD_LETTERED',
+      taskId: task.taskId,
+      payload,
+      attempts: task.attempts,
+      error: task.lastError ?? { name: 'Unknown', message: 'no error recorded' },
+      failedAt: task.updatedAt,
+      correlationId: task.correlationId,
+    });
+  } else {
+    // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
+    const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;
+    await deps.queue.enqueue({ taskId: task.taskId, attempt, payload, correlationId: task.correlationId }, 0);
+  }
+  return true;
 }
 
 /**
@@ -36,42 +60,39 @@ function dueAt(task: TaskSummary, status: ReconciledStatus): string | undefined 
 export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>, options: ReconcileOptions): Promise<ReconcileReport> {
   const now = deps.clock();
   const cutoff = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
-  const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0 };
+  const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0, errors: 0 };
 
   for (const status of RECONCILED_STATUSES) {
     let cursor: string | undefined;
     do {
-      const page = await deps.store.listUpdatedBefore(status, cutoff, { limit: 100, cursor });
+      let page;
+      try {
+        page = await deps.store.listUpdatedBefore(status, cutoff, { limit: 100, cursor });
+      } catch (error) {
+        // One failed listing must not cost the other statuses their sweep.
+        report.errors += 1;
+        deps.log.error('RECONCILE_LIST_FAILED', { status, error: error as Error });
+        break;
+      }
       cursor = page.cursor;
       for (const task of page.tasks) {
         if (report.resent[status] >= options.maxPerStatus) break;
         report.examined += 1;
         const due = dueAt(task, status);
         if (due === undefined || due >= cutoff) continue;
-        const payload = await deps.store.getPayload(task.taskId);
-        if (!payload) {
-          report.missingPayload += 1;
-          deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
-          continue;
+        try {
+          if (await resend(task, status, deps)) {
+            report.resent[status] += 1;
+            deps.metrics.count(METRIC.TasksReconciled);
+            deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
+          } else {
+            report.missingPayload += 1;
+            deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
+          }
+        } catch (error) {
+          report.errors += 1;
+          deps.log.error('RECONCILE_TASK_FAILED', { taskId: task.taskId, status, error: error as Error });
         }
-        if (status === 'DEAD_LETTERED') {
-          await deps.queue.deadLetter({
-            kind: 'DEAD_LETTERED',
-            taskId: task.taskId,
-            payload,
-            attempts: task.attempts,
-            error: task.lastError ?? { name: 'Unknown', message: 'no error recorded' },
-            failedAt: task.updatedAt,
-            correlationId: task.correlationId,
-          });
-        } else {
-          // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
-          const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;
-          await deps.queue.enqueue({ taskId: task.taskId, attempt, payload, correlationId: task.correlationId }, 0);
-        }
-        report.resent[status] += 1;
-        deps.metrics.count(METRIC.TasksReconciled);
-        deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
       }
     } while (cursor && report.resent[status] < options.maxPerStatus);
   }

@@ -118,16 +118,16 @@ export function deadLetter(taskId: string, attempt: number, leaseId: string, err
 }
 
 /** Builds DEAD_LETTERED → FAILED for a task the processor sent to the DLQ explicitly. */
-export function failDeadLettered(taskId: string, attempts: number, error: TaskError, now: Date): Transition {
+export function failDeadLettered(taskId: string, attempts: number, error: TaskError, now: Date, messageId?: string): Transition {
   const at = now.toISOString();
-  return { taskId, from: [{ status: 'DEAD_LETTERED', attempts }], to: 'FAILED', at, event: { type: 'FAILED', at, attempt: attempts, error } };
+  return { taskId, from: [{ status: 'DEAD_LETTERED', attempts }], to: 'FAILED', at, event: { type: 'FAILED', at, attempt: attempts, error, ...(messageId ? { messageId } : {}) } };
 }
 
 /**
  * Builds → FAILED for a message that SQS's RedrivePolicy moved to the DLQ: allowed only
  * while the task still waits on that very message's attempt, so a stale copy changes nothing.
  */
-export function failRedriven(taskId: string, attempt: number, error: TaskError, now: Date): Transition {
+export function failRedriven(taskId: string, attempt: number, error: TaskError, now: Date, messageId?: string): Transition {
   const at = now.toISOString();
   return {
     taskId,
@@ -140,7 +140,7 @@ export function failRedriven(taskId: string, attempt: number, error: TaskError, 
     to: 'FAILED',
     at,
     // lastError keeps the last error of the work itself; the event says why SQS gave up.
-    event: { type: 'FAILED', at, attempt, error },
+    event: { type: 'FAILED', at, attempt, error, ...(messageId ? { messageId } : {}) },
   };
 }
 

@@ -21,6 +21,8 @@ export interface TaskEvent {
   error?: TaskError;
   /** Set on RETRY_SCHEDULED: how long the next attempt waits in the queue. */
   delaySeconds?: number;
+  /** Set on FAILED: the DLQ message whose handling recorded it. */
+  messageId?: string;
 }
 
 /** The state item of a task, as stored. */

@@ -57,8 +57,8 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   ],
   monitorDlq: [
     LOGGING,
-    // GetItem: the monitor reads the task before it logs, so a lost write response cannot lose the log line.
-    { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
+    // Conditional writes return the old item on failure: no GetItem.
+    { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [DLQ] },
   ],
 };

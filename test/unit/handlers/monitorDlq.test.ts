@@ -107,7 +107,9 @@ describe('monitorDlq handler', () => {
     const first = await run(deadLetterMessage());
     deps.store.transition = transition;
 
-    const redelivery = await run(deadLetterMessage());
+    // SQS redelivers the same message: same messageId.
+    const { result: response, lines } = await captureLogLines(() => createHandler(() => deps)(sqsEvent(first.records[0])));
+    const redelivery = { response, failedLines: lines.filter((l) => l.message === 'TASK_FAILED') };
 
     expect(first.response.batchItemFailures).to.have.length(1);
     expect(redelivery.response.batchItemFailures).to.deep.equal([]);

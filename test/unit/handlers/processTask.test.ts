@@ -162,6 +162,48 @@ describe('processTask handler', () => {
     expect(deps.store.tasks.get('task-1')!.history).to.have.length(3);
   });
 
+  /** Makes the store commit a transition to `to` but answer as the SDK does when it repeated the write: condition failed. */
+  const commitThenReportConditionFailed = (to: string) => {
+    const transition = deps.store.transition.bind(deps.store);
+    deps.store.transition = async (t) => {
+      const result = await transition(t);
+      if (t.to === to && result.applied) return { applied: false, current: result.task };
+      return result;
+    };
+  };
+
+  it('recognises its own claim when the SDK repeated it after a lost response, and finishes the attempt', async () => {
+    deps = testDeps({ randoms: [PASS] });
+    deps.store.tasks.set('task-1', taskState());
+    commitThenReportConditionFailed('PROCESSING');
+
+    await run(taskMessage());
+
+    expect(deps.store.tasks.get('task-1')).to.include({ status: 'SUCCEEDED', attempts: 1 });
+  });
+
+  it('still sends the retry when its own RETRY_SCHEDULED write was repeated by the SDK and reported as a condition failure', async () => {
+    deps = testDeps({ randoms: [FAIL] });
+    deps.store.tasks.set('task-1', taskState());
+    commitThenReportConditionFailed('RETRY_SCHEDULED');
+
+    await run(taskMessage());
+
+    expect(deps.store.tasks.get('task-1')).to.include({ status: 'RETRY_SCHEDULED', attempts: 1 });
+    expect(deps.queue.enqueued.map((e) => [e.message.attempt, e.delaySeconds])).to.deep.equal([[2, 2]]);
+  });
+
+  it('still sends the DLQ message when its own DEAD_LETTERED write was repeated by the SDK', async () => {
+    deps = testDeps({ randoms: [FAIL] });
+    deps.store.tasks.set('task-1', taskState({ status: 'RETRY_SCHEDULED', attempts: 2 }));
+    commitThenReportConditionFailed('DEAD_LETTERED');
+
+    await run(taskMessage({ attempt: 3 }));
+
+    expect(deps.queue.deadLettered).to.have.length(1);
+    expect(deps.queue.deadLettered[0]).to.deep.include({ taskId: 'task-1', attempts: 3 });
+  });
+
   it('reports a record whose DynamoDB write failed, so SQS redelivers it', async () => {
     deps.store.transition = async () => {
       throw new Error('ProvisionedThroughputExceededException');

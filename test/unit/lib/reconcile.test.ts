@@ -62,7 +62,30 @@ describe('reconcile (stuck-task sweeper)', () => {
 
     expect(deps.queue.enqueued).to.deep.equal([]);
     expect(deps.queue.deadLettered).to.deep.equal([]);
-    expect(report.resent).to.deep.equal({ QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 });
+    expect(report).to.deep.include({ resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, errors: 0 });
+  });
+
+  it('goes on with the other tasks and statuses when one task or one listing fails', async () => {
+    add('q-bad', { status: 'QUEUED' });
+    add('q-good', { status: 'QUEUED', updatedAt: '2026-01-01T00:00:01.000Z' });
+    add('p', { status: 'PROCESSING', attempts: 1, leaseUntil: '2026-01-01T00:00:30.000Z' });
+    add('d', { status: 'DEAD_LETTERED', attempts: 3 });
+    const getPayload = deps.store.getPayload.bind(deps.store);
+    deps.store.getPayload = async (taskId) => {
+      if (taskId === 'q-bad') throw new Error('ThrottlingException');
+      return getPayload(taskId);
+    };
+    const listUpdatedBefore = deps.store.listUpdatedBefore.bind(deps.store);
+    deps.store.listUpdatedBefore = async (status, before, options) => {
+      if (status === 'RETRY_SCHEDULED') throw new Error('InternalServerError');
+      return listUpdatedBefore(status, before, options);
+    };
+
+    const report = await reconcile(deps, options);
+
+    expect(report.errors).to.equal(2);
+    expect(report.resent).to.deep.equal({ QUEUED: 1, RETRY_SCHEDULED: 0, PROCESSING: 1, DEAD_LETTERED: 1 });
+    expect(deps.queue.enqueued.map((e) => e.message.taskId)).to.deep.equal(['q-good', 'p']);
   });
 
   it('re-sends at most maxPerStatus tasks per status in one run', async () => {
