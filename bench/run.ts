@@ -281,7 +281,7 @@ async function main(): Promise<void> {
   if (throughput) {
     console.log(
       `throughput (${throughput.tasks} tasks, ~1 KB, backoff base 0, ${throughput.submitConcurrency} submitters, ${throughput.pollerConcurrency} pollers per queue` +
-        `${throughput.batchingWindowSeconds !== undefined ? `, WHAT-IF batching window ${throughput.batchingWindowSeconds} s` : ''}, best of ${throughput.rounds.length}): ` +
+        `${throughput.batchingWindowSeconds !== undefined ? `, WHAT-IF batching window ${throughput.batchingWindowSeconds} s` : ''}, median of ${throughput.rounds.length} rounds): ` +
         `pipeline ${fixed(throughput.pipelineTasksPerSecond, 1)} tasks/s, ceiling ${fixed(throughput.ceilingTasksPerSecond, 1)} tasks/s, ratio ${fixed(throughput.ratio * 100, 0)}%`,
     );
     targets.push({
