@@ -22,8 +22,8 @@ export interface ReconcileReport {
   errors: number;
 }
 
-/** When a task in this status should have moved on, or undefined if it may still be waiting legitimately. */
-function dueAt(task: TaskSummary, status: ReconciledStatus): string | undefined {
+/** When a task in this status should have moved on. */
+function dueAt(task: TaskSummary, status: ReconciledStatus): string {
   if (status === 'RETRY_SCHEDULED') return task.nextAttemptAt ?? task.updatedAt;
   if (status === 'PROCESSING') return task.leaseUntil ?? task.updatedAt;
   return task.updatedAt;
@@ -53,7 +53,7 @@ async function resend(task: TaskSummary, status: ReconciledStatus, deps: Pick<De
 
 /**
  * Finds tasks stuck in a non-terminal status (a crash between a write and its send, a lost
- * message, a lease that ran out with no redelivery) through the byStatus index, and re-sends
+ * message, a lease that ran out with no redelivery) through the byPhase index, and re-sends
  * the message each one waits for. The message goes through the same gates as any delivery,
  * so it is harmless when the original also arrives.
  */
@@ -62,39 +62,39 @@ export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | '
   const cutoff = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
   const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0, errors: 0 };
 
-  for (const status of RECONCILED_STATUSES) {
-    let cursor: string | undefined;
-    do {
-      let page;
+  let cursor: string | undefined;
+  do {
+    let page;
+    try {
+      page = await deps.store.listUnfinishedBefore(cutoff, { limit: 100, cursor });
+    } catch (error) {
+      // The next sweep starts over; what was re-sent so far stands.
+      report.errors += 1;
+      deps.log.error('RECONCILE_LIST_FAILED', { error: error as Error });
+      break;
+    }
+    cursor = page.cursor;
+    for (const task of page.tasks) {
+      const status = task.status as ReconciledStatus;
+      if (!RECONCILED_STATUSES.includes(status)) continue;
+      report.examined += 1;
+      if (report.resent[status] >= options.maxPerStatus) continue;
+      const due = dueAt(task, status);
+      if (due >= cutoff) continue;
       try {
-        page = await deps.store.listUpdatedBefore(status, cutoff, { limit: 100, cursor });
-      } catch (error) {
-        // One failed listing must not cost the other statuses their sweep.
-        report.errors += 1;
-        deps.log.error('RECONCILE_LIST_FAILED', { status, error: error as Error });
-        break;
-      }
-      cursor = page.cursor;
-      for (const task of page.tasks) {
-        if (report.resent[status] >= options.maxPerStatus) break;
-        report.examined += 1;
-        const due = dueAt(task, status);
-        if (due === undefined || due >= cutoff) continue;
-        try {
-          if (await resend(task, status, deps)) {
-            report.resent[status] += 1;
-            deps.metrics.count(METRIC.TasksReconciled);
-            deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
-          } else {
-            report.missingPayload += 1;
-            deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
-          }
-        } catch (error) {
-          report.errors += 1;
-          deps.log.error('RECONCILE_TASK_FAILED', { taskId: task.taskId, status, error: error as Error });
+        if (await resend(task, status, deps)) {
+          report.resent[status] += 1;
+          deps.metrics.count(METRIC.TasksReconciled);
+          deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
+        } else {
+          report.missingPayload += 1;
+          deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
         }
+      } catch (error) {
+        report.errors += 1;
+        deps.log.error('RECONCILE_TASK_FAILED', { taskId: task.taskId, status, error: error as Error });
       }
-    } while (cursor && report.resent[status] < options.maxPerStatus);
-  }
+    }
+  } while (cursor && RECONCILED_STATUSES.some((status) => report.resent[status] < options.maxPerStatus));
   return report;
 }

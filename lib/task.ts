@@ -76,7 +76,7 @@ export interface TaskView {
   history: TaskEvent[];
 }
 
-/** What a listing shows of a task (the attributes projected into the byStatus index). */
+/** What a listing shows of a task (read with BatchGetItem for the keys the byPhase index returns). */
 export type TaskSummary = Pick<TaskState, 'taskId' | 'status' | 'attempts' | 'maxAttempts' | 'createdAt' | 'updatedAt' | 'lastError' | 'nextAttemptAt' | 'leaseUntil' | 'correlationId'>;
 
 /** Projects the stored state to the public view (no lease or hash internals). */

@@ -1,4 +1,6 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
@@ -10,7 +12,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TaskConflictError, ValidationError } from './errors';
 import type { Gate, Transition, TransitionResult } from './stateMachine';
-import type { TaskState, TaskStatus, TaskSummary } from './task';
+import { isTerminal, type TaskState, type TaskStatus, type TaskSummary } from './task';
 
 export interface TaskPage {
   tasks: TaskSummary[];
@@ -30,33 +32,61 @@ export interface TaskStore {
   getPayload(taskId: string): Promise<Record<string, unknown> | undefined>;
   /** Applies a transition with its audit event in one conditional write. */
   transition(t: Transition): Promise<TransitionResult>;
-  /** Tasks in a status, most recently updated first, from the byStatus index (never a Scan). */
+  /**
+   * Tasks in a status, newest first (by when they entered their phase: submitted or redriven
+   * for unfinished tasks, finished for SUCCEEDED and FAILED), from the byPhase index, never a
+   * Scan. A page can hold fewer than `limit` tasks while a cursor remains.
+   */
   list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage>;
-  /** Tasks in a status last updated before `before` (ISO time), oldest first, from the byStatus index. */
-  listUpdatedBefore(status: TaskStatus, before: string, options: { limit: number; cursor?: string }): Promise<TaskPage>;
+  /** Unfinished tasks that entered their phase before `before` (ISO time), oldest first: the reconciler's candidates. */
+  listUnfinishedBefore(before: string, options: { limit: number; cursor?: string }): Promise<TaskPage>;
 }
 
 /** Partition key of every item of a task. */
 export const taskKey = (taskId: string) => `TASK#${taskId}`;
 /** Sort key of the state item (status, attempts, history). */
 export const STATE_SK = 'STATE';
-/** Global secondary index on (status, updatedAt): listings and the reconciler's overdue queries. */
-export const STATUS_INDEX = 'byStatus';
+/**
+ * Global secondary index on (phase, phaseAt), keys only. `phase` is UNFINISHED until a task
+ * ends, then SUCCEEDED or FAILED; `phaseAt` is when it entered that phase. The keys change
+ * only when the phase does (twice per task), not on every transition, which keeps the
+ * index's write cost to a third of a (status, updatedAt) index.
+ */
+export const PHASE_INDEX = 'byPhase';
+export const UNFINISHED = 'UNFINISHED';
+type Phase = typeof UNFINISHED | 'SUCCEEDED' | 'FAILED';
+
+/** The index phase of a status. */
+export const phaseOf = (status: TaskStatus): Phase => (isTerminal(status) ? (status as Phase) : UNFINISHED);
+
+/** What a listing reads of each state item. */
+const SUMMARY_ATTRIBUTES = ['taskId', 'status', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt', 'lastError', 'nextAttemptAt', 'leaseUntil', 'correlationId'] as const;
 /** Sort key of the payload item, written once per task so transitions do not pay for it. */
 export const PAYLOAD_SK = 'PAYLOAD';
 
 const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
 function toState(item: Record<string, AttributeValue>): TaskState {
-  const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
+  const { pk: _pk, sk: _sk, phase: _phase, phaseAt: _phaseAt, ...rest } = unmarshall(item);
   return rest as TaskState;
+}
+
+/** The payload as stored: gzip when that is smaller (it is written once, and billed per KB). */
+function encodePayload(payloadJson: string): { payload: string } | { payloadGzip: Uint8Array } {
+  const zipped = gzipSync(payloadJson);
+  return zipped.length < Buffer.byteLength(payloadJson) ? { payloadGzip: zipped } : { payload: payloadJson };
+}
+
+function decodePayload(item: Record<string, unknown>): Record<string, unknown> {
+  const json = item.payloadGzip ? gunzipSync(item.payloadGzip as Uint8Array).toString('utf8') : (item.payload as string);
+  return JSON.parse(json) as Record<string, unknown>;
 }
 
 function encodeCursor(key: Record<string, AttributeValue>): string {
   return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
 }
 
-function decodeCursor(cursor: string, status: TaskStatus): Record<string, AttributeValue> {
+function decodeCursor(cursor: string, phase: Phase): Record<string, AttributeValue> {
   const invalid = (problem: string) => new ValidationError(`cursor ${problem}`, [{ field: 'cursor', problem }]);
   let key: unknown;
   try {
@@ -65,11 +95,11 @@ function decodeCursor(cursor: string, status: TaskStatus): Record<string, Attrib
     throw invalid('is not a cursor returned by this API');
   }
   const k = key as Record<string, unknown>;
-  if (!k || typeof k !== 'object' || typeof k.pk !== 'string' || k.sk !== STATE_SK || typeof k.updatedAt !== 'string') {
+  if (!k || typeof k !== 'object' || typeof k.pk !== 'string' || k.sk !== STATE_SK || typeof k.phaseAt !== 'string') {
     throw invalid('is not a cursor returned by this API');
   }
-  if (k.status !== status) throw invalid(`belongs to a listing of status ${String(k.status)}, not ${status}`);
-  return marshall({ pk: k.pk, sk: k.sk, status: k.status, updatedAt: k.updatedAt });
+  if (k.phase !== phase) throw invalid(`belongs to a listing of another status`);
+  return marshall({ pk: k.pk, sk: k.sk, phase: k.phase, phaseAt: k.phaseAt });
 }
 
 /**
@@ -108,7 +138,7 @@ export class DynamoTaskStore implements TaskStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ pk: taskKey(task.taskId), sk: PAYLOAD_SK, taskId: task.taskId, payloadHash: task.payloadHash, payload: payloadJson }, marshallOptions),
+          Item: marshall({ pk: taskKey(task.taskId), sk: PAYLOAD_SK, payloadHash: task.payloadHash, ...encodePayload(payloadJson) }, marshallOptions),
           ConditionExpression: 'attribute_not_exists(pk) OR payloadHash = :hash',
           ExpressionAttributeValues: marshall({ ':hash': task.payloadHash }),
         }),
@@ -121,7 +151,7 @@ export class DynamoTaskStore implements TaskStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ pk: taskKey(task.taskId), sk: STATE_SK, ...task }, marshallOptions),
+          Item: marshall({ pk: taskKey(task.taskId), sk: STATE_SK, ...task, phase: phaseOf(task.status), phaseAt: task.createdAt }, marshallOptions),
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -144,13 +174,18 @@ export class DynamoTaskStore implements TaskStore {
     const { Item } = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: taskKey(taskId), sk: PAYLOAD_SK }), ConsistentRead: true }),
     );
-    return Item ? (JSON.parse(unmarshall(Item).payload as string) as Record<string, unknown>) : undefined;
+    return Item ? decodePayload(unmarshall(Item)) : undefined;
   }
 
   async transition(t: Transition): Promise<TransitionResult> {
     const values: Record<string, unknown> = { ':to': t.to, ':at': t.at, ':event': [t.event] };
     const set = ['#status = :to', 'updatedAt = :at', 'history = list_append(history, :event)'];
     const remove: string[] = [];
+    // The index keys move only when the phase does: on finishing, and on a redrive back to QUEUED.
+    if (isTerminal(t.to) || t.to === 'QUEUED') {
+      set.push('phase = :phase', 'phaseAt = :at');
+      values[':phase'] = phaseOf(t.to);
+    }
     if (t.attempts !== undefined) {
       set.push('attempts = :attempts');
       values[':attempts'] = t.attempts;
@@ -189,30 +224,59 @@ export class DynamoTaskStore implements TaskStore {
     }
   }
 
-  list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    return this.queryIndex(status, undefined, false, options);
+  async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    const phase = phaseOf(status);
+    const page = await this.queryPhase(phase, undefined, false, options);
+    return { ...page, tasks: page.tasks.filter((task) => task.status === status) };
   }
 
-  listUpdatedBefore(status: TaskStatus, before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    return this.queryIndex(status, before, true, options);
+  listUnfinishedBefore(before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    return this.queryPhase(UNFINISHED, before, true, options);
   }
 
-  private async queryIndex(status: TaskStatus, before: string | undefined, oldestFirst: boolean, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+  /** One page of the byPhase index, then the summaries of those tasks, in index order. */
+  private async queryPhase(phase: Phase, before: string | undefined, oldestFirst: boolean, options: { limit: number; cursor?: string }): Promise<TaskPage> {
     const { Items, LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: STATUS_INDEX,
-        KeyConditionExpression: before ? '#status = :status AND updatedAt < :before' : '#status = :status',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: marshall(before ? { ':status': status, ':before': before } : { ':status': status }),
+        IndexName: PHASE_INDEX,
+        KeyConditionExpression: before ? 'phase = :phase AND phaseAt < :before' : 'phase = :phase',
+        ExpressionAttributeValues: marshall(before ? { ':phase': phase, ':before': before } : { ':phase': phase }),
         ScanIndexForward: oldestFirst,
         Limit: options.limit,
-        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, status) : undefined,
+        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, phase) : undefined,
       }),
     );
+    const keys = (Items ?? []).map((item) => unmarshall(item).pk as string);
+    const summaries = await this.summaries(keys);
     return {
-      tasks: (Items ?? []).map((item) => toState(item) as unknown as TaskSummary),
+      tasks: keys.flatMap((pk) => summaries.get(pk) ?? []),
       ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}),
     };
+  }
+
+  /** The summaries of state items by pk (BatchGetItem, 100 keys a call, unprocessed keys retried). */
+  private async summaries(pks: string[]): Promise<Map<string, TaskSummary>> {
+    const found = new Map<string, TaskSummary>();
+    const names = Object.fromEntries(SUMMARY_ATTRIBUTES.map((name, i) => [`#a${i}`, name]));
+    const projection = [...Object.keys(names), 'pk'].join(', ');
+    for (let i = 0; i < pks.length; i += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = pks.slice(i, i + 100).map((pk) => marshall({ pk, sk: STATE_SK }));
+      for (let round = 0; keys && keys.length > 0; round++) {
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+        const { Responses, UnprocessedKeys }: { Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, AttributeValue>[] }> } =
+          await this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: projection, ExpressionAttributeNames: names } },
+            }),
+          );
+        for (const item of Responses?.[this.tableName] ?? []) {
+          const { pk, sk: _sk, ...summary } = unmarshall(item);
+          found.set(pk as string, summary as TaskSummary);
+        }
+        keys = UnprocessedKeys?.[this.tableName]?.Keys;
+      }
+    }
+    return found;
   }
 }

@@ -14,7 +14,7 @@ import { noMetrics } from '../../lib/metrics';
 import { RECONCILED_STATUSES, reconcile } from '../../lib/reconcile';
 import { isTerminal, type TaskState } from '../../lib/task';
 import { SqsTaskQueue } from '../../lib/taskQueue';
-import { DynamoTaskStore, STATE_SK, STATUS_INDEX } from '../../lib/taskStore';
+import { DynamoTaskStore, PHASE_INDEX, STATE_SK, UNFINISHED } from '../../lib/taskStore';
 import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
 import { LOCAL_CREDENTIALS } from '../../scripts/local/localServer';
 import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
@@ -163,27 +163,24 @@ async function scanStates(client: DynamoDBClient, tableName: string): Promise<Ma
   return states;
 }
 
-/** Tasks not yet SUCCEEDED or FAILED, counted on the byStatus index. */
+/** Tasks not yet SUCCEEDED or FAILED, counted on the byPhase index. */
 async function countOpen(client: DynamoDBClient, tableName: string): Promise<number> {
   let open = 0;
-  for (const status of RECONCILED_STATUSES) {
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await client.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: STATUS_INDEX,
-          KeyConditionExpression: '#status = :status',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':status': { S: status } },
-          Select: 'COUNT',
-          ExclusiveStartKey: start,
-        }),
-      );
-      open += page.Count ?? 0;
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: PHASE_INDEX,
+        KeyConditionExpression: 'phase = :phase',
+        ExpressionAttributeValues: { ':phase': { S: UNFINISHED } },
+        Select: 'COUNT',
+        ExclusiveStartKey: start,
+      }),
+    );
+    open += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
   return open;
 }
 

@@ -8,7 +8,7 @@ import type { TaskQueue } from '../../lib/taskQueue';
 import { TaskConflictError } from '../../lib/errors';
 import type { CreateResult, TaskPage, TaskStore } from '../../lib/taskStore';
 import type { MetricName, MetricsSink } from '../../lib/metrics';
-import type { TaskStatus } from '../../lib/task';
+import { isTerminal, type TaskStatus } from '../../lib/task';
 import { testConfig } from './factories';
 
 /** A TaskStore in memory, applying transitions with the same gate semantics as the DynamoDB store. */
@@ -48,8 +48,10 @@ export class MemoryTaskStore implements TaskStore {
     return this.page([...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)), options);
   }
 
-  async listUpdatedBefore(status: TaskStatus, before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    const all = [...this.tasks.values()].filter((t) => t.status === status && t.updatedAt < before).sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+  async listUnfinishedBefore(before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+    // The twin of the byPhase index: unfinished tasks by when they were submitted (or redriven), oldest first.
+    const enteredAt = (t: TaskState) => [...t.history].reverse().find((e) => e.type === 'QUEUED' || e.type === 'REDRIVEN')?.at ?? t.createdAt;
+    const all = [...this.tasks.values()].filter((t) => !isTerminal(t.status) && enteredAt(t) < before).sort((a, b) => enteredAt(a).localeCompare(enteredAt(b)));
     return this.page(all, options);
   }
 

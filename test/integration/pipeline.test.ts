@@ -120,7 +120,7 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     expect(JSON.parse(get.body).history).to.deep.equal(state.history);
   });
 
-  it('lists FAILED tasks from the byStatus index and redrives one to SUCCEEDED with a fresh attempt budget', async () => {
+  it('lists FAILED tasks from the byPhase index and redrives one to SUCCEEDED with a fresh attempt budget', async () => {
     pipeline.randomMode = 'fail';
     await pipeline.submit('redrive-me', { n: 3 });
     await pipeline.waitFor('redrive-me', isTerminal);

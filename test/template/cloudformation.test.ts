@@ -34,11 +34,15 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
   getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
-  listTasks: [LOGGING, { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byStatus`] }],
+  listTasks: [
+    LOGGING,
+    { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
+    { actions: ['dynamodb:BatchGetItem'], resources: [TABLE] },
+  ],
   reconcileTasks: [
     LOGGING,
-    { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byStatus`] },
-    { actions: ['dynamodb:GetItem'], resources: [TABLE] },
+    { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
+    { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE, DLQ] },
   ],
   redriveTask: [

@@ -65,7 +65,7 @@ describe('reconcile (stuck-task sweeper)', () => {
     expect(report).to.deep.include({ resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, errors: 0 });
   });
 
-  it('goes on with the other tasks and statuses when one task or one listing fails', async () => {
+  it('goes on with the other tasks when one task fails', async () => {
     add('q-bad', { status: 'QUEUED' });
     add('q-good', { status: 'QUEUED', updatedAt: '2026-01-01T00:00:01.000Z' });
     add('p', { status: 'PROCESSING', attempts: 1, leaseUntil: '2026-01-01T00:00:30.000Z' });
@@ -75,17 +75,24 @@ describe('reconcile (stuck-task sweeper)', () => {
       if (taskId === 'q-bad') throw new Error('ThrottlingException');
       return getPayload(taskId);
     };
-    const listUpdatedBefore = deps.store.listUpdatedBefore.bind(deps.store);
-    deps.store.listUpdatedBefore = async (status, before, options) => {
-      if (status === 'RETRY_SCHEDULED') throw new Error('InternalServerError');
-      return listUpdatedBefore(status, before, options);
+
+    const report = await reconcile(deps, options);
+
+    expect(report.errors).to.equal(1);
+    expect(report.resent).to.deep.equal({ QUEUED: 1, RETRY_SCHEDULED: 0, PROCESSING: 1, DEAD_LETTERED: 1 });
+    expect(deps.queue.enqueued.map((e) => e.message.taskId).sort()).to.deep.equal(['p', 'q-good']);
+  });
+
+  it('counts a failed listing as an error and leaves the rest to the next sweep', async () => {
+    add('q', { status: 'QUEUED' });
+    deps.store.listUnfinishedBefore = async () => {
+      throw new Error('InternalServerError');
     };
 
     const report = await reconcile(deps, options);
 
-    expect(report.errors).to.equal(2);
-    expect(report.resent).to.deep.equal({ QUEUED: 1, RETRY_SCHEDULED: 0, PROCESSING: 1, DEAD_LETTERED: 1 });
-    expect(deps.queue.enqueued.map((e) => e.message.taskId)).to.deep.equal(['q-good', 'p']);
+    expect(report.errors).to.equal(1);
+    expect(deps.queue.enqueued).to.deep.equal([]);
   });
 
   it('re-sends at most maxPerStatus tasks per status in one run', async () => {

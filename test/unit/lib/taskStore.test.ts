@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
@@ -23,7 +24,7 @@ const NOW = new Date('2026-01-01T00:01:00.000Z');
 const ERROR = { name: 'SimulatedFailure', message: 'simulated work failed' };
 
 /** The stored item of a task state, with its keys. */
-function stateItem(task: TaskState) {
+function stateItem(task: Partial<TaskState> & { taskId: string }) {
   return marshall({ pk: `TASK#${task.taskId}`, sk: 'STATE', ...task }, { removeUndefinedValues: true });
 }
 
@@ -105,7 +106,21 @@ describe('DynamoTaskStore', () => {
       expect(payloadPut.TableName).to.equal(TABLE);
       expect(payloadPut.ConditionExpression).to.equal('attribute_not_exists(pk) OR payloadHash = :hash');
       expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1' });
-      expect(unmarshall(payloadPut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'PAYLOAD', taskId: 'order-7', payloadHash: 'h1', payload: '{"n":1}' });
+      expect(unmarshall(payloadPut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'PAYLOAD', payloadHash: 'h1', payload: '{"n":1}' });
+    });
+
+    it('stores a payload gzip-compressed when that is smaller, and reads it back unchanged', async () => {
+      ddb.on(PutItemCommand).resolves({});
+      const payloadJson = JSON.stringify({ lines: Array.from({ length: 40 }, (_, i) => ({ sku: `SKU-${i}`, qty: i, note: 'standard shipping' })) });
+
+      await store.create(taskState({ taskId: 'big' }), payloadJson);
+      const item = puts()[0].Item!;
+      ddb.on(GetItemCommand).resolves({ Item: item });
+
+      expect(item).to.have.property('payloadGzip');
+      expect(item).not.to.have.property('payload');
+      expect(item.payloadGzip.B!.length).to.be.lessThan(Buffer.byteLength(payloadJson) / 2);
+      expect(await store.getPayload('big')).to.deep.equal(JSON.parse(payloadJson));
     });
 
     it('writes the state item only if it does not exist yet, asking for the existing item on failure', async () => {
@@ -116,7 +131,7 @@ describe('DynamoTaskStore', () => {
 
       const statePut = puts()[1];
       expect(statePut).to.include({ TableName: TABLE, ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
-      expect(unmarshall(statePut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'STATE', ...task });
+      expect(unmarshall(statePut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'STATE', ...task, phase: 'UNFINISHED', phaseAt: task.createdAt });
     });
 
     it('returns created: true with the task when both writes succeed', async () => {
@@ -266,7 +281,8 @@ describe('DynamoTaskStore', () => {
       const { input } = await runTransition(succeed('task-1', 1, 'lease-1', NOW));
 
       const { set, remove } = updateClauses(input.UpdateExpression!);
-      expect(set).to.have.members(['#status = :to', 'updatedAt = :at', 'history = list_append(history, :event)']);
+      // Finishing also moves the task to the SUCCEEDED phase of the byPhase index.
+      expect(set).to.have.members(['#status = :to', 'updatedAt = :at', 'history = list_append(history, :event)', 'phase = :phase', 'phaseAt = :at']);
       expect(remove).to.have.members(['leaseId', 'leaseUntil', 'nextAttemptAt']);
       expect(values(input)[':event']).to.deep.equal([{ type: 'SUCCEEDED', at: NOW.toISOString(), attempt: 1 }]);
     });
@@ -334,28 +350,63 @@ describe('DynamoTaskStore', () => {
   });
 
   describe('list', () => {
-    it('queries the byStatus index newest first with the limit, never scanning', async () => {
+    const indexKey = (taskId: string, phase: string, phaseAt: string) => marshall({ pk: `TASK#${taskId}`, sk: 'STATE', phase, phaseAt });
+    const summaryOf = (task: ReturnType<typeof taskState>) => {
+      const { history: _h, payloadHash: _p, leaseId: _l, ...summary } = task;
+      return summary;
+    };
+
+    it('queries the byPhase index newest first with the limit, never scanning', async () => {
       ddb.on(QueryCommand).resolves({ Items: [] });
 
       await store.list('FAILED', { limit: 5 });
 
       const input = ddb.commandCalls(QueryCommand)[0].args[0].input;
-      expect(input).to.include({ TableName: TABLE, IndexName: 'byStatus', KeyConditionExpression: '#status = :status', ScanIndexForward: false, Limit: 5 });
-      expect(values(input)).to.deep.equal({ ':status': 'FAILED' });
+      expect(input).to.include({ TableName: TABLE, IndexName: 'byPhase', KeyConditionExpression: 'phase = :phase', ScanIndexForward: false, Limit: 5 });
+      expect(values(input)).to.deep.equal({ ':phase': 'FAILED' });
       expect(input.ExclusiveStartKey).to.equal(undefined);
     });
 
-    it('returns the tasks without pk and sk, and no cursor on the last page', async () => {
-      const task = taskState({ status: 'FAILED', attempts: 3 });
-      ddb.on(QueryCommand).resolves({ Items: [stateItem(task)] });
+    it('reads the summaries of the listed tasks with BatchGetItem, in index order', async () => {
+      const a = taskState({ taskId: 'a', status: 'FAILED', attempts: 3 });
+      const b = taskState({ taskId: 'b', status: 'FAILED', attempts: 3 });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('b', 'FAILED', 't2'), indexKey('a', 'FAILED', 't1')] });
+      ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [stateItem(summaryOf(a)), stateItem(summaryOf(b))] } });
 
       const page = await store.list('FAILED', { limit: 5 });
 
-      expect(page).to.deep.equal({ tasks: [task] });
+      expect(page).to.deep.equal({ tasks: [summaryOf(b), summaryOf(a)] });
+      const keys = ddb.commandCalls(BatchGetItemCommand)[0].args[0].input.RequestItems![TABLE].Keys!.map((k) => unmarshall(k));
+      expect(keys).to.deep.equal([{ pk: 'TASK#b', sk: 'STATE' }, { pk: 'TASK#a', sk: 'STATE' }]);
+    });
+
+    it('lists an unfinished status from the UNFINISHED phase, keeping only tasks in that status', async () => {
+      const queued = taskState({ taskId: 'q', status: 'QUEUED' });
+      const processing = taskState({ taskId: 'p', status: 'PROCESSING', attempts: 1 });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('q', 'UNFINISHED', 't2'), indexKey('p', 'UNFINISHED', 't1')] });
+      ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [stateItem(summaryOf(queued)), stateItem(summaryOf(processing))] } });
+
+      const page = await store.list('PROCESSING', { limit: 5 });
+
+      expect(values(ddb.commandCalls(QueryCommand)[0].args[0].input)).to.deep.equal({ ':phase': 'UNFINISHED' });
+      expect(page.tasks.map((t) => t.taskId)).to.deep.equal(['p']);
+    });
+
+    it('asks again for keys BatchGetItem left unprocessed', async () => {
+      const a = taskState({ taskId: 'a', status: 'FAILED' });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('a', 'FAILED', 't1')] });
+      ddb.on(BatchGetItemCommand)
+        .resolvesOnce({ Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [marshall({ pk: 'TASK#a', sk: 'STATE' })] } } })
+        .resolvesOnce({ Responses: { [TABLE]: [stateItem(summaryOf(a))] } });
+
+      const page = await store.list('FAILED', { limit: 5 });
+
+      expect(page.tasks.map((t) => t.taskId)).to.deep.equal(['a']);
+      expect(ddb.commandCalls(BatchGetItemCommand)).to.have.length(2);
     });
 
     it('returns a cursor that, passed back, continues from where the page ended', async () => {
-      const lastKey = marshall({ pk: 'TASK#t9', sk: 'STATE', status: 'FAILED', updatedAt: '2026-01-01T00:00:09.000Z' });
+      const lastKey = indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z');
       ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [] });
 
       const first = await store.list('FAILED', { limit: 1 });
@@ -365,9 +416,8 @@ describe('DynamoTaskStore', () => {
       expect(ddb.commandCalls(QueryCommand)[1].args[0].input.ExclusiveStartKey).to.deep.equal(lastKey);
     });
 
-    it('refuses a cursor from a listing of another status with a ValidationError', async () => {
-      const lastKey = marshall({ pk: 'TASK#t9', sk: 'STATE', status: 'FAILED', updatedAt: '2026-01-01T00:00:09.000Z' });
-      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey });
+    it('refuses a cursor from a listing of another phase with a ValidationError', async () => {
+      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z') });
       const { cursor } = await store.list('FAILED', { limit: 1 });
 
       const error = await store.list('SUCCEEDED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e);
@@ -377,7 +427,7 @@ describe('DynamoTaskStore', () => {
     });
 
     it('refuses a cursor it did not issue with a ValidationError', async () => {
-      const forged = Buffer.from(JSON.stringify({ pk: 'TASK#x', sk: 'PAYLOAD', status: 'FAILED', updatedAt: 'x' })).toString('base64url');
+      const forged = Buffer.from(JSON.stringify({ pk: 'TASK#x', sk: 'PAYLOAD', phase: 'FAILED', phaseAt: 'x' })).toString('base64url');
 
       const errors = await Promise.all(
         ['not-base64-json', forged].map((cursor) => store.list('FAILED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e)),
@@ -385,6 +435,35 @@ describe('DynamoTaskStore', () => {
 
       expect(errors.every((e) => e instanceof ValidationError)).to.equal(true);
       expect(ddb.commandCalls(QueryCommand)).to.have.length(0);
+    });
+  });
+
+  describe('listUnfinishedBefore', () => {
+    it('queries UNFINISHED tasks that entered the phase before the cutoff, oldest first', async () => {
+      ddb.on(QueryCommand).resolves({ Items: [] });
+
+      await store.listUnfinishedBefore('2026-01-01T00:10:00.000Z', { limit: 100 });
+
+      const input = ddb.commandCalls(QueryCommand)[0].args[0].input;
+      expect(input).to.include({ IndexName: 'byPhase', KeyConditionExpression: 'phase = :phase AND phaseAt < :before', ScanIndexForward: true });
+      expect(values(input)).to.deep.equal({ ':phase': 'UNFINISHED', ':before': '2026-01-01T00:10:00.000Z' });
+    });
+  });
+
+  describe('transition and the byPhase index', () => {
+    it('moves the index keys only when a task finishes or is redriven', async () => {
+      ddb.on(UpdateItemCommand).resolves({ Attributes: stateItem(taskState()) });
+      const at = NOW.toISOString();
+
+      await store.transition(claim('t', 1, NOW, 30, 'l'));
+      await store.transition(succeed('t', 1, 'l', NOW));
+      await store.transition(redrive('t', NOW));
+
+      const [claimUpdate, successUpdate, redriveUpdate] = updates();
+      expect(claimUpdate.UpdateExpression).not.to.contain('phase');
+      expect(successUpdate.UpdateExpression).to.contain('phase = :phase, phaseAt = :at');
+      expect(values(successUpdate)).to.include({ ':phase': 'SUCCEEDED', ':at': at });
+      expect(values(redriveUpdate)).to.include({ ':phase': 'UNFINISHED' });
     });
   });
 });
