@@ -1,16 +1,7 @@
 /** Small numeric and concurrency helpers shared by the bench modules. */
 
-/** Deterministic uniform draws in [0, 1) (mulberry32): the seeded source of the simulated failures. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform draws in [0, 1): the seeded source of the simulated failures. */
+export { seededRandom } from '../lib/random';
 
 /** The q-quantile (0..1) of `values` by the nearest-rank method; NaN when empty. */
 export function quantile(values: number[], q: number): number {

@@ -21,7 +21,7 @@ import { startLocalServers, type LocalServers } from '../../scripts/local/localS
 import { postTaskEvent } from '../helpers/factories';
 import { FaultInjector, invocationContext, type FaultKind, type FaultRates, type InvocationState } from './faults';
 import { historyProblems } from './history';
-import { captureJsonLines, type LogLine } from './logCapture';
+import { captureJsonLines, type LogLine } from '../support/logCapture';
 import { mulberry32, parseSeed } from './random';
 
 export interface ChaosOptions {

@@ -1,14 +1,7 @@
-/** mulberry32: a small seeded PRNG returning uniform draws in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../lib/random';
+
+/** The seeded PRNG of lib/random.ts, under the name the suite uses. */
+export const mulberry32 = seededRandom;
 
 /** FNV-1a hash of a string, 32 bits. */
 function fnv1a(text: string): number {

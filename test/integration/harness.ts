@@ -14,6 +14,7 @@ import { DynamoTaskStore } from '../../lib/taskStore';
 import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
 import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
 import { postTaskEvent } from '../helpers/factories';
+import { captureJsonLines } from '../support/logCapture';
 
 /** What the simulated work's random source returns: 0 fails every attempt, 0.99 passes (rate 0.3). */
 export type RandomMode = 'fail' | 'pass';
@@ -35,34 +36,6 @@ export interface Pipeline {
   submit(taskId: string, payload: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   waitFor(taskId: string, done: (task: TaskState) => boolean, timeoutMs?: number): Promise<TaskState>;
   stop(): Promise<void>;
-}
-
-/** Captures the JSON lines written to stdout/stderr (the handlers' logs); other lines pass through. */
-function captureJsonLines(into: Record<string, unknown>[]): () => void {
-  const restores = [process.stdout, process.stderr].map((stream) => {
-    const original = stream.write;
-    stream.write = function (chunk: string | Uint8Array, ...rest: unknown[]) {
-      const text = chunk.toString();
-      const other: string[] = [];
-      for (const line of text.split('\n')) {
-        if (line.startsWith('{')) {
-          try {
-            into.push(JSON.parse(line));
-            continue;
-          } catch {
-            /* not ours */
-          }
-        }
-        other.push(line);
-      }
-      const rest_ = other.join('\n');
-      return rest_ === '' ? true : original.call(stream, rest_, ...(rest as []));
-    } as typeof stream.write;
-    return () => {
-      stream.write = original;
-    };
-  });
-  return () => restores.forEach((restore) => restore());
 }
 
 /** Starts the servers, creates serverless.yml's resources, and runs the real handlers on them. */

@@ -1,19 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { SimulatedFailure } from '../../../lib/errors';
+import { seededRandom as mulberry32 } from '../../../lib/random';
 import { simulateWork, type SimulationOptions } from '../../../lib/simulation';
-
-/** mulberry32: a small seeded PRNG returning uniform draws in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function options(overrides: Partial<SimulationOptions> = {}): SimulationOptions {
   return { failureRate: 0.3, allowOverride: true, random: () => 0.9, ...overrides };
