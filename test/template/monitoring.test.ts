@@ -239,6 +239,18 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
           expect(isPeriod(period), `period ${period}`).to.equal(true);
         },
       },
+      ReconcileTasksErrorsAlarm: {
+        namespace: 'AWS/Lambda',
+        metric: 'Errors',
+        dimensions: { FunctionName: { Ref: functionIds.reconcileTasks } },
+        statistic: 'Sum',
+        comparison: 'GreaterThanOrEqualToThreshold',
+        check: (threshold, period) => {
+          expect(threshold).to.equal(1);
+          // A failed sweep shows up within the reconciler's 5-minute schedule.
+          expect(isPeriod(period) && period <= 300, `period ${period}`).to.equal(true);
+        },
+      },
     };
   });
 
