@@ -58,13 +58,7 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   const leaseId = deps.newId();
   const claimed = await deps.store.transition(sm.claim(taskId, attempt, deps.clock(), deps.config.leaseSeconds, leaseId));
   // A claim the SDK repeated after a lost response finds this delivery's own lease: it is ours.
-  if (!claimed.applied && claimed.current?.leaseId !== leaseId) {
-    if (!claimed.current) {
-      log.warn('DELIVERY_IGNORED', { reason: 'unknown task' });
-      return 'IGNORED';
-    }
-    return resendOwedMessage(message, claimed.current, deps, log);
-  }
+  if (!claimed.applied && claimed.current?.leaseId !== leaseId) return notApplied(message, claimed.current, deps, log);
 
   let failure: TaskError | undefined;
   try {
@@ -76,7 +70,7 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   const now = deps.clock();
   if (!failure) {
     const done = await deps.store.transition(sm.succeed(taskId, attempt, leaseId, now));
-    if (!done.applied) return outcomeNotApplied(message, done.current, deps, log);
+    if (!done.applied) return notApplied(message, done.current, deps, log);
     deps.metrics.count(METRIC.AttemptsSucceeded);
     deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(done.task.createdAt));
     log.info('ATTEMPT_SUCCEEDED', { status: 'SUCCEEDED' });
@@ -87,7 +81,7 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   if (attempt < deps.config.maxAttempts) {
     const delaySeconds = retryDelaySeconds(attempt, deps.config.backoff, deps.random);
     const scheduled = await deps.store.transition(sm.scheduleRetry(taskId, attempt, leaseId, failure, now, delaySeconds));
-    if (!scheduled.applied) return outcomeNotApplied(message, scheduled.current, deps, log);
+    if (!scheduled.applied) return notApplied(message, scheduled.current, deps, log);
     await deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds);
     deps.metrics.count(METRIC.RetriesScheduled);
     log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', error: failure, delaySeconds, nextAttempt: attempt + 1 });
@@ -95,7 +89,7 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   }
 
   const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now));
-  if (!dead.applied) return outcomeNotApplied(message, dead.current, deps, log);
+  if (!dead.applied) return notApplied(message, dead.current, deps, log);
   await deps.queue.deadLetter({
     kind: 'DEAD_LETTERED',
     taskId,
@@ -111,16 +105,12 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
 }
 
 /**
- * An outcome write that did not apply: the SDK repeated our own write after a lost response, or
- * our lease ran out and another delivery took over. Either way the task's current state says what
- * is still owed (a retry or DLQ message), and sending it again is harmless.
+ * A write of this delivery that did not apply: a duplicate or stale delivery, our own write
+ * repeated by the SDK after a lost response, or a lease lost to another delivery. The task's
+ * current state says what is still owed (a retry or DLQ message), and sending it again is harmless.
  */
-function outcomeNotApplied(message: TaskMessage, current: TaskState | undefined, deps: Deps, log: Log): Promise<ProcessOutcome> {
-  return current ? resendOwedMessage(message, current, deps, log) : Promise.resolve(lostLease(log, current));
-}
-
-/** Our lease ran out and another delivery took over: its outcome counts, ours is dropped. */
-function lostLease(log: Log, current: TaskState | undefined): ProcessOutcome {
-  log.warn('DELIVERY_IGNORED', { status: current?.status, reason: 'lease lost to another delivery' });
-  return 'IGNORED';
+function notApplied(message: TaskMessage, current: TaskState | undefined, deps: Deps, log: Log): Promise<ProcessOutcome> {
+  if (current) return resendOwedMessage(message, current, deps, log);
+  log.warn('DELIVERY_IGNORED', { reason: 'unknown task' });
+  return Promise.resolve('IGNORED');
 }
