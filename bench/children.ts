@@ -1,28 +1,12 @@
 /** Child processes the bench starts: spawned in their own process group, found again by a marker variable. */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import fs from 'node:fs';
+import { processesWithEnv } from '../test/support/processes';
 
 /** Every process the bench starts inherits BENCH_RUN=<id>: how leftovers are found (Linux /proc). */
 export const MARKER = 'BENCH_RUN';
 
-/** Live processes (not zombies) whose environment holds `NAME=value`; [] where /proc is missing. */
-export function processesWithEnv(name: string, value: string): number[] {
-  if (!fs.existsSync('/proc/self/environ')) return [];
-  const needle = `${name}=${value}`;
-  return fs
-    .readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
-    .filter((pid) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return false;
-        return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+/** Live processes whose environment holds `NAME=value` (shared with the e2e test). */
+export { processesWithEnv };
 
 export interface Child {
   child: ChildProcess;
