@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BEFORE_TIMEOUT_MS, STAGE, packagedService } from './packagedTemplate';
+import { BEFORE_TIMEOUT_MS, STAGE, functionLogicalIds, packagedService } from './packagedTemplate';
 
 const TASKS_QUEUE = 'TasksQueue';
 const DLQ = 'TasksDeadLetterQueue';
@@ -166,12 +166,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
     resources = packaged.template.Resources;
     service = packaged.service;
 
-    functionIds = {};
-    for (const [name, fn] of Object.entries<Json>(service.functions)) {
-      const match = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === fn.name);
-      expect(match, `Lambda resource for ${name}`).to.not.equal(undefined);
-      functionIds[name] = match![0];
-    }
+    functionIds = functionLogicalIds(packaged);
   });
 
   // configValidationMode is `warn` only because v3's schema predates nodejs22.x: every other finding still fails.

@@ -11,6 +11,7 @@ import { METRIC } from '../../lib/metrics';
 import {
   BEFORE_TIMEOUT_MS,
   STAGE,
+  functionLogicalIds,
   packagedService,
   printedConfig,
   type CfnResource,
@@ -44,6 +45,21 @@ interface ExpectedAlarm {
 }
 
 const isPeriod = (period: number) => period >= 60 && period % 60 === 0;
+
+/** A Lambda Errors/Throttles alarm: any one in a period (of at most maxPeriod seconds, when given). */
+function lambdaAlarm(functionId: string, metric: 'Errors' | 'Throttles', maxPeriod = Infinity): ExpectedAlarm {
+  return {
+    namespace: 'AWS/Lambda',
+    metric,
+    dimensions: { FunctionName: { Ref: functionId } },
+    statistic: 'Sum',
+    comparison: 'GreaterThanOrEqualToThreshold',
+    check: (threshold, period) => {
+      expect(threshold).to.equal(1);
+      expect(isPeriod(period) && period <= maxPeriod, `period ${period}`).to.equal(true);
+    },
+  };
+}
 
 /** Renders `Fn::Sub` text: pseudo parameters get PSEUDO_PARAMETERS, `${Id}` / `${Id.Attr}` become `<Id>` / `<Id.Attr>`. */
 function renderSub(sub: Json, resources: Record<string, CfnResource>): string {
@@ -144,12 +160,7 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
     resources = template.Resources;
     service = packaged.service;
 
-    functionIds = {};
-    for (const [name, fn] of Object.entries<Json>(service.functions)) {
-      const match = ofType('AWS::Lambda::Function').find(([, r]) => r.Properties.FunctionName === fn.name);
-      expect(match, `Lambda resource for ${name}`).to.not.equal(undefined);
-      functionIds[name] = match![0];
-    }
+    functionIds = functionLogicalIds(packaged);
     // Where the code puts its metrics (lib/config.ts reads these); the alarms must look there.
     namespace = `${service.service}/${STAGE}`;
     serviceDimension = service.service;
@@ -206,51 +217,11 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
           expect(isPeriod(period), `period ${period}`).to.equal(true);
         },
       },
-      ProcessTaskErrorsAlarm: {
-        namespace: 'AWS/Lambda',
-        metric: 'Errors',
-        dimensions: { FunctionName: { Ref: functionIds.processTask } },
-        statistic: 'Sum',
-        comparison: 'GreaterThanOrEqualToThreshold',
-        check: (threshold, period) => {
-          expect(threshold).to.equal(1);
-          expect(isPeriod(period), `period ${period}`).to.equal(true);
-        },
-      },
-      ProcessTaskThrottlesAlarm: {
-        namespace: 'AWS/Lambda',
-        metric: 'Throttles',
-        dimensions: { FunctionName: { Ref: functionIds.processTask } },
-        statistic: 'Sum',
-        comparison: 'GreaterThanOrEqualToThreshold',
-        check: (threshold, period) => {
-          expect(threshold).to.equal(1);
-          expect(isPeriod(period), `period ${period}`).to.equal(true);
-        },
-      },
-      MonitorDlqErrorsAlarm: {
-        namespace: 'AWS/Lambda',
-        metric: 'Errors',
-        dimensions: { FunctionName: { Ref: functionIds.monitorDlq } },
-        statistic: 'Sum',
-        comparison: 'GreaterThanOrEqualToThreshold',
-        check: (threshold, period) => {
-          expect(threshold).to.equal(1);
-          expect(isPeriod(period), `period ${period}`).to.equal(true);
-        },
-      },
-      ReconcileTasksErrorsAlarm: {
-        namespace: 'AWS/Lambda',
-        metric: 'Errors',
-        dimensions: { FunctionName: { Ref: functionIds.reconcileTasks } },
-        statistic: 'Sum',
-        comparison: 'GreaterThanOrEqualToThreshold',
-        check: (threshold, period) => {
-          expect(threshold).to.equal(1);
-          // A failed sweep shows up within the reconciler's 5-minute schedule.
-          expect(isPeriod(period) && period <= 300, `period ${period}`).to.equal(true);
-        },
-      },
+      ProcessTaskErrorsAlarm: lambdaAlarm(functionIds.processTask, 'Errors'),
+      ProcessTaskThrottlesAlarm: lambdaAlarm(functionIds.processTask, 'Throttles'),
+      MonitorDlqErrorsAlarm: lambdaAlarm(functionIds.monitorDlq, 'Errors'),
+      // A failed sweep shows up within the reconciler's 5-minute schedule.
+      ReconcileTasksErrorsAlarm: lambdaAlarm(functionIds.reconcileTasks, 'Errors', 300),
     };
   });
 

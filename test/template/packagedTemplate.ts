@@ -158,3 +158,15 @@ export async function printedConfig(stage: string, params: Record<string, string
   const { stdout } = await serverless(['print', '--stage', stage, '--format', 'json', ...paramArgs]);
   return JSON.parse(stdout);
 }
+
+/** The logical id of each function's AWS::Lambda::Function resource, by its name in serverless.yml. */
+export function functionLogicalIds(packaged: PackagedService): Record<string, string> {
+  const lambdas = Object.entries(packaged.template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+  return Object.fromEntries(
+    Object.entries<Json>(packaged.service.functions).map(([name, fn]) => {
+      const match = lambdas.find(([, r]) => (r.Properties as Json)?.FunctionName === fn.name);
+      if (!match) throw new Error(`no Lambda resource for function ${name} (${fn.name})`);
+      return [name, match[0]];
+    }),
+  );
+}
