@@ -197,7 +197,7 @@ export function startPipeline(servers: LocalServers, counter: UsageCounter, opti
   });
   const userClients = countedClients(servers, counter, 'pipeline');
   const pollerClients = countedClients(servers, counter, 'esm-poller');
-  const store = new DynamoTaskStore(userClients.dynamoDb, config.tableName);
+  const store = new DynamoTaskStore(userClients.dynamoDb, config.tableName, config.cursorSigningKey);
 
   let current: CurrentRun | undefined;
   let random = seededRandom(options.seed);

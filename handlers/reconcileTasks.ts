@@ -9,7 +9,7 @@ export const createHandler = (getDeps = defaultDeps) => async () => {
     const report = await reconcile(deps, { graceSeconds: deps.config.reconcileGraceSeconds, maxPerStatus: 1000 });
     // A quiet sweep is the normal case: say so only at debug level.
     const resent = Object.values(report.resent).reduce((sum, n) => sum + n, 0);
-    if (resent > 0 || report.missingPayload > 0 || report.errors > 0) logger.warn('RECONCILE_DONE', { ...report });
+    if (resent > 0 || report.missingPayload > 0 || report.rejected > 0 || report.errors > 0) logger.warn('RECONCILE_DONE', { ...report });
     else logger.debug('RECONCILE_DONE', { ...report });
     return report;
   } finally {

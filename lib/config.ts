@@ -30,6 +30,8 @@ export interface Config {
   reconcileGraceSeconds: number;
   /** Largest accepted POST /tasks body; leaves room under SQS's 256 KiB message limit. */
   maxBodyBytes: number;
+  /** HMAC key of listing cursors: a client can resume a listing, not forge one. */
+  cursorSigningKey: string;
 }
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
@@ -57,6 +59,15 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
       context: { name, raw },
     });
   }
+  return value;
+}
+
+/** Shortest signing key accepted: 128 bits of base64 or hex. */
+export const MIN_SIGNING_KEY_LENGTH = 22;
+
+function signingKey(env: Env, name: string): string {
+  const value = required(env, name);
+  if (value.length < MIN_SIGNING_KEY_LENGTH) throw new ConfigError(`${name} must be at least ${MIN_SIGNING_KEY_LENGTH} characters`, { context: { name } });
   return value;
 }
 
@@ -96,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowSimulationOverride,
     reconcileGraceSeconds: number(env, 'RECONCILE_GRACE_SECONDS', 900, 1, 86400, true),
     maxBodyBytes: MAX_BODY_BYTES,
+    cursorSigningKey: signingKey(env, 'CURSOR_SIGNING_KEY'),
   };
 }
 

@@ -52,6 +52,26 @@ export class EnqueueFailedError extends AppError {
   }
 }
 
+/**
+ * The queue refused a message as invalid (its contents or size), not as throttling or an outage:
+ * sending it again can never succeed, so the task it carries ends FAILED instead of waiting for it.
+ */
+export class MessageRejectedError extends AppError {
+  constructor(readonly queue: string, readonly code: string, detail: string, cause?: unknown) {
+    super(`the ${queue} refused the message (${code}): ${detail}`, { cause, context: { queue, code } });
+  }
+}
+
+/** The task was recorded but the queue refused its message, so the task is FAILED: HTTP 422. */
+export class TaskMessageRejectedError extends AppError {
+  constructor(readonly taskId: string, rejection: MessageRejectedError) {
+    super(`task '${taskId}' was recorded but ${rejection.message}; the task is FAILED and sending the same request again cannot change that`, {
+      cause: rejection,
+      context: { taskId, status: 'FAILED', queueError: rejection.code },
+    });
+  }
+}
+
 /** The simulated work failed (the injected 30% failure or a forced outcome). */
 export class SimulatedFailure extends AppError {}
 

@@ -5,6 +5,7 @@ import {
   PayloadTooLargeError,
   TaskConflictError,
   TaskNotFoundError,
+  TaskMessageRejectedError,
   TaskStateConflictError,
   UnsupportedMediaTypeError,
   ValidationError,
@@ -24,6 +25,7 @@ const ERROR_STATUS: [new (...args: never[]) => AppError, number, string][] = [
   [TaskStateConflictError, 409, 'TASK_STATE_CONFLICT'],
   [PayloadTooLargeError, 413, 'PAYLOAD_TOO_LARGE'],
   [UnsupportedMediaTypeError, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+  [TaskMessageRejectedError, 422, 'MESSAGE_REJECTED'],
   [EnqueueFailedError, 503, 'ENQUEUE_FAILED'],
 ];
 

@@ -2,9 +2,10 @@ import { retryDelaySeconds } from './backoff';
 import type { Deps } from './deps';
 import type { Log } from './logger';
 import { METRIC } from './metrics';
+import { sendOrFail } from './rejectedMessage';
 import { simulateWork } from './simulation';
 import * as sm from './stateMachine';
-import type { TaskError, TaskMessage, TaskState } from './task';
+import type { DeadLetterMessage, TaskError, TaskMessage, TaskState } from './task';
 
 /** What one delivery of a task message led to. */
 export type ProcessOutcome =
@@ -14,11 +15,20 @@ export type ProcessOutcome =
   /** A retry or DLQ send whose transition was recorded but whose message was not sent: sent now. */
   | 'RESENT'
   /** A duplicate or stale delivery: acknowledged, nothing done. */
-  | 'IGNORED';
+  | 'IGNORED'
+  /** The retry or DLQ message was refused by the queue as invalid: the task ended FAILED. */
+  | 'FAILED';
+
+/** Longest error message kept: it is stored in the history and travels in the DLQ message. */
+export const MAX_ERROR_MESSAGE_LENGTH = 1000;
 
 function toTaskError(error: unknown): TaskError {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: 'Error', message: String(error) };
+  const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+  return { name: String(name).slice(0, 100), message: message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message };
+}
+
+function deadLetterMessageOf(message: TaskMessage, attempts: number, error: TaskError, failedAt: string): DeadLetterMessage {
+  return { kind: 'DEAD_LETTERED', taskId: message.taskId, payload: message.payload, attempts, error, failedAt, correlationId: message.correlationId };
 }
 
 /** Re-sends the message a recorded transition still owes, when this delivery is the one that recorded it. */
@@ -27,20 +37,15 @@ async function resendOwedMessage(message: TaskMessage, current: TaskState, deps:
   if (current.status === 'RETRY_SCHEDULED' && current.attempts === message.attempt) {
     const due = current.nextAttemptAt ? Date.parse(current.nextAttemptAt) : now.getTime();
     const delaySeconds = Math.min(deps.config.backoff.maxDelaySeconds, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
-    await deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds);
+    const gate = { status: current.status, attempts: current.attempts };
+    if ((await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
     log.warn('RETRY_RESENT', { status: current.status, delaySeconds });
     return 'RESENT';
   }
   if (current.status === 'DEAD_LETTERED' && current.attempts === message.attempt) {
-    await deps.queue.deadLetter({
-      kind: 'DEAD_LETTERED',
-      taskId: message.taskId,
-      payload: message.payload,
-      attempts: current.attempts,
-      error: current.lastError ?? { name: 'Unknown', message: 'no error recorded' },
-      failedAt: current.updatedAt,
-      correlationId: message.correlationId,
-    });
+    const dlqMessage = deadLetterMessageOf(message, current.attempts, current.lastError ?? { name: 'Unknown', message: 'no error recorded' }, current.updatedAt);
+    const gate = { status: current.status, attempts: current.attempts };
+    if ((await sendOrFail(() => deps.queue.deadLetter(dlqMessage), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
     log.warn('DEAD_LETTER_RESENT', { status: current.status });
     return 'RESENT';
   }
@@ -82,7 +87,8 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
     const delaySeconds = retryDelaySeconds(attempt, deps.config.backoff, deps.random);
     const scheduled = await deps.store.transition(sm.scheduleRetry(taskId, attempt, leaseId, failure, now, delaySeconds));
     if (!scheduled.applied) return notApplied(message, scheduled.current, deps, log);
-    await deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds);
+    const gate = { status: 'RETRY_SCHEDULED' as const, attempts: attempt };
+    if ((await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
     deps.metrics.count(METRIC.RetriesScheduled);
     log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', error: failure, delaySeconds, nextAttempt: attempt + 1 });
     return 'RETRY_SCHEDULED';
@@ -90,15 +96,8 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
 
   const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now));
   if (!dead.applied) return notApplied(message, dead.current, deps, log);
-  await deps.queue.deadLetter({
-    kind: 'DEAD_LETTERED',
-    taskId,
-    payload: message.payload,
-    attempts: attempt,
-    error: failure,
-    failedAt: now.toISOString(),
-    correlationId: message.correlationId,
-  });
+  const gate = { status: 'DEAD_LETTERED' as const, attempts: attempt };
+  if ((await sendOrFail(() => deps.queue.deadLetter(deadLetterMessageOf(message, attempt, failure, now.toISOString())), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
   deps.metrics.count(METRIC.TasksDeadLettered);
   log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', error: failure });
   return 'DEAD_LETTERED';

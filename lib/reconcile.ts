@@ -1,5 +1,7 @@
 import type { Deps } from './deps';
 import { METRIC } from './metrics';
+import { sendOrFail } from './rejectedMessage';
+import type { Gate } from './stateMachine';
 import type { TaskStatus, TaskSummary } from './task';
 
 /** Statuses the pipeline moves on from by itself, and so can be overdue. */
@@ -18,6 +20,8 @@ export interface ReconcileReport {
   resent: Record<ReconciledStatus, number>;
   /** Tasks found overdue whose payload is gone (should never happen): logged, left alone. */
   missingPayload: number;
+  /** Tasks whose message the queue refused as invalid: ended FAILED, never retried. */
+  rejected: number;
   /** Tasks or listings that failed with an error (logged); the next sweep tries them again. */
   errors: number;
 }
@@ -29,12 +33,21 @@ function dueAt(task: TaskSummary, status: ReconciledStatus): string {
   return task.updatedAt;
 }
 
-/** Re-sends the message an overdue task waits for; false when its payload is missing. */
-async function resend(task: TaskSummary, status: ReconciledStatus, deps: Pick<Deps, 'store' | 'queue'>): Promise<boolean> {
+/**
+ * Re-sends the message an overdue task waits for: 'MISSING' when its payload is gone,
+ * 'REJECTED' when the queue refused the message and the task ended FAILED.
+ */
+async function resend(task: TaskSummary, status: ReconciledStatus, now: Date, deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>): Promise<'SENT' | 'REJECTED' | 'MISSING'> {
   const payload = await deps.store.getPayload(task.taskId);
-  if (!payload) return false;
+  if (!payload) return 'MISSING';
+  // The state this re-send is for: only that state may be ended by a refusal.
+  const gate: Gate = { status, attempts: task.attempts, ...(status === 'PROCESSING' ? { leaseExpiredBefore: now.toISOString() } : {}) };
+  return sendOrFail(() => send(task, status, payload, deps), { taskId: task.taskId, correlationId: task.correlationId, payload }, gate, deps, deps.log);
+}
+
+function send(task: TaskSummary, status: ReconciledStatus, payload: Record<string, unknown>, deps: Pick<Deps, 'queue'>): Promise<void> {
   if (status === 'DEAD_LETTERED') {
-    await deps.queue.deadLetter({
+    return deps.queue.deadLetter({
       kind: 'DEAD_LETTERED',
       taskId: task.taskId,
       payload,
@@ -43,12 +56,10 @@ async function resend(task: TaskSummary, status: ReconciledStatus, deps: Pick<De
       failedAt: task.updatedAt,
       correlationId: task.correlationId,
     });
-  } else {
-    // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
-    const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;
-    await deps.queue.enqueue({ taskId: task.taskId, attempt, payload, correlationId: task.correlationId }, 0);
   }
-  return true;
+  // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
+  const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;
+  return deps.queue.enqueue({ taskId: task.taskId, attempt, payload, correlationId: task.correlationId }, 0);
 }
 
 /**
@@ -60,7 +71,7 @@ async function resend(task: TaskSummary, status: ReconciledStatus, deps: Pick<De
 export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>, options: ReconcileOptions): Promise<ReconcileReport> {
   const now = deps.clock();
   const cutoff = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
-  const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0, errors: 0 };
+  const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0, rejected: 0, errors: 0 };
 
   let cursor: string | undefined;
   do {
@@ -82,10 +93,13 @@ export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | '
       const due = dueAt(task, status);
       if (due >= cutoff) continue;
       try {
-        if (await resend(task, status, deps)) {
+        const outcome = await resend(task, status, now, deps);
+        if (outcome === 'SENT') {
           report.resent[status] += 1;
           deps.metrics.count(METRIC.TasksReconciled);
           deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
+        } else if (outcome === 'REJECTED') {
+          report.rejected += 1;
         } else {
           report.missingPayload += 1;
           deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });

@@ -1,6 +1,7 @@
 import type { Deps } from './deps';
-import { EnqueueFailedError, TaskNotFoundError, TaskStateConflictError } from './errors';
+import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError, TaskNotFoundError, TaskStateConflictError } from './errors';
 import { METRIC } from './metrics';
+import { failRejectedTask } from './rejectedMessage';
 import * as sm from './stateMachine';
 import type { TaskState } from './task';
 
@@ -20,6 +21,10 @@ export async function redriveTask(taskId: string, deps: Pick<Deps, 'store' | 'qu
   try {
     await deps.queue.enqueue({ taskId, attempt: 1, payload, correlationId: result.task.correlationId }, 0);
   } catch (error) {
+    if (error instanceof MessageRejectedError) {
+      await failRejectedTask({ taskId, correlationId: result.task.correlationId, payload }, { status: 'QUEUED', attempts: 0 }, error, deps, deps.log);
+      throw new TaskMessageRejectedError(taskId, error);
+    }
     // The task is QUEUED without a message: the reconciler re-enqueues overdue QUEUED tasks.
     throw new EnqueueFailedError(taskId, error);
   }

@@ -19,7 +19,7 @@ export function defaultDeps(): Deps {
     const config = getConfig();
     deps = {
       config,
-      store: new DynamoTaskStore(new DynamoDBClient({}), config.tableName),
+      store: new DynamoTaskStore(new DynamoDBClient({}), config.tableName, config.cursorSigningKey),
       queue: new SqsTaskQueue(new SQSClient({}), config),
       log: logger,
       metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),

@@ -149,3 +149,20 @@ export function redrive(taskId: string, now: Date): Transition {
   const at = now.toISOString();
   return { taskId, from: [{ status: 'FAILED' }], to: 'QUEUED', at, attempts: 0, event: { type: 'REDRIVEN', at, attempt: 0 } };
 }
+
+/**
+ * Builds → FAILED for a task whose awaited message the queue refused as invalid: allowed only
+ * from the exact state that waits for that message, so a task that moved on is left alone.
+ * The work's own last error is kept on a DEAD_LETTERED task; otherwise the refusal becomes it.
+ */
+export function failRejected(taskId: string, gate: Gate, error: TaskError, now: Date): Transition {
+  const at = now.toISOString();
+  return {
+    taskId,
+    from: [gate],
+    to: 'FAILED',
+    at,
+    ...(gate.status === 'DEAD_LETTERED' ? {} : { lastError: error }),
+    event: { type: 'FAILED', at, attempt: gate.attempts ?? 0, error },
+  };
+}

@@ -1,7 +1,8 @@
 import type { Deps } from './deps';
-import { EnqueueFailedError } from './errors';
+import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError } from './errors';
 import { METRIC } from './metrics';
 import { payloadHash } from './payloadHash';
+import { failRejectedTask } from './rejectedMessage';
 import type { TaskState } from './task';
 import type { SubmitRequest } from './validation';
 
@@ -15,6 +16,7 @@ export interface SubmitResult {
  * Records a task as QUEUED and enqueues its first attempt. Resubmitting the same
  * taskId and payload is idempotent and re-enqueues a task still waiting for its
  * first attempt, so a submit whose SendMessage failed is repaired by a client retry.
+ * A message the queue refuses as invalid ends the task FAILED (TaskMessageRejectedError, 422).
  * The correlation id (the caller's, or a new ULID) follows the task through every message and log line.
  */
 export async function submitTask(request: SubmitRequest & { correlationId?: string }, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>): Promise<SubmitResult> {
@@ -35,7 +37,10 @@ export async function submitTask(request: SubmitRequest & { correlationId?: stri
     try {
       await deps.queue.enqueue({ taskId: task.taskId, attempt: 1, payload: request.payload, correlationId: task.correlationId }, 0);
     } catch (error) {
-      throw new EnqueueFailedError(task.taskId, error);
+      if (!(error instanceof MessageRejectedError)) throw new EnqueueFailedError(task.taskId, error);
+      // No retry can send this message: end the task now rather than leave it QUEUED for ever.
+      await failRejectedTask({ ...task, payload: request.payload }, { status: 'QUEUED', attempts: 0 }, error, deps, deps.log);
+      throw new TaskMessageRejectedError(task.taskId, error);
     }
   }
   if (created) deps.metrics.count(METRIC.TasksSubmitted);

@@ -10,6 +10,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { openCursor, sealCursor } from './cursor';
 import { TaskConflictError, ValidationError } from './errors';
 import type { Gate, Transition, TransitionResult } from './stateMachine';
 import { isTerminal, type TaskState, type TaskStatus, type TaskSummary } from './task';
@@ -82,20 +83,21 @@ function decodePayload(item: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(json) as Record<string, unknown>;
 }
 
-function encodeCursor(key: Record<string, AttributeValue>): string {
-  return Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url');
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const TASK_PK = /^TASK#[A-Za-z0-9_.:-]{1,128}$/;
+
+function encodeCursor(key: Record<string, AttributeValue>, cursorKey: string): string {
+  return sealCursor(unmarshall(key), cursorKey);
 }
 
-function decodeCursor(cursor: string, phase: Phase): Record<string, AttributeValue> {
+/**
+ * The index key a cursor resumes from. Only cursors this API sealed open, and their keys are
+ * checked again (no empty or foreign key reaches DynamoDB, which answers those with a 500).
+ */
+function decodeCursor(cursor: string, phase: Phase, cursorKey: string): Record<string, AttributeValue> {
   const invalid = (problem: string) => new ValidationError(`cursor ${problem}`, [{ field: 'cursor', problem }]);
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw invalid('is not a cursor returned by this API');
-  }
-  const k = key as Record<string, unknown>;
-  if (!k || typeof k !== 'object' || typeof k.pk !== 'string' || k.sk !== STATE_SK || typeof k.phaseAt !== 'string') {
+  const k = openCursor(cursor, cursorKey);
+  if (!k || typeof k.pk !== 'string' || !TASK_PK.test(k.pk) || k.sk !== STATE_SK || typeof k.phaseAt !== 'string' || !ISO_TIME.test(k.phaseAt)) {
     throw invalid('is not a cursor returned by this API');
   }
   if (k.phase !== phase) throw invalid(`belongs to a listing of another status`);
@@ -130,7 +132,8 @@ function gateCondition(gates: Gate[], values: Record<string, unknown>): string {
 
 /** TaskStore on one DynamoDB table (pk/sk), one state item and one payload item per task. */
 export class DynamoTaskStore implements TaskStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  /** `cursorKey` signs the listing cursors this store hands out (config.cursorSigningKey). */
+  constructor(private readonly client: DynamoDBClient, private readonly tableName: string, private readonly cursorKey: string) {}
 
   async create(task: TaskState, payloadJson: string): Promise<CreateResult> {
     // Payload first: a task's state item never exists without its payload, so it can always be re-enqueued.
@@ -244,14 +247,14 @@ export class DynamoTaskStore implements TaskStore {
         ExpressionAttributeValues: marshall(before ? { ':phase': phase, ':before': before } : { ':phase': phase }),
         ScanIndexForward: oldestFirst,
         Limit: options.limit,
-        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, phase) : undefined,
+        ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, phase, this.cursorKey) : undefined,
       }),
     );
     const keys = (Items ?? []).map((item) => unmarshall(item).pk as string);
     const summaries = await this.summaries(keys);
     return {
       tasks: keys.flatMap((pk) => summaries.get(pk) ?? []),
-      ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey) } : {}),
+      ...(LastEvaluatedKey ? { cursor: encodeCursor(LastEvaluatedKey, this.cursorKey) } : {}),
     };
   }
 

@@ -1,7 +1,7 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from './errors';
 import { TASK_STATUSES, type TaskStatus } from './task';
 
-/** Characters allowed in a taskId: letters, digits and - _ . : (1 to 128 of them). */
+/** Characters allowed in a taskId: letters, digits and - _ . : (1 to 128 of them), but not `.` or `..`. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const MAX_TASK_ID_LENGTH = 128;
 /** Deepest nesting accepted in a payload (objects and arrays). */
@@ -16,8 +16,17 @@ export interface SubmitRequest {
 
 export interface RawHttpRequest {
   headers?: Record<string, string | undefined> | null;
-  body?: string | null;
+  /** A string from API Gateway; local emulators have passed booleans and numbers, so anything is taken. */
+  body?: unknown;
   isBase64Encoded?: boolean;
+}
+
+/** The body's text: API Gateway passes a string; any other value is the JSON it was parsed from. */
+function bodyText(request: RawHttpRequest): string {
+  const { body } = request;
+  if (body === undefined || body === null) return '';
+  if (typeof body !== 'string') return JSON.stringify(body) ?? '';
+  return request.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
 }
 
 function header(headers: RawHttpRequest['headers'], name: string): string | undefined {
@@ -33,6 +42,8 @@ export function taskIdProblem(taskId: unknown): string | undefined {
   if (taskId.length === 0) return 'must not be empty';
   if (taskId.length > MAX_TASK_ID_LENGTH) return `must be at most ${MAX_TASK_ID_LENGTH} characters, got ${taskId.length}`;
   if (!TASK_ID_PATTERN.test(taskId)) return 'may contain only letters, digits and - _ . :';
+  // URLs normalise these path segments away: /tasks/.. could never be read back.
+  if (taskId === '.' || taskId === '..') return `must not be '${taskId}' (a URL path segment that clients and gateways remove)`;
   return undefined;
 }
 
@@ -52,6 +63,11 @@ function payloadProblems(value: unknown, path: string, depth: number, problems: 
   if (problems.length >= 10) return;
   if (typeof value === 'string') {
     if (!value.isWellFormed()) problems.push({ field: path, problem: 'contains an unpaired UTF-16 surrogate' });
+    return;
+  }
+  // JSON.parse turns 1e400 into Infinity, which would be stored as null: a different value.
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) problems.push({ field: path, problem: 'is a number too large for a double (it would not survive storage)' });
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -84,8 +100,7 @@ export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number
       { context: { contentType } },
     );
   }
-  const raw = request.body ?? '';
-  const text = request.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+  const text = bodyText(request);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBodyBytes) throw new PayloadTooLargeError(size, maxBodyBytes);
   if (text.trim() === '') throw new ValidationError('request body is empty; expected a JSON object', [{ field: 'body', problem: 'is empty' }]);

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { resolveIntrinsics } from './cloudFormation';
 import { startDynamoDbLocal } from './dynamoDbLocal';
 import { startFauxqs } from './fauxqsServer';
+import { startFauxqsProcess } from './fauxqsProcess';
 import { LOCAL_CREDENTIALS, type LocalServer } from './localServer';
 import { freePort, onShutdown } from './processes';
 import { createResources, type LocalResources } from './resources';
@@ -16,6 +18,8 @@ export interface LocalServersOptions {
   sqsPort?: number;
   /** Extra variables for resolving serverless.yml (LOCAL_SQS_ENDPOINT is always set). */
   configEnv?: Record<string, string>;
+  /** Runs fauxqs in a process of its own (pausable with SIGSTOP) instead of in this one. */
+  sqsInOwnProcess?: boolean;
 }
 
 export interface LocalServers {
@@ -50,10 +54,22 @@ export function sdkEnv(region: string, endpoints: { dynamoDb: string; sqs: strin
   };
 }
 
+/** Logical ids of the template's Secrets Manager secrets. */
+function secretIds(config: ServerlessConfig): string[] {
+  const all = (config.resources?.Resources ?? {}) as Record<string, { Type?: string }>;
+  return Object.entries(all).filter(([, resource]) => resource.Type === 'AWS::SecretsManager::Secret').map(([id]) => id);
+}
+
 function functionEnvironment(config: ServerlessConfig, resources: LocalResources, sqsEndpoint: string, warnings: string[]): Record<string, string> {
   const env: Record<string, string> = {};
   const queueUrls = new Set(Object.values(resources.queues).map((queue) => queue.url));
+  const secrets = secretIds(config);
   for (const [name, raw] of Object.entries(config.provider.environment ?? {})) {
+    // A value resolved from a generated secret at deploy time: locally, a random one per run.
+    if (secrets.some((id) => JSON.stringify(raw).includes(JSON.stringify({ Ref: id })))) {
+      env[name] = randomBytes(24).toString('base64url');
+      continue;
+    }
     const value = resolveIntrinsics(raw, resources.attributes);
     if (value !== null && typeof value === 'object') {
       warnings.push(`provider.environment.${name} is ${JSON.stringify(value)}, which has no local value; left unset`);
@@ -74,7 +90,7 @@ function functionEnvironment(config: ServerlessConfig, resources: LocalResources
  */
 export async function startLocalServers(options: LocalServersOptions = {}): Promise<LocalServers> {
   const stage = options.stage ?? 'test';
-  const sqs = await startFauxqs(options.sqsPort ?? 0);
+  const sqs = options.sqsInOwnProcess ? await startFauxqsProcess(options.sqsPort ?? 0) : await startFauxqs(options.sqsPort ?? 0);
   const started: LocalServer[] = [sqs];
   const stopAll = () => Promise.all(started.map((server) => server.stop())).then(() => undefined);
   try {

@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   // What serverless.yml's local stage reads: the same values for the config, the servers and offline.
   const ymlEnv = {
     LOCAL_API_KEY: apiKey,
+    // Cursors of one run's listings need not outlive it.
+    LOCAL_CURSOR_SIGNING_KEY: process.env.LOCAL_CURSOR_SIGNING_KEY || crypto.randomBytes(24).toString('base64url'),
     LOCAL_HTTP_PORT: String(ports.http),
     LOCAL_LAMBDA_PORT: String(ports.lambda),
     LOCAL_SQS_ENDPOINT: endpoints.sqs,

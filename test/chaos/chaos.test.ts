@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { chaosOptionsFromEnv, DEFAULT_OPTIONS, formatReport, runChaos, type ChaosReport } from './chaos';
 
 /** The short run of the fault-injection suite (npm run test:chaos runs the full one). */
-describe('chaos: 150 tasks through the real handlers with injected faults (fixed seed)', function () {
+describe('chaos: 150 tasks (edge characters, emoji) through the real handlers with injected faults and paused servers (fixed seed)', function () {
   // Servers start in ~10 s; the run itself takes ~30 s on 2 cores.
   this.timeout(120_000);
   let report: ChaosReport;
@@ -18,10 +18,10 @@ describe('chaos: 150 tasks through the real handlers with injected faults (fixed
     console.log(formatReport(report).replace(/^/gm, '      '));
   });
 
-  it('injects faults at every site: DynamoDB, SQS, duplicates, processor crashes, monitor writes, submit sends', () => {
+  it('injects faults at every site: DynamoDB, SQS, duplicates, processor crashes, monitor writes, submit sends, paused servers', () => {
     const kinds = Object.keys(report.faults);
     expect(kinds.filter((k) => k.startsWith('dynamodb.')), 'DynamoDB fault kinds').to.have.length.of.at.least(3);
-    for (const site of ['sqs.', 'sqs.duplicateSend', 'processor.', 'monitor.', 'submit.sendFailed']) {
+    for (const site of ['sqs.', 'sqs.duplicateSend', 'processor.', 'monitor.', 'submit.sendFailed', 'servers.paused']) {
       expect(kinds.some((k) => k.startsWith(site)), `a fault at ${site}`).to.equal(true);
     }
   });
@@ -38,6 +38,7 @@ describe('chaos: 150 tasks through the real handlers with injected faults (fixed
   });
 
   it('logs every FAILED task exactly once from the monitor, with its payload and error', () => {
+    expect(report.failed, 'tasks that reached FAILED (else this check is empty)').to.be.greaterThan(0);
     expect(report.failedLoggedOnce, 'FAILED tasks with exactly one TASK_FAILED line carrying their payload and error').to.equal(report.failed);
   });
 

@@ -23,6 +23,7 @@ import { FaultInjector, invocationContext, type FaultKind, type FaultRates, type
 import { historyProblems } from './history';
 import { captureJsonLines, type LogLine } from '../support/logCapture';
 import { mulberry32, parseSeed } from './random';
+import { EDGE_CHARACTERS } from '../support/unicode';
 
 export interface ChaosOptions {
   tasks: number;
@@ -43,6 +44,10 @@ export interface ChaosOptions {
   backoffBaseSeconds: number;
   reconcileIntervalMs: number;
   reconcileGraceSeconds: number;
+  /** Times DynamoDB Local and the SQS server are paused together (SIGSTOP, then SIGCONT) while tasks are submitted. */
+  pauses: number;
+  /** How long each pause lasts. */
+  pauseMs: number;
   /** How long after the last submit every task has to become SUCCEEDED or FAILED. */
   drainTimeoutMs: number;
   /** How long, once every task is terminal, leftover messages (duplicates) get to be consumed. */
@@ -63,6 +68,8 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   backoffBaseSeconds: 1,
   reconcileIntervalMs: 2000,
   reconcileGraceSeconds: 3,
+  pauses: 3,
+  pauseMs: 3000,
   drainTimeoutMs: 120_000,
   settleTimeoutMs: 10_000,
 };
@@ -92,6 +99,7 @@ export function chaosOptionsFromEnv(env: Env, defaults: Omit<ChaosOptions, 'seed
       submitSend: envNumber(env, 'CHAOS_SUBMIT_FAILURE_RATE', defaults.rates.submitSend),
       duplicateEverySend: (env.CHAOS_DUPLICATES ?? String(defaults.rates.duplicateEverySend)) !== 'false',
     },
+    pauses: Math.floor(envNumber(env, 'CHAOS_PAUSES', defaults.pauses)),
     drainTimeoutMs: envNumber(env, 'CHAOS_DRAIN_TIMEOUT_MS', defaults.drainTimeoutMs),
   };
 }
@@ -139,14 +147,31 @@ export interface ChaosReport {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A small payload, different per task, fixed by the seed. */
+/**
+ * A small payload, different per task, fixed by the seed. Every task carries one of the edge
+ * characters (in turn) in a value and a key, and one in six an emoji, as in a realistic mix.
+ */
 function payloadFor(index: number, random: () => number): Record<string, unknown> {
+  const edge = EDGE_CHARACTERS[index % EDGE_CHARACTERS.length];
   return {
     order: `order-${index}`,
     amount: Math.round(random() * 100_000) / 100,
     items: Array.from({ length: 1 + Math.floor(random() * 3) }, (_, i) => ({ sku: `sku-${Math.floor(random() * 1000)}`, qty: i + 1 })),
-    note: random() < 0.2 ? 'ünïcödé ✓' : null,
+    note: random() < 1 / 6 ? 'thanks 😀 ✓' : null,
+    edge: `<${edge}>`,
+    [`key${edge}`]: true,
   };
+}
+
+/** Sends a signal to the process group of each server (DynamoDB Local runs java under a wrapper). */
+function signalServers(servers: LocalServers, signal: 'SIGSTOP' | 'SIGCONT'): void {
+  for (const pid of [...servers.dynamoDb.pids(), ...servers.sqs.pids()]) {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone: nothing to pause or resume.
+    }
+  }
 }
 
 async function scanStates(client: DynamoDBClient, tableName: string): Promise<Map<string, TaskState>> {
@@ -205,7 +230,8 @@ async function queuesEmpty(servers: LocalServers, urls?: string[]): Promise<bool
  * task and returns the report. `report.problems` lists every violated expectation.
  */
 export async function runChaos(options: ChaosOptions, progress: (line: string) => void = () => undefined): Promise<ChaosReport> {
-  const servers = await startLocalServers({ stage: 'test' });
+  // fauxqs in a process of its own, so that it can be paused like DynamoDB Local.
+  const servers = await startLocalServers({ stage: 'test', sqsInOwnProcess: options.pauses > 0 });
   const logs: LogLine[] = [];
   let stopCapture = () => undefined as void;
   const pollers: Poller[] = [];
@@ -213,6 +239,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
   let reconciling = true;
   let reconcilerLoop: Promise<void> = Promise.resolve();
   let progressTimer: NodeJS.Timeout | undefined;
+  let resumeServers = () => undefined as void;
   try {
     const config = loadConfig({
       ...servers.env,
@@ -234,7 +261,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     clients.push(dynamoDb, sqs);
     faults.instrument(dynamoDb, 'dynamodb', { rate: options.rates.dynamoDb });
     faults.instrument(sqs, 'sqs', { rate: options.rates.sqs, duplicateSends: options.rates.duplicateEverySend, commands: ['SendMessageCommand'] });
-    const store = new DynamoTaskStore(dynamoDb, config.tableName);
+    const store = new DynamoTaskStore(dynamoDb, config.tableName, config.cursorSigningKey);
     const queue = new SqsTaskQueue(sqs, config);
     const deps: Deps = {
       config,
@@ -317,6 +344,23 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
         await sleep(Number(response.headers?.['Retry-After'] ?? 0.2) * 1000);
       }
     };
+    // Pauses both servers while requests are in flight, as a stalled host or a GC pause would.
+    let paused = false;
+    const pauser = (async () => {
+      for (let i = 0; i < options.pauses; i++) {
+        await sleep(1000 + faults.draw(`pause|${i}`) * 3000);
+        if (outcomes.length >= tasks.length) break;
+        faults.record('servers.paused', `DynamoDB Local and fauxqs for ${options.pauseMs} ms`);
+        paused = true;
+        signalServers(servers, 'SIGSTOP');
+        await sleep(options.pauseMs);
+        signalServers(servers, 'SIGCONT');
+        paused = false;
+      }
+    })();
+    resumeServers = () => {
+      if (paused) signalServers(servers, 'SIGCONT');
+    };
     const clientsDone = Promise.all(
       Array.from({ length: options.submitConcurrency }, async () => {
         while (next < tasks.length) {
@@ -333,6 +377,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     }, 5000);
 
     await clientsDone;
+    await pauser;
     // Drained: every task SUCCEEDED or FAILED and the DLQ consumed (a TASK_FAILED line may follow its FAILED write).
     const drainDeadline = Date.now() + options.drainTimeoutMs;
     let drained = false;
@@ -357,6 +402,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const states = await scanStates(servers.clients.dynamoDb, config.tableName);
     return audit({ options, faults, outcomes, states, logs, reconciler, invocations, clientRetries, drained, wallTimeMs, maxAttempts: config.maxAttempts });
   } finally {
+    resumeServers();
     clearInterval(progressTimer);
     reconciling = false;
     await reconcilerLoop;

@@ -38,7 +38,8 @@ export type FaultKind =
   | 'processor.crashAfterOutcome'
   | 'monitor.writeFailed'
   | 'monitor.writeLost'
-  | 'submit.sendFailed';
+  | 'submit.sendFailed'
+  | 'servers.paused';
 
 export interface FaultRates {
   /** Share of DynamoDB calls (every command the store makes) that fail. */

@@ -20,6 +20,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     reconcileGraceSeconds: 60,
     allowSimulationOverride: true,
     maxBodyBytes: 240 * 1024,
+    cursorSigningKey: 'test-cursor-signing-key-0123456789',
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import type { Log } from '../../lib/logger';
 import { applyTransition, type Transition, type TransitionResult } from '../../lib/stateMachine';
 import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/task';
 import type { TaskQueue } from '../../lib/taskQueue';
-import { TaskConflictError } from '../../lib/errors';
+import { MessageRejectedError, TaskConflictError } from '../../lib/errors';
 import type { CreateResult, TaskPage, TaskStore } from '../../lib/taskStore';
 import type { MetricName, MetricsSink } from '../../lib/metrics';
 import { isTerminal, type TaskStatus } from '../../lib/task';
@@ -81,15 +81,25 @@ export class RecordingMetrics implements MetricsSink {
   }
 }
 
-/** A TaskQueue that records what was sent. */
+/** A TaskQueue that records what was sent; `refuse` makes it refuse messages as SQS refuses invalid ones. */
 export class RecordingQueue implements TaskQueue {
   readonly enqueued: { message: TaskMessage; delaySeconds: number }[] = [];
   readonly deadLettered: DeadLetterMessage[] = [];
+  /** Messages refused so far (not recorded as sent). */
+  readonly refused: (TaskMessage | DeadLetterMessage)[] = [];
+  refuse: (message: TaskMessage | DeadLetterMessage) => boolean = () => false;
   async enqueue(message: TaskMessage, delaySeconds: number) {
+    this.check('task queue', message);
     this.enqueued.push({ message: structuredClone(message), delaySeconds });
   }
   async deadLetter(message: DeadLetterMessage) {
+    this.check('dead-letter queue', message);
     this.deadLettered.push(structuredClone(message));
+  }
+  private check(queue: string, message: TaskMessage | DeadLetterMessage) {
+    if (!this.refuse(message)) return;
+    this.refused.push(structuredClone(message));
+    throw new MessageRejectedError(queue, 'InvalidMessageContents', 'Invalid characters found.');
   }
 }
 

@@ -48,7 +48,7 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     // Leases end before a returned message is visible again, as with the deployed 30 s / 90 s.
     LEASE_SECONDS: '1',
   });
-  const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName);
+  const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName, config.cursorSigningKey);
   const pipeline: Pipeline = {
     servers,
     randomMode: 'pass',

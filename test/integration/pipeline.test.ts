@@ -10,6 +10,12 @@ import { payloadHash } from '../../lib/payloadHash';
 import type { TaskState } from '../../lib/task';
 import { getTaskEvent } from '../helpers/factories';
 import { startPipeline, type Pipeline } from './harness';
+import fc from 'fast-check';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
+import { MessageRejectedError } from '../../lib/errors';
+import { SqsTaskQueue } from '../../lib/taskQueue';
+import { EDGE_CHARACTERS, payloadArbitrary } from '../support/unicode';
+import { parseSubmitRequest } from '../../lib/validation';
 
 const isTerminal = (task: TaskState) => task.status === 'SUCCEEDED' || task.status === 'FAILED';
 const types = (task: TaskState) => task.history.map((event) => event.type);
@@ -173,5 +179,50 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
       new GetItemCommand({ TableName: pipeline.deps.config.tableName, Key: marshall({ pk: 'TASK#crashed-submit', sk: 'STATE' }) }),
     );
     expect(unmarshall(raw.Item!).history).to.have.length(3);
+  });
+
+  it('finishes tasks whose payloads hold every edge character (emoji, U+FFFE, U+FFFF, controls) through fauxqs, payload intact', async () => {
+    const payloads = EDGE_CHARACTERS.map((char, i) => ({ i, s: `a${char}b`, [`k${char}`]: [char] }));
+    const ids = payloads.map((_, i) => `edge-${i}`);
+
+    const answers = await Promise.all(payloads.map((payload, i) => pipeline.submit(ids[i], payload)));
+    const tasks = await Promise.all(ids.map((id) => pipeline.waitFor(id, isTerminal)));
+
+    expect(answers.map((a) => a.statusCode)).to.deep.equal(ids.map(() => 202));
+    expect(tasks.map((t) => t.status)).to.deep.equal(ids.map(() => 'SUCCEEDED'));
+    expect(await Promise.all(ids.map((id) => pipeline.deps.store.getPayload(id)))).to.deep.equal(payloads);
+  });
+
+  it('property: generated payloads the API accepts all finish, and a failing one reaches the DLQ and is logged with the same payload', async function () {
+    this.timeout(90_000);
+    const accepted = fc
+      .sample(payloadArbitrary, { seed: 7, numRuns: 60 })
+      .flatMap((payload) => {
+        try {
+          return [parseSubmitRequest({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ taskId: 'p', payload }) }, 240 * 1024).payload];
+        } catch {
+          return [];
+        }
+      });
+    const ids = accepted.map((_, i) => `prop-${i}`);
+    const doomed = { ...accepted[0], simulate: 'fail', e: '😀\uffff' };
+
+    await Promise.all([...accepted.map((payload, i) => pipeline.submit(ids[i], payload)), pipeline.submit('prop-doomed', doomed)]);
+    const tasks = await Promise.all([...ids, 'prop-doomed'].map((id) => pipeline.waitFor(id, isTerminal, 60_000)));
+
+    expect(accepted.length).to.be.greaterThan(40);
+    expect(tasks.map((t) => t.status)).to.deep.equal([...ids.map(() => 'SUCCEEDED'), 'FAILED']);
+    const line = pipeline.logs.find((l) => l.message === 'TASK_FAILED' && l.taskId === 'prop-doomed')!;
+    expect(line.payload).to.deep.equal(doomed);
+  });
+
+  it('turns fauxqs refusing a message (over the queue\'s MaximumMessageSize) into MessageRejectedError, not a retryable error', async () => {
+    const { QueueUrl } = await pipeline.servers.clients.sqs.send(new CreateQueueCommand({ QueueName: 'tiny', Attributes: { MaximumMessageSize: '1024' } }));
+    const tiny = new SqsTaskQueue(pipeline.servers.clients.sqs, { queueUrl: QueueUrl!, dlqUrl: QueueUrl! });
+
+    const error = await tiny.enqueue({ taskId: 'big', attempt: 1, payload: { blob: 'x'.repeat(2000) }, correlationId: 'c' }, 0).then(() => undefined, (e: unknown) => e);
+
+    expect(error).to.be.instanceOf(MessageRejectedError);
+    expect(error).to.include({ code: 'InvalidParameterValue' });
   });
 });

@@ -11,6 +11,7 @@ function requiredEnv(overrides: Env = {}): Env {
     TASKS_TABLE: 'tasks-dev',
     TASKS_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks-dev',
     DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/tasks-dev-dlq',
+    CURSOR_SIGNING_KEY: 'k'.repeat(48),
     ...overrides,
   };
 }
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
         leaseSeconds: 30,
         allowSimulationOverride: false,
         maxBodyBytes: 240 * 1024,
+        cursorSigningKey: 'k'.repeat(48),
       });
     });
 
@@ -84,7 +86,14 @@ describe('loadConfig', () => {
   });
 
   describe('required variables', () => {
-    for (const name of ['STAGE', 'TASKS_TABLE', 'TASKS_QUEUE_URL', 'DLQ_URL']) {
+    it('refuses a CURSOR_SIGNING_KEY shorter than 22 characters (128 bits), without printing it', () => {
+      const error = configErrorFor(requiredEnv({ CURSOR_SIGNING_KEY: 'short-key' }));
+
+      expect(error.message).to.equal('CURSOR_SIGNING_KEY must be at least 22 characters');
+      expect(error.message).to.not.contain('short-key');
+    });
+
+    for (const name of ['STAGE', 'TASKS_TABLE', 'TASKS_QUEUE_URL', 'DLQ_URL', 'CURSOR_SIGNING_KEY']) {
       it(`refuses a missing ${name} and names it`, () => {
         const error = configErrorFor(requiredEnv({ [name]: undefined }));
 

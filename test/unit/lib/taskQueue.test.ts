@@ -1,6 +1,8 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
+import { MessageRejectedError } from '../../../lib/errors';
+import { MAX_MESSAGE_BYTES } from '../../../lib/messageBody';
 import { SqsTaskQueue } from '../../../lib/taskQueue';
 import { deadLetterMessage, taskMessage } from '../../helpers/factories';
 
@@ -58,6 +60,61 @@ describe('SqsTaskQueue', () => {
       });
     });
 
+    it('sends a body of printable ASCII only, whatever the payload holds (emoji, U+FFFF, controls)', async () => {
+      const message = taskMessage({ payload: { e: '😀', s: '\uffff', c: '\u0000', k: { '注文': 'ok' } } });
+
+      await queue.enqueue(message, 0);
+
+      const body = sqs.commandCalls(SendMessageCommand)[0].args[0].input.MessageBody!;
+      expect(body).to.match(/^[\x20-\x7e]+$/);
+      expect(JSON.parse(body)).to.deep.equal(message);
+    });
+
+    for (const code of ['InvalidMessageContents', 'InvalidParameterValue']) {
+      it(`turns SQS's ${code} into MessageRejectedError naming the queue and the code`, async () => {
+        sqs.on(SendMessageCommand).rejects(Object.assign(new Error('Invalid characters found.'), { name: code }));
+
+        const error = await queue.enqueue(taskMessage(), 0).then(() => undefined, (e: unknown) => e);
+
+        expect(error).to.be.instanceOf(MessageRejectedError);
+        expect(error).to.include({ queue: 'task queue', code, message: `the task queue refused the message (${code}): Invalid characters found.` });
+      });
+    }
+
+    it('recognises the refusal under the names the SDK gives it (query-compatible prefix, __type)', async () => {
+      const shapes = [
+        { name: 'AWS.SimpleQueueService.InvalidMessageContents' },
+        { name: 'SQSServiceException', __type: 'com.amazonaws.sqs#InvalidMessageContents' },
+      ];
+      const codes: string[] = [];
+      for (const shape of shapes) {
+        sqs.on(SendMessageCommand).rejects(Object.assign(new Error('bad'), shape));
+        const error = await queue.enqueue(taskMessage(), 0).then(() => undefined, (e: unknown) => e);
+        codes.push((error as MessageRejectedError).code);
+      }
+
+      expect(codes).to.deep.equal(['InvalidMessageContents', 'InvalidMessageContents']);
+    });
+
+    for (const code of ['RequestThrottled', 'KmsThrottled', 'QueueDoesNotExist', 'InternalError']) {
+      it(`passes SQS's ${code} through unchanged: the send may succeed later`, async () => {
+        sqs.on(SendMessageCommand).rejects(Object.assign(new Error('try later'), { name: code }));
+
+        const error = await queue.enqueue(taskMessage(), 0).then(() => undefined, (e: unknown) => e);
+
+        expect(error).to.not.be.instanceOf(MessageRejectedError);
+        expect((error as Error).name).to.equal(code);
+      });
+    }
+
+    it('refuses a message over SQS\'s 1 MiB itself, without sending it', async () => {
+      const error = await queue.enqueue(taskMessage({ payload: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } }), 0).then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.be.instanceOf(MessageRejectedError);
+      expect((error as MessageRejectedError).code).to.equal('MessageTooLarge');
+      expect(sqs.commandCalls(SendMessageCommand)).to.have.length(0);
+    });
+
     it('rejects when SQS fails, so the caller can tell the message was not sent', async () => {
       sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
 
@@ -68,6 +125,14 @@ describe('SqsTaskQueue', () => {
   });
 
   describe('deadLetter', () => {
+    it('turns a refusal into MessageRejectedError naming the dead-letter queue', async () => {
+      sqs.on(SendMessageCommand).rejects(Object.assign(new Error('bad'), { name: 'InvalidMessageContents' }));
+
+      const error = await queue.deadLetter(deadLetterMessage()).then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.include({ queue: 'dead-letter queue', code: 'InvalidMessageContents' });
+    });
+
     it('sends the dead-letter message to the DLQ, not the task queue, with no delay', async () => {
       await queue.deadLetter(deadLetterMessage());
 

@@ -72,6 +72,8 @@ function resolveGates(input: UpdateItemCommandInput): string[][] {
   );
 }
 
+const CURSOR_KEY = 'unit-test-cursor-key-0123456789';
+
 describe('DynamoTaskStore', () => {
   // Mock one client instance, never the class: a class-wide mock would also capture the
   // real clients of the integration suites that run in the same mocha process.
@@ -81,7 +83,7 @@ describe('DynamoTaskStore', () => {
   beforeEach(() => {
     const client = new DynamoDBClient({ region: 'us-east-1' });
     ddb = mockClient(client);
-    store = new DynamoTaskStore(client, TABLE);
+    store = new DynamoTaskStore(client, TABLE, CURSOR_KEY);
   });
 
   const puts = () => ddb.commandCalls(PutItemCommand).map((call) => call.args[0].input);
@@ -435,6 +437,32 @@ describe('DynamoTaskStore', () => {
 
       expect(errors.every((e) => e instanceof ValidationError)).to.equal(true);
       expect(ddb.commandCalls(QueryCommand)).to.have.length(0);
+    });
+
+    it('refuses the unsigned cursor of a key with an empty phaseAt (DynamoDB would answer a 500) without querying', async () => {
+      // The cursor of the hardening report: base64url JSON of a key, no signature.
+      const forged = 'eyJwaGFzZSI6IlNVQ0NFRURFRCIsInBoYXNlQXQiOiIiLCJzayI6IlNUQVRFIiwicGsiOiJUQVNLI3gifQ';
+
+      const error = await store.list('SUCCEEDED', { limit: 1, cursor: forged }).then(() => undefined, (e: unknown) => e);
+
+      expect(error).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).details).to.deep.equal([{ field: 'cursor', problem: 'is not a cursor returned by this API' }]);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(0);
+    });
+
+    it('refuses its own cursor with one character changed, and the cursor of a store with another key', async () => {
+      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z') });
+      const { cursor } = await store.list('FAILED', { limit: 1 });
+      const altered = `${cursor!.slice(0, 5)}${cursor![5] === 'A' ? 'B' : 'A'}${cursor!.slice(6)}`;
+      const otherStore = new DynamoTaskStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE, 'another-stage-cursor-key-0123');
+
+      const errors = await Promise.all([
+        store.list('FAILED', { limit: 1, cursor: altered }).then(() => undefined, (e: unknown) => e),
+        otherStore.list('FAILED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e),
+      ]);
+
+      expect(errors.map((e) => e instanceof ValidationError)).to.deep.equal([true, true]);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(1);
     });
   });
 

@@ -14,12 +14,12 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const MAX_BYTES = 240 * 1024;
 
 /** A POST /tasks request carrying a raw body string (never re-serialised, so `__proto__` and lone surrogates survive). */
-function rawRequest(body: string | null, headers: Record<string, string> | null = JSON_HEADERS, isBase64Encoded = false): RawHttpRequest {
+function rawRequest(body: string | null, headers: Record<string, string> | null = JSON_HEADERS, isBase64Encoded = false): RawHttpRequest & { body: string | null } {
   return { headers, body, isBase64Encoded };
 }
 
 /** A POST /tasks request whose body is the JSON of `body`. */
-function jsonRequest(body: unknown, headers: Record<string, string> | null = JSON_HEADERS): RawHttpRequest {
+function jsonRequest(body: unknown, headers: Record<string, string> | null = JSON_HEADERS): RawHttpRequest & { body: string | null } {
   return rawRequest(JSON.stringify(body), headers);
 }
 
@@ -98,6 +98,18 @@ describe('validation', () => {
         expect(problem).to.equal('may contain only letters, digits and - _ . :');
       });
     }
+
+    for (const id of ['.', '..']) {
+      it(`refuses the taskId '${id}', a path segment URLs normalise away`, () => {
+        const problem = taskIdProblem(id);
+
+        expect(problem).to.equal(`must not be '${id}' (a URL path segment that clients and gateways remove)`);
+      });
+    }
+
+    it('accepts taskIds made of dots that URLs keep, such as ... and .a', () => {
+      expect([taskIdProblem('...'), taskIdProblem('.a'), taskIdProblem('a..')]).to.deep.equal([undefined, undefined, undefined]);
+    });
 
     const wrongTypes: [string, unknown][] = [
       ['number', 42],
@@ -308,6 +320,21 @@ describe('validation', () => {
           expect(error.details).to.deep.equal([{ field: 'body', problem: `must be a JSON object, got ${type}` }]);
         });
       }
+
+      // serverless-offline handed the handler `false` itself for a body of `false` (a 500 before).
+      const nonStringBodies: [string, unknown][] = [
+        ['boolean', false],
+        ['boolean', true],
+        ['number', 0],
+        ['array', []],
+      ];
+      for (const [type, body] of nonStringBodies) {
+        it(`refuses a body that arrives as a ${type} value (${JSON.stringify(body)}) instead of a string with a 400 naming the type`, () => {
+          const error = validationErrorFor({ headers: JSON_HEADERS, body });
+
+          expect(error.details).to.deep.equal([{ field: 'body', problem: `must be a JSON object, got ${type}` }]);
+        });
+      }
     });
 
     describe('fields', () => {
@@ -460,6 +487,25 @@ describe('validation', () => {
         expect(error.details).to.deep.equal([{ field: 'payload.nested', problem: 'has a key with an unpaired UTF-16 surrogate' }]);
       });
 
+      const nonFinite: [string, string][] = [
+        ['1e400', 'payload.n'],
+        ['-1e400', 'payload.n'],
+        ['[1, 2e308]', 'payload.n[1]'],
+      ];
+      for (const [literal, field] of nonFinite) {
+        it(`refuses the number ${literal}, which no double holds, and names ${field}`, () => {
+          const error = validationErrorFor(rawRequest(`{"taskId":"t","payload":{"n":${literal}}}`));
+
+          expect(error.details).to.deep.equal([{ field, problem: 'is a number too large for a double (it would not survive storage)' }]);
+        });
+      }
+
+      it('accepts the largest double and the smallest subnormal', () => {
+        const result = parseSubmitRequest(rawRequest('{"taskId":"t","payload":{"max":1.7976931348623157e308,"min":5e-324}}'), MAX_BYTES);
+
+        expect(result.payload).to.deep.equal({ max: Number.MAX_VALUE, min: Number.MIN_VALUE });
+      });
+
       it('refuses an unpaired surrogate in the taskId', () => {
         const error = validationErrorFor(rawRequest('{"taskId":"a\\ud800","payload":{}}'));
 
@@ -486,6 +532,13 @@ describe('validation', () => {
 
       expect(taskId).to.equal('order%E0%A4%A');
       expect(taskIdProblem(taskId)).to.not.equal(undefined);
+    });
+
+    it('decodes once: a double-encoded parameter keeps its % and is refused as a taskId', () => {
+      const taskId = pathTaskId({ pathParameters: { taskId: '%2541' } });
+
+      expect(taskId).to.equal('%41');
+      expect(taskIdProblem(taskId)).to.equal('may contain only letters, digits and - _ . :');
     });
 
     it('returns undefined without path parameters', () => {
