@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
+import { MAX_MESSAGE_BYTES } from '../../lib/messageBody';
 import { BEFORE_TIMEOUT_MS, STAGE, functionLogicalIds, packagedService } from './packagedTemplate';
 
 const TASKS_QUEUE = 'TasksQueue';
@@ -30,7 +31,8 @@ interface Grant {
 const EXPECTED_GRANTS: Record<string, Grant[]> = {
   submitTask: [
     LOGGING,
-    { actions: ['dynamodb:PutItem'], resources: [TABLE] },
+    // UpdateItem: the FAILED write for a message SQS refuses (lib/rejectedMessage.ts).
+    { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
   getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
@@ -42,7 +44,7 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   reconcileTasks: [
     LOGGING,
     { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
-    { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE] },
+    { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE, DLQ] },
   ],
   redriveTask: [
@@ -212,6 +214,10 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       }
     });
 
+    it('lets both queues take SQS\'s largest message (1 MiB), which the largest accepted body needs once escaped', function () {
+      for (const queueId of [TASKS_QUEUE, DLQ]) expect(props(queueId).MaximumMessageSize, `${queueId} MaximumMessageSize`).to.equal(MAX_MESSAGE_BYTES);
+    });
+
     it('encrypts both queues at rest', function () {
       for (const queueId of [TASKS_QUEUE, DLQ]) {
         const p = props(queueId);
@@ -365,6 +371,17 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         for (const [key, value] of Object.entries(env)) {
           expect(JSON.stringify(value), `${name} ${key}`).to.not.match(/localhost|127\.0\.0\.1|:9324|000000000000/);
         }
+      }
+    });
+
+    it('sign listing cursors with a key Secrets Manager generates, resolved at deploy time (no secret in the repo or template)', function () {
+      const secret = props('CursorSigningKey');
+      expect(resources.CursorSigningKey.Type).to.equal('AWS::SecretsManager::Secret');
+      expect(secret.GenerateSecretString.PasswordLength).to.be.at.least(32);
+      expect(secret).to.not.have.property('SecretString');
+      for (const name of Object.keys(functionIds)) {
+        const key = functionProps(name).Environment?.Variables?.CURSOR_SIGNING_KEY;
+        expect(key, `${name} CURSOR_SIGNING_KEY`).to.deep.equal({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'CursorSigningKey' }, ':SecretString}}']] });
       }
     });
 
