@@ -201,14 +201,18 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(mappings).to.have.length(Object.keys(EXPECTED_CONSUMERS).length);
     });
 
-    it("gives each queue a visibility timeout of at least 6x its consumer's timeout", function () {
+    it("gives each queue a visibility timeout of at least 6x its consumer's timeout plus the batching window", function () {
       for (const [, mapping] of sqsMappings()) {
         const queueId = arnOf(mapping.Properties.EventSourceArn) as string;
         const consumer = mappedFunction(mapping);
         const timeout = functionProps(consumer).Timeout;
+        const window = mapping.Properties.MaximumBatchingWindowInSeconds ?? 0;
         const visibility = props(queueId).VisibilityTimeout ?? 30;
         expect(timeout, `${consumer} Timeout`).to.be.a('number');
-        expect(visibility, `${queueId} VisibilityTimeout vs ${consumer} Timeout ${timeout}`).to.be.at.least(6 * timeout);
+        expect(window, `${consumer} MaximumBatchingWindowInSeconds`).to.be.a('number');
+        expect(visibility, `${queueId} VisibilityTimeout vs ${consumer} Timeout ${timeout} + window ${window}`).to.be.at.least(
+          6 * timeout + window,
+        );
       }
     });
 
