@@ -335,6 +335,17 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         .map(([, r]) => renderIntrinsic(r.Properties.KeyId));
       expect(linked).to.have.members(keys.map((id) => `\${${id}}`));
     });
+
+    // A gateway response takes effect only with a deployment made after it exists.
+    it('creates every gateway response before the deployment, so one deploy applies them', function () {
+      const responses = ofType('AWS::ApiGateway::GatewayResponse').map(([id]) => id);
+      const deployments = ofType('AWS::ApiGateway::Deployment');
+      expect(responses, 'gateway responses').to.have.length.greaterThan(0);
+      expect(deployments, 'deployments').to.have.length(1);
+      for (const [id, deployment] of deployments) {
+        expect(asArray(deployment.DependsOn), `${id} DependsOn`).to.include.members(responses);
+      }
+    });
   });
 
   describe('data and logs', function () {
