@@ -348,6 +348,35 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
     });
   });
 
+  describe('deployment bucket', function () {
+    const BUCKET = 'ServerlessDeploymentBucket';
+
+    it('blocks every kind of public access', function () {
+      expect(props(BUCKET).PublicAccessBlockConfiguration).to.deep.equal({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it('encrypts at rest by default and on every upload', function () {
+      const rules = props(BUCKET).BucketEncryption?.ServerSideEncryptionConfiguration ?? [];
+      expect(rules.map((rule: Json) => rule.ServerSideEncryptionByDefault?.SSEAlgorithm)).to.deep.equal(['AES256']);
+      expect(service.provider.deploymentBucketObject?.serverSideEncryption, 'upload ServerSideEncryption').to.equal('AES256');
+    });
+
+    it('refuses requests without TLS', function () {
+      const policy = ofType('AWS::S3::BucketPolicy').find(([, r]) => renderIntrinsic(r.Properties.Bucket) === `\${${BUCKET}}`);
+      expect(policy, 'bucket policy').to.not.equal(undefined);
+      const statements = asArray<Json>(policy![1].Properties.PolicyDocument.Statement);
+      const denyWithoutTls = statements.find(
+        (st) => st.Effect === 'Deny' && st.Principal === '*' && st.Action === 's3:*' && st.Condition?.Bool?.['aws:SecureTransport'] === false,
+      );
+      expect(denyWithoutTls, 'Deny s3:* without aws:SecureTransport').to.not.equal(undefined);
+    });
+  });
+
   describe('data and logs', function () {
     it('encrypts the table and enables point-in-time recovery', function () {
       const table = props(TABLE);
