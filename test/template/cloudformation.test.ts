@@ -216,6 +216,16 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       }
     });
 
+    it('lets only the task queue use the DLQ as its dead-letter queue', function () {
+      const raw = props(DLQ).RedriveAllowPolicy;
+      expect(raw, 'TasksDeadLetterQueue RedriveAllowPolicy').to.not.equal(undefined);
+      const policy = typeof raw === 'string' ? JSON.parse(raw) : raw;
+      expect(policy.redrivePermission).to.equal('byQueue');
+      // Spelled out from the name: a GetAtt of TasksQueue would be a cycle with its RedrivePolicy.
+      const taskQueueArn = `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${props(TASKS_QUEUE).QueueName}`;
+      expect(asArray<Json>(policy.sourceQueueArns).map(renderIntrinsic)).to.deep.equal([taskQueueArn]);
+    });
+
     it('encrypts both queues at rest', function () {
       for (const queueId of [TASKS_QUEUE, DLQ]) {
         const p = props(queueId);
