@@ -30,6 +30,8 @@ export interface Config {
   reconcileGraceSeconds: number;
   /** Largest accepted POST /tasks body; leaves room under SQS's 256 KiB message limit. */
   maxBodyBytes: number;
+  /** X-Ray subsegments for the SDK calls (Powertools Tracer); off unless the stage turns it on. */
+  tracingEnabled: boolean;
 }
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
@@ -96,6 +98,7 @@ export function loadConfig(env: Env = process.env): Config {
     allowSimulationOverride,
     reconcileGraceSeconds: number(env, 'RECONCILE_GRACE_SECONDS', 900, 1, 86400, true),
     maxBodyBytes: MAX_BODY_BYTES,
+    tracingEnabled: flag(env, 'POWERTOOLS_TRACE_ENABLED'),
   };
 }
 

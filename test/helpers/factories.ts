@@ -20,6 +20,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     reconcileGraceSeconds: 60,
     allowSimulationOverride: true,
     maxBodyBytes: 240 * 1024,
+    tracingEnabled: false,
     ...overrides,
   };
 }
