@@ -1,12 +1,21 @@
 /**
  * Checks the CloudFormation template that `serverless package` produces for an
  * AWS stage: what a user deploying relies on (redrive, partial batch failures,
- * least-privilege roles, API keys, encryption, retention) without AWS access.
+ * least-privilege roles, API keys, encryption, retention, tracing, access logs, the
+ * deployment bucket) without AWS access.
  */
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
-import { BEFORE_TIMEOUT_MS, STAGE, functionLogicalIds, packagedService } from './packagedTemplate';
+import {
+  BEFORE_TIMEOUT_MS,
+  STAGE,
+  evaluateCondition,
+  functionLogicalIds,
+  packagedService,
+  printedConfig,
+  resolveConditionals,
+} from './packagedTemplate';
 
 const TASKS_QUEUE = 'TasksQueue';
 const DLQ = 'TasksDeadLetterQueue';
@@ -15,6 +24,12 @@ const TABLE = 'TasksTable';
 /** Stands for "the log streams of this function's own log group" in the grant table. */
 const OWN_LOG_GROUP = 'own log group';
 const LOGGING: Grant = { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [OWN_LOG_GROUP] };
+/**
+ * X-Ray's write calls have no resource-level permissions (Service Authorization Reference,
+ * AWS X-Ray): the only grant allowed on Resource "*", and only while tracing is on.
+ */
+const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const TRACING: Grant = { actions: XRAY_WRITE_ACTIONS, resources: ['*'] };
 
 interface Grant {
   actions: string[];
@@ -30,28 +45,33 @@ interface Grant {
 const EXPECTED_GRANTS: Record<string, Grant[]> = {
   submitTask: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:PutItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
-  getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+  getTask: [LOGGING, TRACING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
   listTasks: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
     { actions: ['dynamodb:BatchGetItem'], resources: [TABLE] },
   ],
   reconcileTasks: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
     { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE, DLQ] },
   ],
   redriveTask: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
   processTask: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
     {
       actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
@@ -61,6 +81,7 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   ],
   monitorDlq: [
     LOGGING,
+    TRACING,
     // Conditional writes return the old item on failure: no GetItem.
     { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [DLQ] },
@@ -138,6 +159,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
   let service: Json; // resolved serverless config (custom, provider, functions)
   let functionIds: Record<string, string>; // function name in serverless.yml -> logical id
   let packageOutput: string;
+  let conditions: Record<string, Json>;
 
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const props = (logicalId: string): Json => {
@@ -165,6 +187,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
     packageOutput = packaged.output;
     resources = packaged.template.Resources;
     service = packaged.service;
+    conditions = packaged.template.Conditions ?? {};
 
     functionIds = functionLogicalIds(packaged);
   });
@@ -243,9 +266,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       return role as string;
     };
 
-    /** Inline policies of a role plus IAM policies in the template attached to it. */
+    /** Inline policies of a role plus IAM policies in the template attached to it, conditionals resolved. */
     const statementsOf = (roleId: string): Statement[] => {
-      const role = props(roleId);
+      const role = resolveConditionals(props(roleId), conditions);
       const attachedIds = asArray<Json>(role.ManagedPolicyArns)
         .map(renderIntrinsic)
         .map((arn) => arn.match(/^\$\{(\w+)\}$/)?.[1])
@@ -274,7 +297,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       }
     });
 
-    it("uses no wildcard, except the log streams of the function's own log group", function () {
+    it("uses no wildcard, except the log streams of the function's own log group and X-Ray's write calls", function () {
+      const isXrayWrite = (s: Statement) =>
+        s.Effect === 'Allow' && [...asArray(s.Action)].sort().join() === [...XRAY_WRITE_ACTIONS].sort().join();
       const violations: string[] = [];
       for (const [name, fn] of Object.entries<Json>(service.functions)) {
         const roleId = roleOf(name);
@@ -283,11 +308,26 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
           if (s.NotAction !== undefined || s.NotResource !== undefined) violations.push(`${roleId}: NotAction/NotResource`);
           for (const action of asArray(s.Action)) if (action.includes('*')) violations.push(`${roleId}: action ${action}`);
           for (const resource of asArray(s.Resource).map(renderIntrinsic)) {
-            if (resource.includes('*') && !ownLogs.test(resource)) violations.push(`${roleId}: resource ${resource}`);
+            const allowed = ownLogs.test(resource) || (resource === '*' && isXrayWrite(s));
+            if (resource.includes('*') && !allowed) violations.push(`${roleId}: resource ${resource}`);
           }
         }
       }
       expect(violations).to.deep.equal([]);
+    });
+
+    it('grants X-Ray writes only while the tracing param is on', async function () {
+      this.timeout(30_000);
+      const printed = (await printedConfig(STAGE, { tracing: 'false' })).resources;
+      for (const name of Object.keys(functionIds)) {
+        const roleId = roleOf(name);
+        const role = resolveConditionals(printed.Resources[roleId].Properties, printed.Conditions);
+        const actions = asArray<Json>(role.Policies)
+          .flatMap((p) => asArray<Statement>(p.PolicyDocument.Statement))
+          .flatMap((st) => asArray(st.Action));
+        expect(actions.filter((action) => action.startsWith('xray:')), roleId).to.deep.equal([]);
+      }
+      expect(evaluateCondition({ Condition: 'TracingEnabled' }, conditions), 'TracingEnabled by default').to.equal(true);
     });
 
     it('grants each function exactly the actions it needs, on its own resources', function () {
@@ -356,6 +396,37 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         expect(asArray(deployment.DependsOn), `${id} DependsOn`).to.include.members(responses);
       }
     });
+
+    it('traces the stage with X-Ray and writes JSON access logs, without execution logs', function () {
+      expect(service.provider.tracing, 'provider.tracing').to.deep.equal({ apiGateway: true, lambda: true });
+      const logs = service.provider.logs.restApi;
+      expect(logs).to.deep.include({ accessLogging: true, executionLogging: false, fullExecutionData: false });
+      const format = JSON.parse(logs.format);
+      expect(format).to.include({ requestId: '$context.requestId', xrayTraceId: '$context.xrayTraceId' });
+      expect(Object.values(format), 'access log fields (the key id, never the key)').to.not.include('$context.identity.apiKey');
+      const logGroup = ofType('AWS::Logs::LogGroup').find(([, r]) => r.Properties.LogGroupName === `/aws/api-gateway/${service.service}-${STAGE}`);
+      expect(logGroup, 'access log group').to.not.equal(undefined);
+    });
+
+    // The role is the account's, set once (README): the stack must not create or replace it.
+    it("leaves the account's API Gateway CloudWatch role alone", function () {
+      expect(service.provider.logs.restApi.roleManagedExternally).to.equal(true);
+      const types = Object.values(resources).map((r) => r.Type);
+      expect(types).to.not.include.oneOf(['Custom::ApiGatewayAccountRole', 'AWS::ApiGateway::Account']);
+    });
+
+    it('turns tracing and access logs off by param, and leaves them off on the local stage', async function () {
+      this.timeout(30_000);
+      const [overridden, local] = await Promise.all([
+        printedConfig(STAGE, { tracing: 'false', apiAccessLogging: 'false' }),
+        printedConfig('local'),
+      ]);
+      for (const [what, printed] of [['--param', overridden], ['local', local]]) {
+        expect(printed.provider.tracing, `${what} tracing`).to.deep.equal({ apiGateway: false, lambda: false });
+        expect(printed.provider.logs.restApi.accessLogging, `${what} accessLogging`).to.equal(false);
+        expect(String(printed.provider.environment.POWERTOOLS_TRACE_ENABLED), `${what} POWERTOOLS_TRACE_ENABLED`).to.equal('false');
+      }
+    });
   });
 
   describe('deployment bucket', function () {
@@ -408,6 +479,14 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
   describe('functions', function () {
     it(`run on ${RUNTIME}`, function () {
       for (const name of Object.keys(functionIds)) expect(functionProps(name).Runtime, name).to.equal(RUNTIME);
+    });
+
+    it('trace actively with X-Ray, and tell the Powertools Tracer so', function () {
+      for (const name of Object.keys(functionIds)) {
+        const p = functionProps(name);
+        expect(p.TracingConfig, `${name} TracingConfig`).to.deep.equal({ Mode: 'Active' });
+        expect(String(p.Environment?.Variables?.POWERTOOLS_TRACE_ENABLED), `${name} POWERTOOLS_TRACE_ENABLED`).to.equal('true');
+      }
     });
 
     it('find the queues and the table through references, not local URLs', function () {
