@@ -32,6 +32,8 @@ export interface Config {
   maxBodyBytes: number;
   /** HMAC key of listing cursors: a client can resume a listing, not forge one. */
   cursorSigningKey: string;
+  /** X-Ray subsegments for the SDK calls (Powertools Tracer); off unless the stage turns it on. */
+  tracingEnabled: boolean;
 }
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
@@ -108,6 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileGraceSeconds: number(env, 'RECONCILE_GRACE_SECONDS', 900, 1, 86400, true),
     maxBodyBytes: MAX_BODY_BYTES,
     cursorSigningKey: signingKey(env, 'CURSOR_SIGNING_KEY'),
+    tracingEnabled: flag(env, 'POWERTOOLS_TRACE_ENABLED'),
   };
 }
 

@@ -1,14 +1,47 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { ulid } from 'ulid';
-import { getConfig } from './config';
+import { getConfig, type Config } from './config';
 import type { Deps } from './deps';
 import { logger } from './logger';
 import { EmfMetrics } from './metrics';
 import { SqsTaskQueue } from './taskQueue';
 import { DynamoTaskStore } from './taskStore';
 
+/** What the wiring needs of a tracer: wrap an SDK client so each call becomes an X-Ray subsegment. */
+export type ClientTracer = Pick<Tracer, 'captureAWSv3Client'>;
+
 let deps: Deps | undefined;
+
+/**
+ * The Powertools Tracer when `config.tracingEnabled`, else undefined. Loaded on demand: the
+ * X-Ray SDK it pulls in is cold-start time that a function without tracing should not pay.
+ * Outside Lambda (local stack, tests) the Tracer disables itself, so nothing looks for an
+ * X-Ray daemon there.
+ */
+export function createTracer(config: Config): Tracer | undefined {
+  if (!config.tracingEnabled) return undefined;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Tracer } = require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+  // SDK calls are captured per client below; patching every https request would trace them twice.
+  return new Tracer({ serviceName: config.serviceName, captureHTTPsRequests: false });
+}
+
+/** The use cases' dependencies on real SDK clients, each wrapped by `tracer` when one is given. */
+export function createDeps(config: Config, tracer?: ClientTracer): Deps {
+  const traced = <T>(client: T): T => (tracer ? tracer.captureAWSv3Client(client) : client);
+  return {
+    config,
+    store: new DynamoTaskStore(traced(new DynamoDBClient({})), config.tableName, config.cursorSigningKey),
+    queue: new SqsTaskQueue(traced(new SQSClient({})), config),
+    log: logger,
+    metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
+    clock: () => new Date(),
+    random: Math.random,
+    newId: ulid,
+  };
+}
 
 /**
  * The production wiring, built once per Lambda container on first use. The SDK reads
@@ -17,16 +50,7 @@ let deps: Deps | undefined;
 export function defaultDeps(): Deps {
   if (!deps) {
     const config = getConfig();
-    deps = {
-      config,
-      store: new DynamoTaskStore(new DynamoDBClient({}), config.tableName, config.cursorSigningKey),
-      queue: new SqsTaskQueue(new SQSClient({}), config),
-      log: logger,
-      metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
-      clock: () => new Date(),
-      random: Math.random,
-      newId: ulid,
-    };
+    deps = createDeps(config, createTracer(config));
   }
-  return deps!;
+  return deps;
 }

@@ -21,6 +21,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     allowSimulationOverride: true,
     maxBodyBytes: 240 * 1024,
     cursorSigningKey: 'test-cursor-signing-key-0123456789',
+    tracingEnabled: false,
     ...overrides,
   };
 }

@@ -1,13 +1,22 @@
 /**
  * Checks the CloudFormation template that `serverless package` produces for an
  * AWS stage: what a user deploying relies on (redrive, partial batch failures,
- * least-privilege roles, API keys, encryption, retention) without AWS access.
+ * least-privilege roles, API keys, encryption, retention, tracing, access logs, the
+ * deployment bucket) without AWS access.
  */
 import { expect } from 'chai';
 import * as fs from 'fs';
 import * as path from 'path';
 import { MAX_MESSAGE_BYTES } from '../../lib/messageBody';
-import { BEFORE_TIMEOUT_MS, STAGE, functionLogicalIds, packagedService } from './packagedTemplate';
+import {
+  BEFORE_TIMEOUT_MS,
+  STAGE,
+  evaluateCondition,
+  functionLogicalIds,
+  packagedService,
+  printedConfig,
+  resolveConditionals,
+} from './packagedTemplate';
 
 const TASKS_QUEUE = 'TasksQueue';
 const DLQ = 'TasksDeadLetterQueue';
@@ -16,6 +25,12 @@ const TABLE = 'TasksTable';
 /** Stands for "the log streams of this function's own log group" in the grant table. */
 const OWN_LOG_GROUP = 'own log group';
 const LOGGING: Grant = { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [OWN_LOG_GROUP] };
+/**
+ * X-Ray's write calls have no resource-level permissions (Service Authorization Reference,
+ * AWS X-Ray): the only grant allowed on Resource "*", and only while tracing is on.
+ */
+const XRAY_WRITE_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const TRACING: Grant = { actions: XRAY_WRITE_ACTIONS, resources: ['*'] };
 
 interface Grant {
   actions: string[];
@@ -31,29 +46,34 @@ interface Grant {
 const EXPECTED_GRANTS: Record<string, Grant[]> = {
   submitTask: [
     LOGGING,
+    TRACING,
     // UpdateItem: the FAILED write for a message SQS refuses (lib/rejectedMessage.ts).
     { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
-  getTask: [LOGGING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
+  getTask: [LOGGING, TRACING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
   listTasks: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
     { actions: ['dynamodb:BatchGetItem'], resources: [TABLE] },
   ],
   reconcileTasks: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:Query'], resources: [`\${${TABLE}.Arn}/index/byPhase`] },
     { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE, DLQ] },
   ],
   redriveTask: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
   processTask: [
     LOGGING,
+    TRACING,
     { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
     {
       actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage'],
@@ -63,6 +83,7 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   ],
   monitorDlq: [
     LOGGING,
+    TRACING,
     // Conditional writes return the old item on failure: no GetItem.
     { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [DLQ] },
@@ -140,6 +161,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
   let service: Json; // resolved serverless config (custom, provider, functions)
   let functionIds: Record<string, string>; // function name in serverless.yml -> logical id
   let packageOutput: string;
+  let conditions: Record<string, Json>;
 
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const props = (logicalId: string): Json => {
@@ -167,6 +189,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
     packageOutput = packaged.output;
     resources = packaged.template.Resources;
     service = packaged.service;
+    conditions = packaged.template.Conditions ?? {};
 
     functionIds = functionLogicalIds(packaged);
   });
@@ -203,19 +226,33 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(mappings).to.have.length(Object.keys(EXPECTED_CONSUMERS).length);
     });
 
-    it("gives each queue a visibility timeout of at least 6x its consumer's timeout", function () {
+    it("gives each queue a visibility timeout of at least 6x its consumer's timeout plus the batching window", function () {
       for (const [, mapping] of sqsMappings()) {
         const queueId = arnOf(mapping.Properties.EventSourceArn) as string;
         const consumer = mappedFunction(mapping);
         const timeout = functionProps(consumer).Timeout;
+        const window = mapping.Properties.MaximumBatchingWindowInSeconds ?? 0;
         const visibility = props(queueId).VisibilityTimeout ?? 30;
         expect(timeout, `${consumer} Timeout`).to.be.a('number');
-        expect(visibility, `${queueId} VisibilityTimeout vs ${consumer} Timeout ${timeout}`).to.be.at.least(6 * timeout);
+        expect(window, `${consumer} MaximumBatchingWindowInSeconds`).to.be.a('number');
+        expect(visibility, `${queueId} VisibilityTimeout vs ${consumer} Timeout ${timeout} + window ${window}`).to.be.at.least(
+          6 * timeout + window,
+        );
       }
     });
 
     it('lets both queues take SQS\'s largest message (1 MiB), which the largest accepted body needs once escaped', function () {
       for (const queueId of [TASKS_QUEUE, DLQ]) expect(props(queueId).MaximumMessageSize, `${queueId} MaximumMessageSize`).to.equal(MAX_MESSAGE_BYTES);
+    });
+
+    it('lets only the task queue use the DLQ as its dead-letter queue', function () {
+      const raw = props(DLQ).RedriveAllowPolicy;
+      expect(raw, 'TasksDeadLetterQueue RedriveAllowPolicy').to.not.equal(undefined);
+      const policy = typeof raw === 'string' ? JSON.parse(raw) : raw;
+      expect(policy.redrivePermission).to.equal('byQueue');
+      // Spelled out from the name: a GetAtt of TasksQueue would be a cycle with its RedrivePolicy.
+      const taskQueueArn = `arn:\${AWS::Partition}:sqs:\${AWS::Region}:\${AWS::AccountId}:${props(TASKS_QUEUE).QueueName}`;
+      expect(asArray<Json>(policy.sourceQueueArns).map(renderIntrinsic)).to.deep.equal([taskQueueArn]);
     });
 
     it('encrypts both queues at rest', function () {
@@ -235,9 +272,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       return role as string;
     };
 
-    /** Inline policies of a role plus IAM policies in the template attached to it. */
+    /** Inline policies of a role plus IAM policies in the template attached to it, conditionals resolved. */
     const statementsOf = (roleId: string): Statement[] => {
-      const role = props(roleId);
+      const role = resolveConditionals(props(roleId), conditions);
       const attachedIds = asArray<Json>(role.ManagedPolicyArns)
         .map(renderIntrinsic)
         .map((arn) => arn.match(/^\$\{(\w+)\}$/)?.[1])
@@ -266,7 +303,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       }
     });
 
-    it("uses no wildcard, except the log streams of the function's own log group", function () {
+    it("uses no wildcard, except the log streams of the function's own log group and X-Ray's write calls", function () {
+      const isXrayWrite = (s: Statement) =>
+        s.Effect === 'Allow' && [...asArray(s.Action)].sort().join() === [...XRAY_WRITE_ACTIONS].sort().join();
       const violations: string[] = [];
       for (const [name, fn] of Object.entries<Json>(service.functions)) {
         const roleId = roleOf(name);
@@ -275,11 +314,26 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
           if (s.NotAction !== undefined || s.NotResource !== undefined) violations.push(`${roleId}: NotAction/NotResource`);
           for (const action of asArray(s.Action)) if (action.includes('*')) violations.push(`${roleId}: action ${action}`);
           for (const resource of asArray(s.Resource).map(renderIntrinsic)) {
-            if (resource.includes('*') && !ownLogs.test(resource)) violations.push(`${roleId}: resource ${resource}`);
+            const allowed = ownLogs.test(resource) || (resource === '*' && isXrayWrite(s));
+            if (resource.includes('*') && !allowed) violations.push(`${roleId}: resource ${resource}`);
           }
         }
       }
       expect(violations).to.deep.equal([]);
+    });
+
+    it('grants X-Ray writes only while the tracing param is on', async function () {
+      this.timeout(30_000);
+      const printed = (await printedConfig(STAGE, { tracing: 'false' })).resources;
+      for (const name of Object.keys(functionIds)) {
+        const roleId = roleOf(name);
+        const role = resolveConditionals(printed.Resources[roleId].Properties, printed.Conditions);
+        const actions = asArray<Json>(role.Policies)
+          .flatMap((p) => asArray<Statement>(p.PolicyDocument.Statement))
+          .flatMap((st) => asArray(st.Action));
+        expect(actions.filter((action) => action.startsWith('xray:')), roleId).to.deep.equal([]);
+      }
+      expect(evaluateCondition({ Condition: 'TracingEnabled' }, conditions), 'TracingEnabled by default').to.equal(true);
     });
 
     it('grants each function exactly the actions it needs, on its own resources', function () {
@@ -337,6 +391,77 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         .map(([, r]) => renderIntrinsic(r.Properties.KeyId));
       expect(linked).to.have.members(keys.map((id) => `\${${id}}`));
     });
+
+    // A gateway response takes effect only with a deployment made after it exists.
+    it('creates every gateway response before the deployment, so one deploy applies them', function () {
+      const responses = ofType('AWS::ApiGateway::GatewayResponse').map(([id]) => id);
+      const deployments = ofType('AWS::ApiGateway::Deployment');
+      expect(responses, 'gateway responses').to.have.length.greaterThan(0);
+      expect(deployments, 'deployments').to.have.length(1);
+      for (const [id, deployment] of deployments) {
+        expect(asArray(deployment.DependsOn), `${id} DependsOn`).to.include.members(responses);
+      }
+    });
+
+    it('traces the stage with X-Ray and writes JSON access logs, without execution logs', function () {
+      expect(service.provider.tracing, 'provider.tracing').to.deep.equal({ apiGateway: true, lambda: true });
+      const logs = service.provider.logs.restApi;
+      expect(logs).to.deep.include({ accessLogging: true, executionLogging: false, fullExecutionData: false });
+      const format = JSON.parse(logs.format);
+      expect(format).to.include({ requestId: '$context.requestId', xrayTraceId: '$context.xrayTraceId' });
+      expect(Object.values(format), 'access log fields (the key id, never the key)').to.not.include('$context.identity.apiKey');
+      const logGroup = ofType('AWS::Logs::LogGroup').find(([, r]) => r.Properties.LogGroupName === `/aws/api-gateway/${service.service}-${STAGE}`);
+      expect(logGroup, 'access log group').to.not.equal(undefined);
+    });
+
+    // The role is the account's, set once (README): the stack must not create or replace it.
+    it("leaves the account's API Gateway CloudWatch role alone", function () {
+      expect(service.provider.logs.restApi.roleManagedExternally).to.equal(true);
+      const types = Object.values(resources).map((r) => r.Type);
+      expect(types).to.not.include.oneOf(['Custom::ApiGatewayAccountRole', 'AWS::ApiGateway::Account']);
+    });
+
+    it('turns tracing and access logs off by param, and leaves them off on the local stage', async function () {
+      this.timeout(30_000);
+      const [overridden, local] = await Promise.all([
+        printedConfig(STAGE, { tracing: 'false', apiAccessLogging: 'false' }),
+        printedConfig('local'),
+      ]);
+      for (const [what, printed] of [['--param', overridden], ['local', local]]) {
+        expect(printed.provider.tracing, `${what} tracing`).to.deep.equal({ apiGateway: false, lambda: false });
+        expect(printed.provider.logs.restApi.accessLogging, `${what} accessLogging`).to.equal(false);
+        expect(String(printed.provider.environment.POWERTOOLS_TRACE_ENABLED), `${what} POWERTOOLS_TRACE_ENABLED`).to.equal('false');
+      }
+    });
+  });
+
+  describe('deployment bucket', function () {
+    const BUCKET = 'ServerlessDeploymentBucket';
+
+    it('blocks every kind of public access', function () {
+      expect(props(BUCKET).PublicAccessBlockConfiguration).to.deep.equal({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    });
+
+    it('encrypts at rest by default and on every upload', function () {
+      const rules = props(BUCKET).BucketEncryption?.ServerSideEncryptionConfiguration ?? [];
+      expect(rules.map((rule: Json) => rule.ServerSideEncryptionByDefault?.SSEAlgorithm)).to.deep.equal(['AES256']);
+      expect(service.provider.deploymentBucketObject?.serverSideEncryption, 'upload ServerSideEncryption').to.equal('AES256');
+    });
+
+    it('refuses requests without TLS', function () {
+      const policy = ofType('AWS::S3::BucketPolicy').find(([, r]) => renderIntrinsic(r.Properties.Bucket) === `\${${BUCKET}}`);
+      expect(policy, 'bucket policy').to.not.equal(undefined);
+      const statements = asArray<Json>(policy![1].Properties.PolicyDocument.Statement);
+      const denyWithoutTls = statements.find(
+        (st) => st.Effect === 'Deny' && st.Principal === '*' && st.Action === 's3:*' && st.Condition?.Bool?.['aws:SecureTransport'] === false,
+      );
+      expect(denyWithoutTls, 'Deny s3:* without aws:SecureTransport').to.not.equal(undefined);
+    });
   });
 
   describe('data and logs', function () {
@@ -360,6 +485,14 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
   describe('functions', function () {
     it(`run on ${RUNTIME}`, function () {
       for (const name of Object.keys(functionIds)) expect(functionProps(name).Runtime, name).to.equal(RUNTIME);
+    });
+
+    it('trace actively with X-Ray, and tell the Powertools Tracer so', function () {
+      for (const name of Object.keys(functionIds)) {
+        const p = functionProps(name);
+        expect(p.TracingConfig, `${name} TracingConfig`).to.deep.equal({ Mode: 'Active' });
+        expect(String(p.Environment?.Variables?.POWERTOOLS_TRACE_ENABLED), `${name} POWERTOOLS_TRACE_ENABLED`).to.equal('true');
+      }
     });
 
     it('find the queues and the table through references, not local URLs', function () {

@@ -11,6 +11,7 @@ import { METRIC } from '../../lib/metrics';
 import {
   BEFORE_TIMEOUT_MS,
   STAGE,
+  evaluateCondition,
   functionLogicalIds,
   packagedService,
   printedConfig,
@@ -73,28 +74,6 @@ function renderSub(sub: Json, resources: Record<string, CfnResource>): string {
     expect(resources, `${match} in Fn::Sub: no such resource`).to.have.property(logicalId);
     return attribute === undefined ? `<${logicalId}>` : `<${logicalId}.${attribute}>`;
   });
-}
-
-/** Evaluates a CloudFormation condition made of Fn::Not/Equals/And/Or, Condition and plain values. */
-function evaluateCondition(expression: Json, conditions: Record<string, Json>): boolean | string {
-  if (typeof expression === 'string' || typeof expression === 'boolean') return expression;
-  const [fn, args] = Object.entries<Json>(expression)[0];
-  const value = (arg: Json) => evaluateCondition(arg, conditions);
-  switch (fn) {
-    case 'Fn::Not':
-      return !value(args[0]);
-    case 'Fn::Equals':
-      return String(value(args[0])) === String(value(args[1]));
-    case 'Fn::And':
-      return args.every(value);
-    case 'Fn::Or':
-      return args.some(value);
-    case 'Condition':
-      expect(conditions, `condition ${args}`).to.have.property(args);
-      return value(conditions[args]);
-    default:
-      throw new Error(`condition function ${fn} is not supported by this test: ${JSON.stringify(expression)}`);
-  }
 }
 
 interface DashboardMetric {

@@ -170,3 +170,46 @@ export function functionLogicalIds(packaged: PackagedService): Record<string, st
     }),
   );
 }
+
+/**
+ * Evaluates a CloudFormation condition made of Fn::Not/Equals/And/Or, Condition and plain
+ * values. Fn::Equals compares as strings, as CloudFormation does (`true` equals `'true'`).
+ */
+export function evaluateCondition(expression: Json, conditions: Record<string, Json>): boolean | string {
+  if (typeof expression === 'string' || typeof expression === 'boolean') return expression;
+  const [fn, args] = Object.entries<Json>(expression)[0];
+  const value = (arg: Json) => evaluateCondition(arg, conditions);
+  switch (fn) {
+    case 'Fn::Not':
+      return !value(args[0]);
+    case 'Fn::Equals':
+      return String(value(args[0])) === String(value(args[1]));
+    case 'Fn::And':
+      return args.every(value);
+    case 'Fn::Or':
+      return args.some(value);
+    case 'Condition':
+      if (!(args in conditions)) throw new Error(`no condition ${args} in the template`);
+      return value(conditions[args]);
+    default:
+      throw new Error(`condition function ${fn} is not supported by this test: ${JSON.stringify(expression)}`);
+  }
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** `value` as CloudFormation deploys it: each Fn::If picked by its condition, AWS::NoValue dropped. */
+export function resolveConditionals(value: Json, conditions: Record<string, Json>): Json {
+  const resolve = (item: Json): Json => {
+    if (Array.isArray(item)) return item.map(resolve).filter((element) => element !== NO_VALUE);
+    if (item === null || typeof item !== 'object') return item;
+    if (item.Ref === 'AWS::NoValue') return NO_VALUE;
+    if ('Fn::If' in item) {
+      const [condition, whenTrue, whenFalse] = item['Fn::If'];
+      return resolve(evaluateCondition({ Condition: condition }, conditions) === true ? whenTrue : whenFalse);
+    }
+    const entries = Object.entries<Json>(item).map(([key, element]) => [key, resolve(element)]);
+    return Object.fromEntries(entries.filter(([, element]) => element !== NO_VALUE));
+  };
+  return resolve(value);
+}

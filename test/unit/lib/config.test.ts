@@ -45,6 +45,7 @@ describe('loadConfig', () => {
         allowSimulationOverride: false,
         maxBodyBytes: 240 * 1024,
         cursorSigningKey: 'k'.repeat(48),
+        tracingEnabled: false,
       });
     });
 
@@ -219,5 +220,29 @@ describe('loadConfig', () => {
 
       expect(config).to.deep.include({ stage: 'prod', allowSimulationOverride: false });
     });
+  });
+
+  describe('POWERTOOLS_TRACE_ENABLED', () => {
+    it('leaves tracing off when unset, as locally and in tests', () => {
+      const config = loadConfig(requiredEnv());
+
+      expect(config.tracingEnabled).to.equal(false);
+    });
+
+    for (const [raw, enabled] of [['true', true], ['TRUE', true], ['false', false], ['False', false]] as const) {
+      it(`reads '${raw}' as ${enabled}`, () => {
+        const config = loadConfig(requiredEnv({ POWERTOOLS_TRACE_ENABLED: raw }));
+
+        expect(config.tracingEnabled).to.equal(enabled);
+      });
+    }
+
+    for (const raw of ['1', 'yes', 'on']) {
+      it(`refuses '${raw}' instead of guessing`, () => {
+        const error = configErrorFor(requiredEnv({ POWERTOOLS_TRACE_ENABLED: raw }));
+
+        expect(error.message).to.equal(`POWERTOOLS_TRACE_ENABLED must be true or false, got '${raw}'`);
+      });
+    }
   });
 });
