@@ -5,6 +5,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import { intrinsicTarget } from '../../scripts/local/cloudFormation';
 import { lambdaInvoker } from '../../scripts/local/eventSourcePoller';
+import { eventually } from '../support/processes';
 import type { InvocationOutcome } from '../../scripts/local/sqsEvent';
 import { eventSourceMappings, startPoller, useLocalServers, type EventSourceMapping, type Poller } from '../support/localServers';
 
@@ -135,7 +136,7 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
       poller = startPoller(mapping, servers().clients.sqs, invoker.invoke, (line) => lines.push(line));
       await send(['x', 'y']);
 
-      for (let i = 0; i < 50 && api.received.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      await eventually(() => api.received.length >= 2, { timeoutMs: 5000, intervalMs: 50, describe: () => `${api.received.length} invokes, expected 2` });
 
       expect(api.received).to.have.length(2);
       expect(await counts()).to.deep.equal({ visible: 0, inFlight: 0 });
