@@ -71,14 +71,56 @@ function errorMessageOf(payload: string): string {
   }
 }
 
-/** An Invoker that calls the Lambda API at `endpoint` (serverless-offline's lambdaPort). */
-export function lambdaInvoker(endpoint: string, region: string): { invoke: Invoker; destroy(): void } {
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export interface InvokeRetryOptions {
+  /** Tries per invocation, the first included; 1 turns retries off. Default 4. */
+  attempts?: number;
+  /** Wait before the first retry; doubles with each further one. Default 250 ms. */
+  baseDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Told of each failed try that will be retried. */
+  onRetry?: (line: string) => void;
+}
+
+/**
+ * True for an invoke that failed before the function could answer: no HTTP response at all
+ * (socket hang up, connection refused or reset) or a throttle / service error (429, 5xx).
+ * A function error is an answer (200 with X-Amz-Function-Error), never retried here.
+ */
+export function isRetryableInvokeError(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status === 429 || status >= 500;
+}
+
+/**
+ * An Invoker that calls the Lambda API at `endpoint` (serverless-offline's lambdaPort).
+ * Like Lambda's event source mapping, it retries an invoke that failed in transport, with
+ * exponential backoff, instead of leaving the batch to wait out its visibility timeout.
+ */
+export function lambdaInvoker(endpoint: string, region: string, retry: InvokeRetryOptions = {}): { invoke: (functionName: string, event: unknown) => Promise<InvocationOutcome>; destroy(): void } {
+  const attempts = Math.max(1, retry.attempts ?? 4);
+  const baseDelayMs = retry.baseDelayMs ?? 250;
+  const wait = retry.sleep ?? sleep;
+  // The SDK's own retries stay off: this loop decides, and counts, every retry.
   const client = new LambdaClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-  const invoke: Invoker = async (functionName, event) => {
+  const send = async (functionName: string, event: unknown) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await client.send(
+          new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }),
+        );
+      } catch (error) {
+        if (attempt >= attempts || !isRetryableInvokeError(error)) throw error;
+        const delayMs = baseDelayMs * 2 ** (attempt - 1);
+        retry.onRetry?.(`invoke of ${functionName} failed (${(error as Error).message}); retry ${attempt} of ${attempts - 1} in ${delayMs} ms`);
+        await wait(delayMs);
+      }
+    }
+  };
+  const invoke = async (functionName: string, event: unknown): Promise<InvocationOutcome> => {
     try {
-      const output = await client.send(
-        new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(event)) }),
-      );
+      const output = await send(functionName, event);
       const text = output.Payload ? Buffer.from(output.Payload).toString('utf8') : '';
       if (output.FunctionError) return { ok: false, error: `${output.FunctionError} function error: ${errorMessageOf(text)}` };
       if (text.trim() === '') return { ok: true, payload: null };
@@ -97,8 +139,6 @@ export function lambdaInvoker(endpoint: string, region: string): { invoke: Invok
 export interface Poller {
   stop(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Polls the mapping's queue like Lambda's event source mapping: long polls, gathers up to

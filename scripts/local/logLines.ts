@@ -26,12 +26,18 @@ function logFields(text: string): { message?: string; level?: string; _aws?: unk
 const FUNCTION_LINE = /^\[(\w+)\] (.*)$/;
 /** serverless-offline's own line around each invocation: noise next to the functions' JSON lines. */
 const INVOCATION_NOISE = [/^\(λ: \w+\) RequestId: .* Duration: /, /^[A-Z]+ \S+ \(λ: \w+\)$/];
+/**
+ * What serverless-offline says about its own HTTP server (its route table, "Server ready", the
+ * x-api-key reminder): npm start keeps that server on an unannounced port and serves the API
+ * with the local API Gateway, so these lines would point at the wrong server.
+ */
+const OFFLINE_HTTP_SERVER = [/^\s*[│┌└]/, /^Server ready: /, /^Remember to use 'x-api-key'/];
 
 /**
  * Formats the output of `serverless offline` for the terminal: lines written by a function
  * (tagged `[functionKey]` by tagWorkerOutput.js) get the function's name as prefix; a
  * TASK_FAILED line stands out in red, warnings and errors in yellow, metric lines are dim. Returns undefined for
- * lines to drop (blank lines, and per-invocation noise unless verbose).
+ * lines to drop (blank lines, offline's lines about its own HTTP server, and per-invocation noise unless verbose).
  */
 export function offlineLineFormatter(options: { colors: Palette; verbose: boolean }) {
   const { colors, verbose } = options;
@@ -46,6 +52,7 @@ export function offlineLineFormatter(options: { colors: Palette; verbose: boolea
     if (trimmed.trim() === '') return undefined;
     const tagged = FUNCTION_LINE.exec(trimmed);
     if (!tagged) {
+      if (OFFLINE_HTTP_SERVER.some((pattern) => pattern.test(trimmed))) return undefined;
       if (!verbose && INVOCATION_NOISE.some((pattern) => pattern.test(trimmed))) return undefined;
       return `${colors.dim(`${'offline'.padEnd(width)} |`)} ${colors.dim(trimmed)}`;
     }

@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
+import { startApiGateway, type ApiGateway } from './apiGateway';
 import { eventSourceMappings, lambdaInvoker, startPoller, type EventSourceMapping, type Poller } from './eventSourcePoller';
 import { startLocalServers, sdkEnv, type LocalServers } from './localServers';
 import { offlineLineFormatter, palette } from './logLines';
-import { LocalStackError, assertPortFree, onShutdown, type ManagedProcess } from './processes';
+import { LocalStackError, assertPortFree, freePort, onShutdown, type ManagedProcess } from './processes';
 import { startServerlessOffline } from './serverlessOffline';
 import { removeStackInfo, writeStackInfo } from './stackFile';
 
@@ -39,15 +40,18 @@ async function main(): Promise<void> {
   const apiKey = process.env.LOCAL_API_KEY || crypto.randomBytes(16).toString('hex');
   console.log(`API key: ${apiKey} (${process.env.LOCAL_API_KEY ? 'from LOCAL_API_KEY' : 'generated; set LOCAL_API_KEY to choose one'})`);
 
-  await assertPortFree(ports.http, 'HTTP API of serverless-offline', 'LOCAL_HTTP_PORT');
+  await assertPortFree(ports.http, 'HTTP API of the local API Gateway', 'LOCAL_HTTP_PORT');
   await assertPortFree(ports.lambda, 'Lambda API of serverless-offline', 'LOCAL_LAMBDA_PORT');
+  // serverless-offline cannot run without its own HTTP API, which is not API Gateway: it gets a
+  // free port nobody is told about, and the local API Gateway serves LOCAL_HTTP_PORT.
+  const offlineHttpPort = await freePort();
   const endpoints = { dynamoDb: `http://127.0.0.1:${ports.dynamoDb}`, sqs: `http://127.0.0.1:${ports.sqs}` };
   // What serverless.yml's local stage reads: the same values for the config, the servers and offline.
   const ymlEnv = {
     LOCAL_API_KEY: apiKey,
     // Cursors of one run's listings need not outlive it.
     LOCAL_CURSOR_SIGNING_KEY: process.env.LOCAL_CURSOR_SIGNING_KEY || crypto.randomBytes(24).toString('base64url'),
-    LOCAL_HTTP_PORT: String(ports.http),
+    LOCAL_OFFLINE_HTTP_PORT: String(offlineHttpPort),
     LOCAL_LAMBDA_PORT: String(ports.lambda),
     LOCAL_SQS_ENDPOINT: endpoints.sqs,
   };
@@ -57,11 +61,15 @@ async function main(): Promise<void> {
   let offline: ManagedProcess | undefined;
   let pollers: Poller[] = [];
   let invoker: ReturnType<typeof lambdaInvoker> | undefined;
+  let gatewayInvoker: ReturnType<typeof lambdaInvoker> | undefined;
+  let gateway: ApiGateway | undefined;
   let stopping = false;
   const stopAll = async () => {
     stopping = true;
     removeStackInfo();
+    await gateway?.stop();
     invoker?.destroy();
+    gatewayInvoker?.destroy();
     await Promise.all([...pollers.map((poller) => poller.stop()), offline?.stop(3000), servers?.stop()]);
   };
 
@@ -93,7 +101,24 @@ async function main(): Promise<void> {
   const stack = servers!;
   for (const warning of stack.warnings) console.log(colors.yellow(`warning: ${warning}`));
 
-  invoker = lambdaInvoker(`http://127.0.0.1:${ports.lambda}`, stack.region);
+  const lambdaEndpoint = `http://127.0.0.1:${ports.lambda}`;
+  // Lambda's event source retries an invoke that failed in transport; API Gateway answers 5xx instead.
+  invoker = lambdaInvoker(lambdaEndpoint, stack.region, { onRetry: (line) => console.log(`${'poller'.padEnd(12)} | ${colors.yellow(line)}`) });
+  gatewayInvoker = lambdaInvoker(lambdaEndpoint, stack.region, { attempts: 1 });
+  try {
+    gateway = await startApiGateway({
+      config: stack.config,
+      stage: STAGE,
+      port: ports.http,
+      invoke: gatewayInvoker.invoke,
+      log: verbose ? (line) => console.log(`${colors.dim(`${'api-gateway'.padEnd(12)} |`)} ${colors.dim(line)}`) : undefined,
+      warn: (line) => console.log(`${'api-gateway'.padEnd(12)} | ${colors.yellow(line)}`),
+    });
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  for (const warning of gateway.warnings) console.log(colors.yellow(`warning: ${warning}`));
   const mappings = eventSourceMappings(stack.config, stack.resources, pollerConcurrency);
   pollers = mappings.map((mapping) =>
     startPoller(mapping, stack.clients.sqs, invoker!.invoke, (line) => console.log(`${mapping.functionKey.padEnd(12)} | ${colors.yellow(`poller: ${line}`)}`)),
@@ -101,7 +126,7 @@ async function main(): Promise<void> {
 
   // Registered last so it runs first on Ctrl-C: pollers stop before the servers they poll.
   onShutdown(async () => {
-    console.log(colors.dim('\nstopping: pollers, serverless-offline, DynamoDB Local, fauxqs'));
+    console.log(colors.dim('\nstopping: API Gateway, pollers, serverless-offline, DynamoDB Local, fauxqs'));
     await stopAll();
   });
   void offline!.exited.then((code) => {
@@ -112,17 +137,26 @@ async function main(): Promise<void> {
 
   const httpUrl = `http://127.0.0.1:${ports.http}`;
   writeStackInfo({ pid: process.pid, baseUrl: httpUrl, apiKey });
-  printBanner({ seconds: (Date.now() - startedAt) / 1000, httpUrl, lambdaPort: ports.lambda, apiKey, stack, mappings });
+  printBanner({ seconds: (Date.now() - startedAt) / 1000, httpUrl, lambdaPort: ports.lambda, apiKey, stack, gateway, mappings });
 }
 
 /** What is running where, and what to try first. */
-function printBanner(info: { seconds: number; httpUrl: string; lambdaPort: number; apiKey: string; stack: LocalServers; mappings: EventSourceMapping[] }): void {
-  const { httpUrl, apiKey, stack, mappings } = info;
+function printBanner(info: {
+  seconds: number;
+  httpUrl: string;
+  lambdaPort: number;
+  apiKey: string;
+  stack: LocalServers;
+  gateway: ApiGateway;
+  mappings: EventSourceMapping[];
+}): void {
+  const { httpUrl, apiKey, stack, gateway, mappings } = info;
   const lines = [
     '',
     colors.green(`Local stack ready in ${info.seconds.toFixed(1)}s (stage ${STAGE})`),
-    `  HTTP API        ${httpUrl}   header x-api-key: ${apiKey}`,
-    `  Lambda API      http://127.0.0.1:${info.lambdaPort}`,
+    `  HTTP API        ${httpUrl}   header x-api-key: ${apiKey}   (local API Gateway: routes, keys and gateway responses of serverless.yml)`,
+    `  routes          ${gateway.routes.map((route) => `${route.method} ${route.resourcePath}`).join(', ')}`,
+    `  Lambda API      http://127.0.0.1:${info.lambdaPort}   (serverless-offline)`,
     `  DynamoDB Local  ${stack.dynamoDb.endpoint}   tables: ${Object.values(stack.resources.tables).map((t) => t.name).join(', ')}`,
     `  SQS (fauxqs)    ${stack.sqs.endpoint}   queues: ${Object.values(stack.resources.queues).map((q) => q.name).join(', ')}`,
     ...mappings.map(

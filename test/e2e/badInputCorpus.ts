@@ -1,23 +1,34 @@
 /**
- * Malformed requests a public HTTP API meets, each with the answer a user should get:
- * a 4xx JSON error that names the problem. Nothing in here may write a task.
+ * Malformed requests a public HTTP API meets, each with the answer a user should get: a 4xx
+ * JSON error that names the problem, from the function or from API Gateway itself. Nothing
+ * in here may write a task. Paths are sent byte for byte (no dot-segment removal, no
+ * re-encoding), as a raw HTTP client would send them.
  */
-export interface BadRequest {
+interface RequestSpec {
   name: string;
   method: string;
   path: string;
   /** Raw body bytes or text, sent as is. */
   body?: string | Buffer;
-  /** Defaults to application/json when there is a body. */
+  /** Defaults to application/json when there is a body; null sends no Content-Type at all. */
   contentType?: string | null;
   /** null: no key; undefined: the stack's key. */
   apiKey?: string | null;
-  status: number;
-  /** Text the error must contain (message, code or a detail's field), case-insensitive. */
-  names: string;
+  /** The header the key goes in (default x-api-key). */
+  apiKeyHeader?: string;
 }
 
-const post = (name: string, body: string | Buffer, status: number, names: string, extra: Partial<BadRequest> = {}): BadRequest => ({
+/** API Gateway's own error types that the corpus expects (see API_GATEWAY_DEFAULTS in localStack.test.ts). */
+export type GatewayResponseType = 'INVALID_API_KEY' | 'MISSING_AUTHENTICATION_TOKEN' | 'REQUEST_TOO_LARGE';
+
+/** Answered by a function: its status, and text the error must contain (message, code or a detail's field), case-insensitive. */
+export type HandlerAnswer = { status: number; names: string; gateway?: undefined };
+/** Answered by API Gateway before any function runs: status and body follow from the gateway responses of the template. */
+export type GatewayAnswer = { gateway: GatewayResponseType; status?: undefined; names?: undefined };
+
+export type BadRequest = RequestSpec & (HandlerAnswer | GatewayAnswer);
+
+const post = (name: string, body: string | Buffer, status: number, names: string, extra: Partial<RequestSpec> = {}): BadRequest => ({
   name,
   method: 'POST',
   path: '/tasks',
@@ -26,7 +37,15 @@ const post = (name: string, body: string | Buffer, status: number, names: string
   names,
   ...extra,
 });
+const byGateway = (name: string, method: string, path: string, gateway: GatewayResponseType, extra: Partial<RequestSpec> = {}): BadRequest => ({
+  name,
+  method,
+  path,
+  gateway,
+  ...extra,
+});
 const json = (value: unknown) => JSON.stringify(value);
+const validTask = (taskId: string) => json({ taskId, payload: {} });
 const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 
 export const BAD_REQUESTS: BadRequest[] = [
@@ -40,13 +59,17 @@ export const BAD_REQUESTS: BadRequest[] = [
   post('whitespace body', '   \n\t ', 400, 'empty'),
   post('trailing garbage', '{"taskId":"bad-4","payload":{}} x', 400, 'not valid JSON'),
   post('byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"taskId":"bad-5","payload":{}}')]), 400, 'not valid JSON'),
-  // serverless-offline passes a body of `null` on as empty and a JSON string unquoted; either
-  // way the answer is a 400 naming the body (on AWS: "must be a JSON object").
-  post('JSON null', 'null', 400, '"field":"body"'),
+  // API Gateway hands the function the raw body string, whatever JSON it holds.
+  post('JSON null', 'null', 400, 'must be a JSON object, got null'),
   post('JSON array', '[{"taskId":"bad-6","payload":{}}]', 400, 'must be a JSON object'),
-  post('JSON string', '"bad-7"', 400, '"field":"body"'),
+  post('JSON string', '"bad-7"', 400, 'must be a JSON object, got string'),
   post('JSON number', '42', 400, 'must be a JSON object'),
   post('JSON boolean', 'true', 400, 'must be a JSON object'),
+  post('JSON false', 'false', 400, 'must be a JSON object, got boolean'),
+  post('JSON zero', '0', 400, 'must be a JSON object, got number'),
+  post('JSON string "x"', '"x"', 400, 'must be a JSON object, got string'),
+  post('empty JSON array', '[]', 400, 'must be a JSON object, got array'),
+  post('JSON null with a charset', 'null', 400, '"field":"body"', { contentType: 'application/json; charset=utf-8' }),
   // Missing and wrong-typed fields
   post('missing taskId', json({ payload: {} }), 400, 'taskId'),
   post('missing payload', json({ taskId: 'bad-8' }), 400, 'payload'),
@@ -86,6 +109,8 @@ export const BAD_REQUESTS: BadRequest[] = [
   post('constructor key nested in payload', '{"taskId":"bad-30","payload":{"a":{"constructor":{"prototype":{}}}}}', 400, 'constructor'),
   post('prototype key in an array item', '{"taskId":"bad-31","payload":{"items":[{"prototype":1}]}}', 400, 'prototype'),
   post('__proto__ as a top-level field', '{"taskId":"bad-32","payload":{},"__proto__":{}}', 400, '__proto__'),
+  post('non-finite number in the payload', '{"taskId":"bad-50","payload":{"n":1e400}}', 400, 'payload'),
+  post('negative non-finite number deep in an array', '{"taskId":"bad-51","payload":{"a":[[{"n":-1e999}]]}}', 400, 'payload.a[0][0].n'),
   post('unpaired surrogate in a payload value', '{"taskId":"bad-33","payload":{"a":"\\udc00"}}', 400, 'surrogate'),
   post('unpaired surrogate in a payload key', '{"taskId":"bad-34","payload":{"\\ud800":1}}', 400, 'surrogate'),
   // Extra fields
@@ -95,18 +120,60 @@ export const BAD_REQUESTS: BadRequest[] = [
   // Size
   post('body over the maximum', json({ taskId: 'bad-38', payload: { blob: 'x'.repeat(250_000) } }), 413, 'maximum'),
   post('multi-byte body over the maximum in bytes', json({ taskId: 'bad-39', payload: { blob: 'é'.repeat(130_000) } }), 413, 'maximum'),
-  // Content type
+  // Content type: anything but application/json (or application/*+json) is the function's 415,
+  // a missing or malformed header included (API Gateway passes the headers on as sent).
   post('text/plain', json({ taskId: 'bad-40', payload: {} }), 415, 'application/json', { contentType: 'text/plain' }),
   post('form encoded', 'taskId=bad-41&payload=x', 415, 'application/json', { contentType: 'application/x-www-form-urlencoded' }),
   post('multipart', '--x\r\n\r\n--x--', 415, 'application/json', { contentType: 'multipart/form-data; boundary=x' }),
   post('XML', '<task id="bad-42"/>', 415, 'application/json', { contentType: 'application/xml' }),
   post('JSON body declared as text/json', json({ taskId: 'bad-43', payload: {} }), 415, 'application/json', { contentType: 'text/json' }),
-  // Wrong methods and paths
-  { name: 'PUT /tasks', method: 'PUT', path: '/tasks', body: json({ taskId: 'bad-44', payload: {} }), status: 404, names: 'not found' },
-  { name: 'DELETE /tasks/{id}', method: 'DELETE', path: '/tasks/bad-45', status: 404, names: 'not found' },
-  { name: 'PATCH /tasks', method: 'PATCH', path: '/tasks', body: '{}', status: 404, names: 'not found' },
-  { name: 'POST /tasks/{id}', method: 'POST', path: '/tasks/bad-46', body: '{}', status: 404, names: 'not found' },
-  { name: 'unknown path', method: 'GET', path: '/nope', status: 404, names: 'not found' },
+  post('no Content-Type', validTask('bad-51'), 415, 'got none', { contentType: null }),
+  post('empty Content-Type', validTask('bad-52'), 415, 'Content-Type', { contentType: '' }),
+  post('Content-Type "application"', validTask('bad-53'), 415, "got 'application'", { contentType: 'application' }),
+  post('Content-Type "json"', validTask('bad-54'), 415, "got 'json'", { contentType: 'json' }),
+  post('Content-Type "application/"', validTask('bad-55'), 415, 'application/json', { contentType: 'application/' }),
+  post('Content-Type "/json"', validTask('bad-56'), 415, 'application/json', { contentType: '/json' }),
+  post('Content-Type listing two types', validTask('bad-57'), 415, 'application/json, text/plain', { contentType: 'application/json, text/plain' }),
+  post('Content-Type with a space inside', validTask('bad-58'), 415, 'application/json', { contentType: 'application/json x' }),
+  post('Content-Type "application/jsonp"', validTask('bad-59'), 415, 'application/jsonp', { contentType: 'application/jsonp' }),
+  post('Content-Type with only parameters', validTask('bad-60'), 415, 'application/json', { contentType: '; charset=utf-8' }),
+  post('no Content-Type and no body', '', 415, 'got none', { contentType: null }),
+  // Unknown methods and paths: API Gateway's MISSING_AUTHENTICATION_TOKEN, before the key is checked
+  byGateway('PUT /tasks', 'PUT', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { body: validTask('bad-44') }),
+  byGateway('DELETE /tasks/{id}', 'DELETE', '/tasks/bad-45', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('PATCH /tasks', 'PATCH', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { body: '{}' }),
+  byGateway('POST /tasks/{id}', 'POST', '/tasks/bad-46', 'MISSING_AUTHENTICATION_TOKEN', { body: '{}' }),
+  byGateway('GET /tasks/{id}/redrive', 'GET', '/tasks/bad-46/redrive', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('DELETE /tasks/{id}/redrive', 'DELETE', '/tasks/bad-46/redrive', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('OPTIONS /tasks (no CORS configured)', 'OPTIONS', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { apiKey: null }),
+  byGateway('OPTIONS /tasks/{id}', 'OPTIONS', '/tasks/bad-46', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('unknown path', 'GET', '/nope', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('root path', 'GET', '/', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('path below a known resource', 'GET', '/tasks/bad-46/redrive/more', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('path with the stage prefix', 'GET', '/local/tasks?status=FAILED', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('path in another case', 'GET', '/TASKS?status=FAILED', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('empty path parameter', 'POST', '/tasks//redrive', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('unknown path without a key', 'GET', '/nope', 'MISSING_AUTHENTICATION_TOKEN', { apiKey: null }),
+  byGateway('unknown path with a wrong key', 'GET', '/nope', 'MISSING_AUTHENTICATION_TOKEN', { apiKey: 'not-the-key-0123456789' }),
+  byGateway('bad body on an unknown route', 'PUT', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { body: '{"taskId":', contentType: 'text/plain' }),
+  byGateway('malformed Content-Type on an unknown route', 'PATCH', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { body: '{}', contentType: 'application' }),
+  // Dot segments are not removed: a literal `..` is a path segment like any other
+  byGateway('dot-dot segment leaving the resource', 'GET', '/tasks/../tasks', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('dot segment before the resource', 'GET', '/./tasks?status=FAILED', 'MISSING_AUTHENTICATION_TOKEN'),
+  byGateway('dot-dot segment after a taskId', 'GET', '/tasks/bad-46/..', 'MISSING_AUTHENTICATION_TOKEN'),
+  { name: 'GET /tasks/..', method: 'GET', path: '/tasks/..', status: 400, names: 'taskId' },
+  { name: 'GET /tasks/.', method: 'GET', path: '/tasks/.', status: 400, names: 'taskId' },
+  { name: 'GET /tasks/%2E%2E (encoded dot-dot)', method: 'GET', path: '/tasks/%2E%2E', status: 400, names: 'taskId' },
+  { name: 'redrive /tasks/../redrive', method: 'POST', path: '/tasks/../redrive', status: 400, names: 'taskId' },
+  post('taskId ".." in the body', json({ taskId: '..', payload: {} }), 400, 'taskId'),
+  post('taskId "." in the body', json({ taskId: '.', payload: {} }), 400, 'taskId'),
+  // Percent-encoding: API Gateway passes path parameters encoded, the function decodes once
+  { name: 'double-encoded taskId %2541', method: 'GET', path: '/tasks/%2541', status: 400, names: 'taskId' },
+  { name: 'double-encoded dot-dot %252E%252E', method: 'GET', path: '/tasks/%252E%252E', status: 400, names: 'taskId' },
+  { name: 'double-encoded slash %252F', method: 'GET', path: '/tasks/bad%252F61', status: 400, names: 'taskId' },
+  { name: 'redrive a double-encoded taskId', method: 'POST', path: '/tasks/%2541/redrive', status: 400, names: 'taskId' },
+  { name: 'encoded slash in a taskId', method: 'GET', path: '/tasks/bad%2F62', status: 400, names: 'taskId' },
+  { name: 'malformed percent-encoding', method: 'GET', path: '/tasks/bad%zz', status: 400, names: 'taskId' },
   { name: 'GET with a malformed taskId', method: 'GET', path: '/tasks/bad%20id', status: 400, names: 'taskId' },
   { name: 'GET with a 129-character taskId', method: 'GET', path: `/tasks/${'b'.repeat(129)}`, status: 400, names: 'taskId' },
   { name: 'GET an unknown task', method: 'GET', path: '/tasks/bad-never-submitted', status: 404, names: 'does not exist' },
@@ -115,11 +182,22 @@ export const BAD_REQUESTS: BadRequest[] = [
   { name: 'list with limit 0', method: 'GET', path: '/tasks?status=FAILED&limit=0', status: 400, names: 'limit' },
   { name: 'list with limit 1000', method: 'GET', path: '/tasks?status=FAILED&limit=1000', status: 400, names: 'limit' },
   { name: 'list with a forged cursor', method: 'GET', path: '/tasks?status=FAILED&cursor=eyJoYWNrIjoxfQ', status: 400, names: 'cursor' },
+  // The unsigned key with an empty phaseAt that DynamoDB refused with a 500 before cursors were signed.
+  { name: 'list with a forged cursor holding an empty index key', method: 'GET', path: '/tasks?status=SUCCEEDED&cursor=eyJwaGFzZSI6IlNVQ0NFRURFRCIsInBoYXNlQXQiOiIiLCJzayI6IlNUQVRFIiwicGsiOiJUQVNLI3gifQ', status: 400, names: 'cursor' },
+  { name: 'list with a well-formed unsigned cursor', method: 'GET', path: `/tasks?status=FAILED&cursor=${Buffer.from(JSON.stringify({ phase: 'FAILED', phaseAt: '2026-01-01T00:00:00.000Z', sk: 'STATE', pk: 'TASK#x' })).toString('base64url')}`, status: 400, names: 'cursor' },
   { name: 'list with an unknown parameter', method: 'GET', path: '/tasks?status=FAILED&sort=asc', status: 400, names: 'sort' },
   { name: 'redrive a malformed taskId', method: 'POST', path: '/tasks/bad%20id/redrive', status: 400, names: 'taskId' },
   { name: 'redrive an unknown task', method: 'POST', path: '/tasks/bad-never-submitted/redrive', status: 404, names: 'does not exist' },
-  // Authentication
-  post('wrong API key', json({ taskId: 'bad-47', payload: {} }), 403, 'forbidden', { apiKey: 'not-the-key-0123456789' }),
-  post('no API key', json({ taskId: 'bad-48', payload: {} }), 403, 'forbidden', { apiKey: null }),
-  post('API key in the wrong header', json({ taskId: 'bad-49', payload: {} }), 403, 'forbidden', { apiKey: null }),
+  // Authentication: API Gateway's INVALID_API_KEY for a known route
+  byGateway('wrong API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-47'), apiKey: 'not-the-key-0123456789' }),
+  byGateway('no API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-48'), apiKey: null }),
+  byGateway('API key in the wrong header', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-49'), apiKeyHeader: 'authorization' }),
+  byGateway('empty API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-63'), apiKey: '' }),
+  byGateway('no API key on GET /tasks/{id}', 'GET', '/tasks/bad-64', 'INVALID_API_KEY', { apiKey: null }),
+  byGateway('no API key on a list', 'GET', '/tasks?status=FAILED', 'INVALID_API_KEY', { apiKey: null }),
+  byGateway('no API key on a redrive', 'POST', '/tasks/bad-65/redrive', 'INVALID_API_KEY', { apiKey: null }),
+  byGateway('no API key and a malformed body', 'POST', '/tasks', 'INVALID_API_KEY', { body: '{', contentType: 'text/plain', apiKey: null }),
+  // API Gateway's 10 MB payload quota, checked before anything else
+  byGateway('body over API Gateway\'s 10 MB', 'POST', '/tasks', 'REQUEST_TOO_LARGE', { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) }),
+  byGateway('body over 10 MB on an unknown route', 'PUT', '/nope', 'REQUEST_TOO_LARGE', { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), apiKey: null }),
 ];

@@ -1,7 +1,11 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
 import { intrinsicTarget } from '../../scripts/local/cloudFormation';
+import { lambdaInvoker } from '../../scripts/local/eventSourcePoller';
+import { eventually } from '../support/processes';
 import type { InvocationOutcome } from '../../scripts/local/sqsEvent';
 import { eventSourceMappings, startPoller, useLocalServers, type EventSourceMapping, type Poller } from '../support/localServers';
 
@@ -124,11 +128,130 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
     expect(await counts()).to.deep.equal({ visible: 0, inFlight: 2 });
   });
 
+  it('retries an invoke that hung up and deletes the batch, instead of leaving it for the visibility timeout', async () => {
+    const api = await fakeLambdaApi(1, answersWith({ batchItemFailures: [] }));
+    const invoker = lambdaInvoker(api.endpoint, servers().region, { baseDelayMs: 10 });
+    const lines: string[] = [];
+    try {
+      poller = startPoller(mapping, servers().clients.sqs, invoker.invoke, (line) => lines.push(line));
+      await send(['x', 'y']);
+
+      await eventually(() => api.received.length >= 2, { timeoutMs: 5000, intervalMs: 50, describe: () => `${api.received.length} invokes, expected 2` });
+
+      expect(api.received).to.have.length(2);
+      expect(await counts()).to.deep.equal({ visible: 0, inFlight: 0 });
+      expect(lines).to.deep.equal([]);
+    } finally {
+      await poller?.stop();
+      poller = undefined;
+      invoker.destroy();
+      await api.stop();
+    }
+  });
+
   it('deletes the whole batch when the response is empty', async () => {
     await send(['x', 'y']);
 
     await pollWith(() => ({ ok: true, payload: null }));
 
     expect(await counts()).to.deep.equal({ visible: 0, inFlight: 0 });
+  });
+});
+
+/**
+ * A stand-in for serverless-offline's Lambda invoke API on a free port: the first `hangUps`
+ * requests get their socket destroyed (what a paused or restarting process looks like to the
+ * client: "socket hang up"), later ones get `answer`.
+ */
+async function fakeLambdaApi(hangUps: number, answer: (res: http.ServerResponse) => void) {
+  const received: string[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received.push(req.url ?? '');
+      if (received.length <= hangUps) req.socket.destroy();
+      else answer(res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint,
+    received,
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+const answersWith = (payload: unknown, functionError?: string) => (res: http.ServerResponse) => {
+  res.writeHead(200, { 'content-type': 'application/json', ...(functionError ? { 'x-amz-function-error': functionError } : {}) });
+  res.end(JSON.stringify(payload));
+};
+
+describe('lambdaInvoker: retries an invoke that failed in transport, like the event source mapping', () => {
+  let api: Awaited<ReturnType<typeof fakeLambdaApi>> | undefined;
+  let invoker: ReturnType<typeof lambdaInvoker> | undefined;
+  const delays: number[] = [];
+  const retryLines: string[] = [];
+  const options = (attempts: number) => ({
+    attempts,
+    baseDelayMs: 50,
+    sleep: async (ms: number) => void delays.push(ms),
+    onRetry: (line: string) => retryLines.push(line),
+  });
+
+  afterEach(async () => {
+    invoker?.destroy();
+    await api?.stop();
+    delays.length = 0;
+    retryLines.length = 0;
+  });
+
+  it('retries a socket hang up with doubling backoff and returns the answer of the try that got through', async () => {
+    api = await fakeLambdaApi(2, answersWith({ batchItemFailures: [] }));
+    invoker = lambdaInvoker(api.endpoint, 'us-east-1', options(4));
+
+    const outcome = await invoker.invoke('fn', { Records: [] });
+
+    expect(outcome).to.deep.equal({ ok: true, payload: { batchItemFailures: [] } });
+    expect(api.received).to.have.length(3);
+    expect(delays).to.deep.equal([50, 100]);
+    expect(retryLines).to.have.length(2);
+    expect(retryLines[0]).to.contain('socket hang up').and.contain('retry 1 of 3');
+  });
+
+  it('does not retry a function error: it is the function\'s answer', async () => {
+    api = await fakeLambdaApi(0, answersWith({ errorType: 'Error', errorMessage: 'boom' }, 'Unhandled'));
+    invoker = lambdaInvoker(api.endpoint, 'us-east-1', options(4));
+
+    const outcome = await invoker.invoke('fn', { Records: [] });
+
+    expect(outcome).to.deep.equal({ ok: false, error: 'Unhandled function error: Error: boom' });
+    expect(api.received).to.have.length(1);
+    expect(delays).to.deep.equal([]);
+  });
+
+  it('gives up after the last attempt and reports the transport error', async () => {
+    api = await fakeLambdaApi(10, answersWith(null));
+    invoker = lambdaInvoker(api.endpoint, 'us-east-1', options(3));
+
+    const outcome = await invoker.invoke('fn', { Records: [] });
+
+    expect(outcome.ok).to.equal(false);
+    expect(!outcome.ok && outcome.error).to.match(/^invoke failed: .*socket hang up/);
+    expect(api.received).to.have.length(3);
+    expect(delays).to.deep.equal([50, 100]);
+  });
+
+  it('does not retry at all with attempts: 1 (how the local API Gateway invokes)', async () => {
+    api = await fakeLambdaApi(1, answersWith(null));
+    invoker = lambdaInvoker(api.endpoint, 'us-east-1', options(1));
+
+    const outcome = await invoker.invoke('fn', {});
+
+    expect(outcome.ok).to.equal(false);
+    expect(api.received).to.have.length(1);
   });
 });
