@@ -15,6 +15,7 @@ import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../
 import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
 import { postTaskEvent } from '../helpers/factories';
 import { captureJsonLines } from '../support/logCapture';
+import { eventually } from '../support/processes';
 
 /** What the simulated work's random source returns: 0 fails every attempt, 0.99 passes (rate 0.3). */
 export type RandomMode = 'fail' | 'pass';
@@ -35,6 +36,8 @@ export interface Pipeline {
   logs: Record<string, unknown>[];
   submit(taskId: string, payload: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   waitFor(taskId: string, done: (task: TaskState) => boolean, timeoutMs?: number): Promise<TaskState>;
+  /** The first log line with this message about this task; waits for it (the monitor logs after its FAILED write). */
+  waitForLine(message: string, taskId: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,12 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       throw new Error(`task ${taskId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    },
+    waitForLine(message, taskId, timeoutMs = 5_000) {
+      return eventually(() => pipeline.logs.find((l) => l.message === message && l.taskId === taskId), {
+        timeoutMs,
+        describe: () => `no ${message} line for ${taskId} in ${timeoutMs} ms`,
+      });
     },
     stop: async () => undefined,
   };

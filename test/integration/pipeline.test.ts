@@ -61,6 +61,7 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     await pipeline.submit('always-fails', payload);
 
     const task = await pipeline.waitFor('always-fails', isTerminal);
+    await pipeline.waitForLine('TASK_FAILED', 'always-fails');
 
     expect(task).to.include({ status: 'FAILED', attempts: 3 });
     expect(types(task).slice(-2)).to.deep.equal(['DEAD_LETTERED', 'FAILED']);
@@ -81,7 +82,7 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
 
     expect(task.status).to.equal('FAILED');
     expect(task.history.at(-1)!.error!.name).to.equal('MaxReceiveCountExceeded');
-    const line = pipeline.logs.find((l) => l.message === 'TASK_FAILED' && l.taskId === 'poison-claim')!;
+    const line = await pipeline.waitForLine('TASK_FAILED', 'poison-claim');
     expect(line).to.deep.include({ payload: { n: 1 }, source: 'REDRIVE_POLICY' });
     expect(line.error).to.match(/^no error was recorded/);
     const receives = pipeline.logs.filter((l) => l.message === 'RECORD_FAILED' && l.taskId === 'poison-claim').length;
@@ -212,7 +213,7 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
 
     expect(accepted.length).to.be.greaterThan(40);
     expect(tasks.map((t) => t.status)).to.deep.equal([...ids.map(() => 'SUCCEEDED'), 'FAILED']);
-    const line = pipeline.logs.find((l) => l.message === 'TASK_FAILED' && l.taskId === 'prop-doomed')!;
+    const line = await pipeline.waitForLine('TASK_FAILED', 'prop-doomed');
     expect(line.payload).to.deep.equal(doomed);
   });
 
