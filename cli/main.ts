@@ -69,7 +69,8 @@ const COMMANDS: Record<string, Command> = {
     options: ['status', 'limit', 'cursor', 'all'],
     usage: ['list --status STATUS [--limit N] [--cursor C | --all]'],
     help:
-      'List the tasks in a status, most recently updated first. --limit is the page size (1-100, default 20);\n' +
+      'List the tasks in a status, newest first (by when they finished, or were submitted or redriven while\n' +
+      'unfinished). --limit is the page size (1-100, default 20);\n' +
       '--all follows the cursors to the last page; --cursor fetches the page after a previous one.',
   },
   redrive: {

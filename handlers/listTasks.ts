@@ -3,7 +3,8 @@ import { httpHandler } from '../lib/httpHandler';
 import { defaultDeps } from '../lib/runtime';
 import { parseListQuery } from '../lib/validation';
 
-/** GET /tasks?status=FAILED&limit=20&cursor=...: tasks in a status, most recently updated first. */
+/** GET /tasks?status=FAILED&limit=20&cursor=...: tasks in a status, newest first by when each entered its phase
+ * (finished, for SUCCEEDED and FAILED; submitted or redriven, for the others). */
 export const createHandler = (getDeps = defaultDeps) =>
   httpHandler(async (event, deps) => {
     const query = parseListQuery(event.queryStringParameters);

@@ -62,6 +62,17 @@ export class MessageRejectedError extends AppError {
   }
 }
 
+/**
+ * A redrive was recorded (the task is QUEUED again) but its message could not be sent: HTTP 503.
+ * Sending the redrive again would be a 409 (the task is no longer FAILED); the reconciler sends
+ * the message of an overdue QUEUED task, so nothing needs to be retried.
+ */
+export class RedriveEnqueueFailedError extends AppError {
+  constructor(readonly taskId: string, cause: unknown) {
+    super(`task '${taskId}' was redriven (QUEUED again) but could not be enqueued; the reconciler will enqueue it, do not redrive it again`, { cause, context: { taskId, status: 'QUEUED' } });
+  }
+}
+
 /** The task was recorded but the queue refused its message, so the task is FAILED: HTTP 422. */
 export class TaskMessageRejectedError extends AppError {
   constructor(readonly taskId: string, rejection: MessageRejectedError) {

@@ -3,6 +3,7 @@ import {
   AppError,
   EnqueueFailedError,
   PayloadTooLargeError,
+  RedriveEnqueueFailedError,
   TaskConflictError,
   TaskNotFoundError,
   TaskMessageRejectedError,
@@ -27,6 +28,7 @@ const ERROR_STATUS: [new (...args: never[]) => AppError, number, string][] = [
   [UnsupportedMediaTypeError, 415, 'UNSUPPORTED_MEDIA_TYPE'],
   [TaskMessageRejectedError, 422, 'MESSAGE_REJECTED'],
   [EnqueueFailedError, 503, 'ENQUEUE_FAILED'],
+  [RedriveEnqueueFailedError, 503, 'ENQUEUE_FAILED'],
 ];
 
 /** Maps an error to `{"error": {code, message, details}}`; anything unexpected is a logged 500 that reveals nothing. */
@@ -35,7 +37,7 @@ export function errorResponse(error: unknown, log: Log): APIGatewayProxyResult {
     if (error instanceof type) {
       if (statusCode >= 500) log.error('REQUEST_FAILED', { error: error as Error });
       const details = error instanceof ValidationError ? error.details : error.context;
-      return jsonResponse(statusCode, { error: { code, message: error.message, details } }, statusCode === 503 ? { 'Retry-After': '1' } : {});
+      return jsonResponse(statusCode, { error: { code, message: error.message, details } }, error instanceof EnqueueFailedError ? { 'Retry-After': '1' } : {});
     }
   }
   log.error('REQUEST_FAILED', { error: error as Error });

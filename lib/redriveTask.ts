@@ -1,5 +1,5 @@
 import type { Deps } from './deps';
-import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError, TaskNotFoundError, TaskStateConflictError } from './errors';
+import { MessageRejectedError, RedriveEnqueueFailedError, TaskMessageRejectedError, TaskNotFoundError, TaskStateConflictError } from './errors';
 import { METRIC } from './metrics';
 import { failRejectedTask } from './rejectedMessage';
 import * as sm from './stateMachine';
@@ -26,7 +26,7 @@ export async function redriveTask(taskId: string, deps: Pick<Deps, 'store' | 'qu
       throw new TaskMessageRejectedError(taskId, error);
     }
     // The task is QUEUED without a message: the reconciler re-enqueues overdue QUEUED tasks.
-    throw new EnqueueFailedError(taskId, error);
+    throw new RedriveEnqueueFailedError(taskId, error);
   }
   deps.metrics.count(METRIC.TasksRedriven);
   deps.log.info('TASK_REDRIVEN', { taskId, correlationId: result.task.correlationId });

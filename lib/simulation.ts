@@ -25,7 +25,7 @@ export function simulateWork(payload: Record<string, unknown>, attempt: number, 
   let reason: string;
   if (override === 'fail' || override === 'succeed') {
     fails = override === 'fail';
-    reason = 'forced by payload.simulate = "fail"';
+    reason = `forced by payload.simulate = "${override}"`;
   } else if (override) {
     fails = override.failOnAttempts.includes(attempt);
     reason = `forced by payload.simulate.failOnAttempts on attempt ${attempt}`;

@@ -11,6 +11,15 @@ import type { MetricName, MetricsSink } from '../../lib/metrics';
 import { isTerminal, type TaskStatus } from '../../lib/task';
 import { testConfig } from './factories';
 
+/**
+ * When a task entered its byPhase phase (the index's sort key): when it finished, for SUCCEEDED
+ * and FAILED; when it was submitted or last redriven, while unfinished.
+ */
+function phaseEnteredAt(task: TaskState): string {
+  if (isTerminal(task.status)) return task.updatedAt;
+  return [...task.history].reverse().find((e) => e.type === 'QUEUED' || e.type === 'REDRIVEN')?.at ?? task.createdAt;
+}
+
 /** A TaskStore in memory, applying transitions with the same gate semantics as the DynamoDB store. */
 export class MemoryTaskStore implements TaskStore {
   readonly tasks = new Map<string, TaskState>();
@@ -44,14 +53,13 @@ export class MemoryTaskStore implements TaskStore {
     return { applied: true, task: structuredClone(next) };
   }
 
+  // The twin of the byPhase index: newest first by when the task entered its phase.
   async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    return this.page([...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)), options);
+    return this.page([...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => phaseEnteredAt(b).localeCompare(phaseEnteredAt(a))), options);
   }
 
   async listUnfinishedBefore(before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    // The twin of the byPhase index: unfinished tasks by when they were submitted (or redriven), oldest first.
-    const enteredAt = (t: TaskState) => [...t.history].reverse().find((e) => e.type === 'QUEUED' || e.type === 'REDRIVEN')?.at ?? t.createdAt;
-    const all = [...this.tasks.values()].filter((t) => !isTerminal(t.status) && enteredAt(t) < before).sort((a, b) => enteredAt(a).localeCompare(enteredAt(b)));
+    const all = [...this.tasks.values()].filter((t) => !isTerminal(t.status) && phaseEnteredAt(t) < before).sort((a, b) => phaseEnteredAt(a).localeCompare(phaseEnteredAt(b)));
     return this.page(all, options);
   }
 

@@ -3,8 +3,11 @@ import {
   AppError,
   ConfigError,
   EnqueueFailedError,
+  MessageRejectedError,
   PayloadTooLargeError,
+  RedriveEnqueueFailedError,
   TaskConflictError,
+  TaskMessageRejectedError,
   TaskNotFoundError,
   TaskStateConflictError,
   UnsupportedMediaTypeError,
@@ -30,6 +33,8 @@ describe('http', () => {
       ['PayloadTooLargeError', () => new PayloadTooLargeError(245761, 245760), 413, 'PAYLOAD_TOO_LARGE'],
       ['UnsupportedMediaTypeError', () => new UnsupportedMediaTypeError("Content-Type must be application/json, got 'text/plain'", { context: { contentType: 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       ['EnqueueFailedError', () => new EnqueueFailedError('order-7', new Error('SQS unavailable')), 503, 'ENQUEUE_FAILED'],
+      ['RedriveEnqueueFailedError', () => new RedriveEnqueueFailedError('order-7', new Error('SQS unavailable')), 503, 'ENQUEUE_FAILED'],
+      ['TaskMessageRejectedError', () => new TaskMessageRejectedError('order-7', new MessageRejectedError('task queue', 'InvalidMessageContents', 'bad')), 422, 'MESSAGE_REJECTED'],
     ];
     for (const [name, make, status, code] of mapped) {
       it(`answers ${status} ${code} for a ${name}, with its message`, () => {
@@ -82,6 +87,14 @@ describe('http', () => {
       expect(res.headers).to.include({ 'Retry-After': '1' });
       expect(res.body).not.to.contain('arn:aws');
       expect(res.log.error.calledOnceWith('REQUEST_FAILED')).to.equal(true);
+    });
+
+    it('does not ask to retry a redrive whose message failed: a second redrive would be a 409, the reconciler sends it', () => {
+      const res = respond(new RedriveEnqueueFailedError('order-7', new Error('SQS unavailable')));
+
+      expect(res.statusCode).to.equal(503);
+      expect(res.headers).not.to.have.property('Retry-After');
+      expect(JSON.parse(res.body).error.message).to.equal("task 'order-7' was redriven (QUEUED again) but could not be enqueued; the reconciler will enqueue it, do not redrive it again");
     });
 
     it('does not log client errors (4xx) as errors', () => {
