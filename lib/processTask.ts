@@ -5,7 +5,7 @@ import { METRIC } from './metrics';
 import { sendOrFail } from './rejectedMessage';
 import { simulateWork } from './simulation';
 import * as sm from './stateMachine';
-import type { DeadLetterMessage, TaskError, TaskMessage, TaskState } from './task';
+import { deadLetterMessage, type TaskError, type TaskMessage, type TaskState } from './task';
 
 /** What one delivery of a task message led to. */
 export type ProcessOutcome =
@@ -27,9 +27,6 @@ function toTaskError(error: unknown): TaskError {
   return { name: String(name).slice(0, 100), message: message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message };
 }
 
-function deadLetterMessageOf(message: TaskMessage, attempts: number, error: TaskError, failedAt: string): DeadLetterMessage {
-  return { kind: 'DEAD_LETTERED', taskId: message.taskId, payload: message.payload, attempts, error, failedAt, correlationId: message.correlationId };
-}
 
 /** Re-sends the message a recorded transition still owes, when this delivery is the one that recorded it. */
 async function resendOwedMessage(message: TaskMessage, current: TaskState, deps: Deps, log: Log): Promise<ProcessOutcome> {
@@ -43,7 +40,7 @@ async function resendOwedMessage(message: TaskMessage, current: TaskState, deps:
     return 'RESENT';
   }
   if (current.status === 'DEAD_LETTERED' && current.attempts === message.attempt) {
-    const dlqMessage = deadLetterMessageOf(message, current.attempts, current.lastError ?? { name: 'Unknown', message: 'no error recorded' }, current.updatedAt);
+    const dlqMessage = deadLetterMessage(current, message.payload, current.lastError, current.updatedAt);
     const gate = { status: current.status, attempts: current.attempts };
     if ((await sendOrFail(() => deps.queue.deadLetter(dlqMessage), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
     log.warn('DEAD_LETTER_RESENT', { status: current.status });
@@ -97,7 +94,7 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now));
   if (!dead.applied) return notApplied(message, dead.current, deps, log);
   const gate = { status: 'DEAD_LETTERED' as const, attempts: attempt };
-  if ((await sendOrFail(() => deps.queue.deadLetter(deadLetterMessageOf(message, attempt, failure, now.toISOString())), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
+  if ((await sendOrFail(() => deps.queue.deadLetter(deadLetterMessage({ ...message, attempts: attempt }, message.payload, failure, now.toISOString())), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
   deps.metrics.count(METRIC.TasksDeadLettered);
   log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', error: failure });
   return 'DEAD_LETTERED';

@@ -2,7 +2,7 @@ import type { Deps } from './deps';
 import { METRIC } from './metrics';
 import { sendOrFail } from './rejectedMessage';
 import type { Gate } from './stateMachine';
-import type { TaskStatus, TaskSummary } from './task';
+import { deadLetterMessage, type TaskStatus, type TaskSummary } from './task';
 
 /** Statuses the pipeline moves on from by itself, and so can be overdue. */
 export const RECONCILED_STATUSES = ['QUEUED', 'RETRY_SCHEDULED', 'PROCESSING', 'DEAD_LETTERED'] as const satisfies readonly TaskStatus[];
@@ -47,15 +47,7 @@ async function resend(task: TaskSummary, status: ReconciledStatus, now: Date, de
 
 function send(task: TaskSummary, status: ReconciledStatus, payload: Record<string, unknown>, deps: Pick<Deps, 'queue'>): Promise<void> {
   if (status === 'DEAD_LETTERED') {
-    return deps.queue.deadLetter({
-      kind: 'DEAD_LETTERED',
-      taskId: task.taskId,
-      payload,
-      attempts: task.attempts,
-      error: task.lastError ?? { name: 'Unknown', message: 'no error recorded' },
-      failedAt: task.updatedAt,
-      correlationId: task.correlationId,
-    });
+    return deps.queue.deadLetter(deadLetterMessage(task, payload, task.lastError, task.updatedAt));
   }
   // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
   const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;

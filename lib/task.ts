@@ -62,6 +62,22 @@ export interface DeadLetterMessage {
   correlationId: string;
 }
 
+/** Recorded on a DLQ message re-sent for a task whose last error is missing (should not happen). */
+export const NO_ERROR_RECORDED: TaskError = { name: 'Unknown', message: 'no error recorded' };
+
+/**
+ * The DLQ message of a task whose last attempt failed: the one shape the processor sends and
+ * the processor and the reconciler re-send.
+ */
+export function deadLetterMessage(
+  task: { taskId: string; correlationId: string; attempts: number },
+  payload: Record<string, unknown>,
+  error: TaskError | undefined,
+  failedAt: string,
+): DeadLetterMessage {
+  return { kind: 'DEAD_LETTERED', taskId: task.taskId, payload, attempts: task.attempts, error: error ?? NO_ERROR_RECORDED, failedAt, correlationId: task.correlationId };
+}
+
 /** What clients see of a task (GET /tasks/{taskId}, POST /tasks). */
 export interface TaskView {
   taskId: string;
