@@ -33,6 +33,20 @@ describe('POST /tasks/{taskId}/redrive (redriveTask handler)', () => {
     expect(deps.metrics.total('TasksRedriven')).to.equal(1);
   });
 
+  it('answers 503 without Retry-After when the message cannot be sent, leaving the task QUEUED for the reconciler', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'FAILED', attempts: 3 }));
+    deps.queue.enqueue = async () => {
+      throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' });
+    };
+
+    const res = await call('task-1');
+
+    expect(res.statusCode).to.equal(503);
+    expect(res.headers).to.not.have.property('Retry-After');
+    expect(res.json.error).to.include({ code: 'ENQUEUE_FAILED' });
+    expect(deps.store.tasks.get('task-1')).to.include({ status: 'QUEUED', attempts: 0 });
+  });
+
   for (const status of ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED'] as const) {
     it(`answers 409 and changes nothing for a ${status} task`, async () => {
       deps.store.tasks.set('task-1', taskState({ status, attempts: 1 }));
