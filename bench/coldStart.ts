@@ -75,7 +75,7 @@ function directoryStats(dir: string): { files: number; bytes: number } {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     files += 1;
-    bytes += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+    bytes += fs.statSync(path.join(entry.parentPath, entry.name)).size;
   }
   return { files, bytes };
 }
