@@ -106,7 +106,6 @@ function timeImport(file: string, exportName: string, cwd: string, nodePath: str
       PATH: process.env.PATH ?? '',
       NODE_PATH: nodePath,
       AWS_REGION: 'us-east-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_SERVICE_NAME: 'task-pipeline',
       NODE_OPTIONS: '',
     },
