@@ -75,7 +75,7 @@ function directoryStats(dir: string): { files: number; bytes: number } {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue;
     files += 1;
-    bytes += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+    bytes += fs.statSync(path.join(entry.parentPath, entry.name)).size;
   }
   return { files, bytes };
 }
@@ -106,7 +106,6 @@ function timeImport(file: string, exportName: string, cwd: string, nodePath: str
       PATH: process.env.PATH ?? '',
       NODE_PATH: nodePath,
       AWS_REGION: 'us-east-1',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_SERVICE_NAME: 'task-pipeline',
       NODE_OPTIONS: '',
     },

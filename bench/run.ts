@@ -23,8 +23,6 @@ import { isolatedQueues, memorySizes, startPipeline, tasksOf, type RunResult } f
 import { loadPrices, PRICES_FILE } from './priceTable';
 import { formatThroughput, measureThroughput, type ThroughputResult } from './throughput';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const SECTIONS = ['cost', 'throughput', 'latency', 'coldstart'] as const;
 type Section = (typeof SECTIONS)[number];
 

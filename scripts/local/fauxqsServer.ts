@@ -14,7 +14,8 @@ interface FauxqsModules {
   SqsStore: new () => { host: string };
 }
 
-// TypeScript compiles import() to require() under CommonJS, which cannot load an ES module.
+// TypeScript compiles import() to require() under CommonJS, which cannot load an ES module
+// (fauxqs exports only an `import` condition). A bare specifier resolves from this file.
 const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<Record<string, unknown>>;
 
 function packageDir(name: string): string {
@@ -29,9 +30,10 @@ let modules: Promise<FauxqsModules> | undefined;
 
 function loadFauxqs(): Promise<FauxqsModules> {
   modules ??= (async () => {
-    const dist = path.join(packageDir('fauxqs'), 'dist');
-    const load = (file: string) => importEsm(pathToFileURL(path.join(dist, file)).href);
-    const [app, store] = await Promise.all([load('app.js'), load('sqs/sqsStore.js')]);
+    // buildApp is fauxqs's public entry. SqsStore is not exported, but only a store whose host
+    // is '' gives queue URLs on the request's host: no public option does (`host` adds `sqs.<region>.`).
+    const storeFile = path.join(packageDir('fauxqs'), 'dist', 'sqs', 'sqsStore.js');
+    const [app, store] = await Promise.all([importEsm('fauxqs'), importEsm(pathToFileURL(storeFile).href)]);
     return { buildApp: app.buildApp, SqsStore: store.SqsStore } as FauxqsModules;
   })();
   return modules;

@@ -8,8 +8,6 @@ import { startServerlessOffline } from './serverlessOffline';
 import { removeStackInfo, writeStackInfo } from './stackFile';
 
 const STAGE = 'local';
-// The SDK's notice about Node 20 support, printed once per process and function, is noise here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const colors = palette(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
 const verbose = process.env.LOCAL_VERBOSE === '1';
 

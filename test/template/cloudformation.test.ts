@@ -97,7 +97,7 @@ const EXPECTED_CONSUMERS: Record<string, string> = { processTask: TASKS_QUEUE, m
 const ALLOWED_MANAGED_POLICIES: string[] = [];
 
 const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
-const RUNTIME = 'nodejs22.x';
+const RUNTIME = 'nodejs24.x';
 
 // CloudFormation is untyped JSON; these aliases only document intent.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -194,7 +194,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
     functionIds = functionLogicalIds(packaged);
   });
 
-  // configValidationMode is `warn` only because v3's schema predates nodejs22.x: every other finding still fails.
+  // configValidationMode is `warn` only because v3's schema predates nodejs24.x: every other finding still fails.
   it('passes serverless config validation, except for the runtime v3 does not know', function () {
     const findings = [...packageOutput.matchAll(/^\s+at '([^']+)': (.+)$/gm)].map(([, at, message]) => `${at}: ${message}`);
     expect(findings.filter((finding) => !finding.startsWith(`provider.runtime: `))).to.deep.equal([]);
