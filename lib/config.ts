@@ -28,7 +28,7 @@ export interface Config {
   allowSimulationOverride: boolean;
   /** How long past its due time a task may wait before the reconciler re-sends its message. */
   reconcileGraceSeconds: number;
-  /** Largest accepted POST /tasks body; leaves room under SQS's 256 KiB message limit. */
+  /** Largest accepted POST /tasks body; escaped (at most 3x) it still fits a 1 MiB SQS message. */
   maxBodyBytes: number;
   /** HMAC key of listing cursors: a client can resume a listing, not forge one. */
   cursorSigningKey: string;

@@ -1,6 +1,6 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-/** Names of the metrics the pipeline emits; the README's metric table and the alarms use the same names. */
+/** Names of the metrics the pipeline emits; the metric table in docs/operations.md and the alarms use the same names. */
 export const METRIC = {
   TasksSubmitted: 'TasksSubmitted',
   AttemptsSucceeded: 'AttemptsSucceeded',
