@@ -123,7 +123,15 @@ async function packageService(stage: string): Promise<PackagedService> {
   const { workDir, serviceDir } = scratchService();
   const packageDir = path.join(workDir, `package-${stage}`);
   const started = Date.now();
-  const { output } = await serverless(['package', '--stage', stage, '--package', packageDir]);
+  // serverless reads every file it zips at once; when its dev-dependency exclusion comes back
+  // empty (seen once under load) that is all 34,000 files of node_modules, past the limit of
+  // open files (EMFILE). That failure says nothing about the template: package once more.
+  const pack = () => serverless(['package', '--stage', stage, '--package', packageDir]);
+  const { output } = await pack().catch((error: Error) => {
+    if (!/EMFILE/.test(error.message)) throw error;
+    console.log('      serverless package hit EMFILE (too many open files); packaging once more');
+    return pack();
+  });
   const seconds = (Date.now() - started) / 1000;
   console.log(`      packaged --stage ${stage} in ${seconds.toFixed(1)} s`);
   const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(packageDir, file), 'utf8'));
