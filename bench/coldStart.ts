@@ -38,7 +38,11 @@ export interface ColdStartResult {
 
 /** Copies the non-ignored working tree (tracked and untracked, no node_modules) and links node_modules. */
 function scratchCopy(destination: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  })
     .split('\0')
     .filter((file) => file && !file.startsWith('node_modules/'));
   for (const file of new Set(files)) {
@@ -113,22 +117,33 @@ function timeImport(file: string, exportName: string, cwd: string, nodePath: str
   return child.exited.then((code) => {
     const text = child.output();
     const match = /\{"ms":([\d.]+)\}/.exec(text);
-    if (code !== 0 || !match) throw new Error(`require(${path.basename(file)}) failed (exit ${code}): ${text.trim().split('\n').slice(0, 3).join(' / ')}`);
+    if (code !== 0 || !match)
+      throw new Error(`require(${path.basename(file)}) failed (exit ${code}): ${text.trim().split('\n').slice(0, 3).join(' / ')}`);
     return Number(match[1]);
   });
 }
 
-export async function measureColdStart(options: { runId: string; runs: number; log: (line: string) => void; keep?: boolean }): Promise<ColdStartResult> {
+export async function measureColdStart(options: {
+  runId: string;
+  runs: number;
+  log: (line: string) => void;
+  keep?: boolean;
+}): Promise<ColdStartResult> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-coldstart-'));
   try {
     const service = path.join(work, 'service');
     const packageDir = path.join(work, 'package');
     scratchCopy(service);
     const started = Date.now();
-    const packaging = spawnChild(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['serverless', 'package', '--stage', 'bench', '--package', packageDir], `${options.runId}-package`, {
-      cwd: service,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-    });
+    const packaging = spawnChild(
+      process.platform === 'win32' ? 'npx.cmd' : 'npx',
+      ['serverless', 'package', '--stage', 'bench', '--package', packageDir],
+      `${options.runId}-package`,
+      {
+        cwd: service,
+        env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      },
+    );
     const timer = setTimeout(() => void packaging.stop(1000), 300_000);
     const code = await packaging.exited;
     clearTimeout(timer);
@@ -152,7 +167,19 @@ export async function measureColdStart(options: { runId: string; runs: number; l
       const { files, bytes } = directoryStats(dir);
       const exportName = fn.handler.split('.').pop()!;
       const file = path.join(dir, `${fn.handler.slice(0, -(exportName.length + 1))}.js`);
-      functions.push({ functionKey, handler: fn.handler, zipBytes: fs.statSync(zip).size, files, unzippedBytes: bytes, importMs: [], medianImportMs: Number.NaN, minImportMs: Number.NaN, file, exportName, dir });
+      functions.push({
+        functionKey,
+        handler: fn.handler,
+        zipBytes: fs.statSync(zip).size,
+        files,
+        unzippedBytes: bytes,
+        importMs: [],
+        medianImportMs: Number.NaN,
+        minImportMs: Number.NaN,
+        file,
+        exportName,
+        dir,
+      });
     }
     // Round robin: a burst of load from elsewhere on the machine hits every function alike.
     for (let i = 0; i < options.runs; i++) {
@@ -168,7 +195,9 @@ export async function measureColdStart(options: { runId: string; runs: number; l
     for (const f of functions) {
       f.medianImportMs = f.importMs.length ? median(f.importMs) : Number.NaN;
       f.minImportMs = f.importMs.length ? Math.min(...f.importMs) : Number.NaN;
-      options.log(`${f.functionKey}: zip ${f.zipBytes} B, import median ${f.medianImportMs.toFixed(1)} ms (min ${f.minImportMs.toFixed(1)})${f.error ? ` (${f.error})` : ''}`);
+      options.log(
+        `${f.functionKey}: zip ${f.zipBytes} B, import median ${f.medianImportMs.toFixed(1)} ms (min ${f.minImportMs.toFixed(1)})${f.error ? ` (${f.error})` : ''}`,
+      );
     }
     return { packageSeconds, runtimePackages, functions: functions.map(({ file: _file, exportName: _export, dir: _dir, ...f }) => f) };
   } finally {

@@ -7,7 +7,7 @@
  * DynamoDB read and write units, table and GSI apart. The event source pollers' own
  * ReceiveMessage/DeleteMessageBatch calls are kept out of that bill and reported separately.
  */
-import { type OpStats, type UsageSnapshot } from './counters';
+import type { OpStats, UsageSnapshot } from './counters';
 import { fixed, kb, table, usd, type Cell } from './format';
 import type { RunResult } from './pipeline';
 import type { PriceTable } from './priceTable';
@@ -95,7 +95,13 @@ function isStateWrite(row: OpStats): boolean {
   return row.service === 'DynamoDB' && (row.detail === 'PutItem STATE' || row.detail.startsWith('UpdateItem'));
 }
 
-export function summarizeRun(label: string, payloadBytes: number, run: RunResult, prices: PriceTable, memoryMb: Record<string, number>): CostSummary {
+export function summarizeRun(
+  label: string,
+  payloadBytes: number,
+  run: RunResult,
+  prices: PriceTable,
+  memoryMb: Record<string, number>,
+): CostSummary {
   const n = run.tasks;
   const usage: UsageSnapshot = run.usage;
   const mine = usage.ops.filter((row) => row.caller === 'pipeline');
@@ -249,9 +255,19 @@ export function formatCost(s: CostSummary, prices: PriceTable): string {
     ],
     ['DynamoDB read units', fixed(p.rcu, 3), `x $${prices.dynamoDb.onDemandReadRequestUnitsPerMillion}/M`, usd(c.dynamoDbReads)],
     ['TOTAL (user bill, pollers excluded)', '', '', usd(c.total)],
-    ['Lambda ESM poller SQS requests (not in TOTAL)', fixed(s.pollers.billedPerTask, 3), `x $${prices.sqs.standardRequestsPerMillion}/M`, usd(s.pollers.usdPerMillionIfBilled)],
+    [
+      'Lambda ESM poller SQS requests (not in TOTAL)',
+      fixed(s.pollers.billedPerTask, 3),
+      `x $${prices.sqs.standardRequestsPerMillion}/M`,
+      usd(s.pollers.usdPerMillionIfBilled),
+    ],
     ['TOTAL incl. ESM poller requests', '', '', usd(c.total + s.pollers.usdPerMillionIfBilled)],
-    ['CloudWatch Logs ingestion (info, not in TOTAL)', `${Math.round(p.logBytes)} B`, `x $${prices.cloudWatchLogs.ingestionPerGb}/GB`, usd(s.logsUsdPerMillion)],
+    [
+      'CloudWatch Logs ingestion (info, not in TOTAL)',
+      `${Math.round(p.logBytes)} B`,
+      `x $${prices.cloudWatchLogs.ingestionPerGb}/GB`,
+      usd(s.logsUsdPerMillion),
+    ],
   ];
   lines.push(table(['component', 'units per task', 'price', 'US$ per 1M tasks'], rows));
   lines.push('');
@@ -259,7 +275,15 @@ export function formatCost(s: CostSummary, prices: PriceTable): string {
   lines.push(
     table(
       ['write', 'per task', 'table WCU/write', 'GSI WCU/write', 'table WCU/task', 'GSI WCU/task', 'cond. failures'],
-      s.transitions.map((t) => [t.detail, fixed(t.writesPerTask, 3), fixed(t.tableWcuPerWrite), fixed(t.gsiWcuPerWrite), fixed(t.tableWcuPerTask, 3), fixed(t.gsiWcuPerTask, 3), t.conditionalFailures]),
+      s.transitions.map((t) => [
+        t.detail,
+        fixed(t.writesPerTask, 3),
+        fixed(t.tableWcuPerWrite),
+        fixed(t.gsiWcuPerWrite),
+        fixed(t.tableWcuPerTask, 3),
+        fixed(t.gsiWcuPerTask, 3),
+        t.conditionalFailures,
+      ]),
     ),
   );
   lines.push('');
@@ -267,7 +291,16 @@ export function formatCost(s: CostSummary, prices: PriceTable): string {
   lines.push(
     table(
       ['function', 'invocations', 'records', 'mean batch', 'mean ms', 'p95 ms', 'MB', 'GB-s'],
-      s.lambda.map((l) => [l.functionKey, l.invocations, l.records, fixed(l.meanBatch, 1), fixed(l.meanDurationMs, 1), fixed(l.p95DurationMs, 1), l.memoryMb, fixed(l.gbSeconds, 3)]),
+      s.lambda.map((l) => [
+        l.functionKey,
+        l.invocations,
+        l.records,
+        fixed(l.meanBatch, 1),
+        fixed(l.meanDurationMs, 1),
+        fixed(l.p95DurationMs, 1),
+        l.memoryMb,
+        fixed(l.gbSeconds, 3),
+      ]),
     ),
   );
   lines.push('');

@@ -15,7 +15,13 @@
  * - Lambda and API Gateway are counted from the pipeline's side by the bench (recordInvocation,
  *   recordApiRequest); log bytes the handlers write are counted for CloudWatch Logs (recordLogBytes).
  */
-import { DeleteItemCommand, TransactWriteItemsCommand, type AttributeValue, type ConsumedCapacity, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  TransactWriteItemsCommand,
+  type AttributeValue,
+  type ConsumedCapacity,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 
 export type Service = 'DynamoDB' | 'SQS';
@@ -176,6 +182,7 @@ export function itemSize(item: Record<string, AttributeValue>): number {
   return Object.entries(item).reduce((n, [name, value]) => n + Buffer.byteLength(name, 'utf8') + attributeValueSize(value), 0);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: an SDK command input of any operation, read field by field.
 function dynamoDetail(operation: string, input: Record<string, any>): string {
   switch (operation) {
     case 'PutItem':
@@ -199,7 +206,7 @@ function addCapacity(stats: OpStats, consumed: ConsumedCapacity | ConsumedCapaci
       u === undefined ? undefined : ((read ? u.ReadCapacityUnits : u.WriteCapacityUnits) ?? u.CapacityUnits ?? 0) * factor;
     const indexes = { ...(c.GlobalSecondaryIndexes ?? {}), ...(c.LocalSecondaryIndexes ?? {}) };
     // With INDEXES the table's own share is in `Table`; without it, everything counts as the table's.
-    const table = units(c.Table) ?? (Object.keys(indexes).length === 0 ? units(c) ?? 0 : 0);
+    const table = units(c.Table) ?? (Object.keys(indexes).length === 0 ? (units(c) ?? 0) : 0);
     if (read) stats.tableRcu += table;
     else stats.tableWcu += table;
     for (const [name, capacity] of Object.entries(indexes)) {
@@ -221,7 +228,8 @@ export async function probeTransactionDoubling(client: DynamoDBClient, tableName
   );
   await client.send(new DeleteItemCommand({ TableName: tableName, Key: key }));
   const units = (ConsumedCapacity ?? []).reduce((n, c) => n + (c.WriteCapacityUnits ?? c.CapacityUnits ?? 0), 0);
-  if (units !== 1 && units !== 2) throw new Error(`a 1-unit transactional write was reported as ${units} units; cannot tell how the backend counts transactions`);
+  if (units !== 1 && units !== 2)
+    throw new Error(`a 1-unit transactional write was reported as ${units} units; cannot tell how the backend counts transactions`);
   return units === 2;
 }
 
@@ -230,6 +238,7 @@ export function instrumentDynamoDb(client: DynamoDBClient, counter: UsageCounter
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      // biome-ignore lint/suspicious/noExplicitAny: an SDK command input of any operation, read field by field.
       const input = args.input as Record<string, any>;
       if (CAPACITY_OPS.has(operation)) input.ReturnConsumedCapacity = 'INDEXES';
       const stats = counter.row(caller, 'DynamoDB', operation, dynamoDetail(operation, input));
@@ -244,7 +253,12 @@ export function instrumentDynamoDb(client: DynamoDBClient, counter: UsageCounter
         return result;
       } catch (error) {
         stats.errors += 1;
-        const e = error as { name?: string; Item?: Record<string, AttributeValue>; CancellationReasons?: unknown[]; $metadata?: { attempts?: number } };
+        const e = error as {
+          name?: string;
+          Item?: Record<string, AttributeValue>;
+          CancellationReasons?: unknown[];
+          $metadata?: { attempts?: number };
+        };
         stats.retries += Math.max(0, (e.$metadata?.attempts ?? 1) - 1);
         if (e.name === 'ConditionalCheckFailedException') {
           stats.conditionalFailures += 1;
@@ -288,7 +302,10 @@ export function sqsBilledRequests(payloadBytes: number): number {
 }
 
 function queueRole(url: unknown): string {
-  const name = String(url ?? '').split('/').pop() ?? '';
+  const name =
+    String(url ?? '')
+      .split('/')
+      .pop() ?? '';
   return name.endsWith('-dlq') ? 'DLQ' : name ? 'task queue' : '?';
 }
 
@@ -297,6 +314,7 @@ export function instrumentSqs(client: SQSClient, counter: UsageCounter, caller: 
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const operation = String(context.commandName ?? 'Unknown').replace(/Command$/, '');
+      // biome-ignore lint/suspicious/noExplicitAny: an SDK command input of any operation, read field by field.
       const input = args.input as Record<string, any>;
       const stats = counter.row(caller, 'SQS', operation, `${operation} ${queueRole(input.QueueUrl)}`);
       stats.calls += 1;

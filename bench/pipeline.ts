@@ -35,7 +35,10 @@ export interface BenchTask {
 /** `count` tasks with ~`payloadBytes` payloads; ids of equal length in every run, so item sizes differ only by what a run varies. */
 export function tasksOf(prefix: string, count: number, payloadBytes: number, seed: number): BenchTask[] {
   const random = seededRandom(seed);
-  return Array.from({ length: count }, (_, i) => ({ taskId: `${prefix}-${String(i).padStart(6, '0')}`, payload: payloadOfSize(payloadBytes, random) }));
+  return Array.from({ length: count }, (_, i) => ({
+    taskId: `${prefix}-${String(i).padStart(6, '0')}`,
+    payload: payloadOfSize(payloadBytes, random),
+  }));
 }
 
 export interface RunResult {
@@ -64,7 +67,10 @@ export function countedClients(servers: LocalServers, counter: UsageCounter, cal
 export function memorySizes(servers: LocalServers): Record<string, number> {
   const providerMemory = Number((servers.config.provider as Record<string, unknown>).memorySize ?? 1024);
   return Object.fromEntries(
-    Object.entries(servers.config.functions).map(([key, fn]) => [key, Number((fn as unknown as { memorySize?: number }).memorySize ?? providerMemory)]),
+    Object.entries(servers.config.functions).map(([key, fn]) => [
+      key,
+      Number((fn as unknown as { memorySize?: number }).memorySize ?? providerMemory),
+    ]),
   );
 }
 
@@ -90,7 +96,7 @@ export function postTasksEvent(task: BenchTask): APIGatewayProxyEvent {
 function captureLogLines(counter: UsageCounter): () => void {
   const restores = [process.stdout, process.stderr].map((stream) => {
     const original = stream.write;
-    stream.write = function (chunk: string | Uint8Array, ...rest: unknown[]) {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = chunk.toString();
       if (!text.startsWith('{')) return original.call(stream, chunk, ...(rest as []));
       const lines = text.split('\n').filter((line) => line !== '');
@@ -98,7 +104,7 @@ function captureLogLines(counter: UsageCounter): () => void {
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    } as typeof stream.write;
+    }) as typeof stream.write;
     return () => {
       stream.write = original;
     };
@@ -117,7 +123,11 @@ export async function waitForEmptyQueues(servers: LocalServers, resources: Local
           const { Attributes } = await servers.clients.sqs.send(
             new GetQueueAttributesCommand({
               QueueUrl: url,
-              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+              AttributeNames: [
+                'ApproximateNumberOfMessages',
+                'ApproximateNumberOfMessagesNotVisible',
+                'ApproximateNumberOfMessagesDelayed',
+              ],
             }),
           );
           return Object.values(Attributes ?? {}).reduce((n, v) => n + Number(v), 0);
@@ -187,7 +197,12 @@ interface CurrentRun {
  * Starts the pipeline on `resources`' queues: handlers wired to counted clients, and pollers
  * that run until stop() (see isolatedQueues for why a pipeline keeps its queues to itself).
  */
-export function startPipeline(servers: LocalServers, counter: UsageCounter, options: PipelineOptions, resources: LocalResources = servers.resources): BenchPipeline {
+export function startPipeline(
+  servers: LocalServers,
+  counter: UsageCounter,
+  options: PipelineOptions,
+  resources: LocalResources = servers.resources,
+): BenchPipeline {
   const config: Config = loadConfig({
     ...environmentFor(servers, resources),
     FAILURE_RATE: String(options.failureRate),

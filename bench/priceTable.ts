@@ -10,7 +10,12 @@ export interface PriceTable {
   apiGateway: { restApiRequestsPerMillion: number; source: string };
   lambda: { requestsPerMillion: number; arm64GbSecond: number; durationRoundingMs: number; source: string };
   sqs: { standardRequestsPerMillion: number; chunkBytes: number; source: string };
-  dynamoDb: { onDemandWriteRequestUnitsPerMillion: number; onDemandReadRequestUnitsPerMillion: number; transactionalFactor: number; source: string };
+  dynamoDb: {
+    onDemandWriteRequestUnitsPerMillion: number;
+    onDemandReadRequestUnitsPerMillion: number;
+    transactionalFactor: number;
+    source: string;
+  };
   cloudWatchLogs: { ingestionPerGb: number; source: string };
 }
 

@@ -56,7 +56,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--only') {
       const wanted = value().split(',').filter(Boolean);
       const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-      if (unknown.length || wanted.length === 0) throw new UsageError(`--only takes ${SECTIONS.join(',')}; got '${wanted.join(',')}'\n${USAGE}`);
+      if (unknown.length || wanted.length === 0)
+        throw new UsageError(`--only takes ${SECTIONS.join(',')}; got '${wanted.join(',')}'\n${USAGE}`);
       options.sections = new Set(wanted as Section[]);
     } else if (flag === '--window') {
       const n = Number(value());
@@ -131,28 +132,53 @@ async function main(): Promise<void> {
     try {
       const counter = new UsageCounter();
       counter.backendDoublesTransactions = await probeTransactionDoubling(servers.clients.dynamoDb, servers.env.TASKS_TABLE);
-      results.transactionUnits = counter.backendDoublesTransactions ? 'reported doubled by DynamoDB Local; counted as reported' : 'reported undoubled by DynamoDB Local; doubled by the bench';
+      results.transactionUnits = counter.backendDoublesTransactions
+        ? 'reported doubled by DynamoDB Local; counted as reported'
+        : 'reported undoubled by DynamoDB Local; doubled by the bench';
       log(`transactional units: ${results.transactionUnits}`);
       const memory = memorySizes(servers);
       const base = { seed: options.seed, failureRate: FAILURE_RATE, backoffBaseSeconds: 0 };
-      log(`local servers up (stage bench); functions' memory: ${Object.entries(memory).map(([k, v]) => `${k} ${v} MB`).join(', ')}`);
+      log(
+        `local servers up (stage bench); functions' memory: ${Object.entries(memory)
+          .map(([k, v]) => `${k} ${v} MB`)
+          .join(', ')}`,
+      );
       // Warms the JVM and the code paths so that every measured run starts equal.
-      const warm = startPipeline(servers, counter, { ...base, pollerConcurrency: options.pollers }, await isolatedQueues(servers, `warm${runId}`));
+      const warm = startPipeline(
+        servers,
+        counter,
+        { ...base, pollerConcurrency: options.pollers },
+        await isolatedQueues(servers, `warm${runId}`),
+      );
       try {
-        await timed('warm-up run', () => warm.run(tasksOf(`warm-${runId}`, size.warmup, 1024, options.seed + 1), { submitConcurrency: SUBMIT_CONCURRENCY, timeoutMs: 120_000 }));
+        await timed('warm-up run', () =>
+          warm.run(tasksOf(`warm-${runId}`, size.warmup, 1024, options.seed + 1), {
+            submitConcurrency: SUBMIT_CONCURRENCY,
+            timeoutMs: 120_000,
+          }),
+        );
       } finally {
         await warm.stop();
       }
 
       if (want('cost')) {
         console.log(heading('1. Cost per task (in-process pipeline on DynamoDB Local + fauxqs, counted requests)'));
-        log(`${COST.submitConcurrency} submit at a time, ${COST.pollers} poller per queue: handler durations close to one invocation per sandbox`);
-        const pipeline = startPipeline(servers, counter, { ...base, pollerConcurrency: COST.pollers }, await isolatedQueues(servers, `cost${runId}`));
+        log(
+          `${COST.submitConcurrency} submit at a time, ${COST.pollers} poller per queue: handler durations close to one invocation per sandbox`,
+        );
+        const pipeline = startPipeline(
+          servers,
+          counter,
+          { ...base, pollerConcurrency: COST.pollers },
+          await isolatedQueues(servers, `cost${runId}`),
+        );
         let small: RunResult;
         let large: RunResult;
         const runOptions = { submitConcurrency: COST.submitConcurrency, timeoutMs: 300_000, seed: options.seed };
         try {
-          large = await timed('cost run 64 KB', () => pipeline.run(tasksOf(`b64k-${runId}`, size.large, 64 * 1024, options.seed), runOptions));
+          large = await timed('cost run 64 KB', () =>
+            pipeline.run(tasksOf(`b64k-${runId}`, size.large, 64 * 1024, options.seed), runOptions),
+          );
           log(`64 KB run: ${large.tasks} tasks in ${(large.elapsedMs / 1000).toFixed(1)} s`);
           small = await timed('cost run 1 KB', () => pipeline.run(tasksOf(`b01k-${runId}`, size.small, 1024, options.seed), runOptions));
           log(`1 KB run: ${small.tasks} tasks in ${(small.elapsedMs / 1000).toFixed(1)} s`);
@@ -264,9 +290,12 @@ async function main(): Promise<void> {
     });
     // Per kind of state write, so that a different mix of outcomes between the runs does not count.
     const payloadWrites = (c: CostSummary) => c.transitions.find((t) => t.detail === 'PutItem PAYLOAD')?.writesPerTask ?? 0;
-    const stateWrites = (c: CostSummary) => new Map(c.transitions.filter((t) => t.detail !== 'PutItem PAYLOAD').map((t) => [t.detail, t.tableWcuPerWrite]));
+    const stateWrites = (c: CostSummary) =>
+      new Map(c.transitions.filter((t) => t.detail !== 'PutItem PAYLOAD').map((t) => [t.detail, t.tableWcuPerWrite]));
     const oneKb = stateWrites(s);
-    const diffs = [...stateWrites(l)].filter(([kind]) => oneKb.has(kind)).map(([kind, units]) => ({ kind, diff: units - oneKb.get(kind)! }));
+    const diffs = [...stateWrites(l)]
+      .filter(([kind]) => oneKb.has(kind))
+      .map(([kind, units]) => ({ kind, diff: units - oneKb.get(kind)! }));
     const worst = diffs.reduce((a, b) => (Math.abs(b.diff) > Math.abs(a.diff) ? b : a), diffs[0] ?? { kind: 'none', diff: 0 });
     targets.push({
       target: 'a state transition costs the same at 64 KB as at 1 KB (payload written once)',
@@ -289,16 +318,29 @@ async function main(): Promise<void> {
     });
   }
   if (latency) {
-    console.log(`submit latency (POST /tasks, ~1 KB, boot ${latency.bootSeconds.toFixed(1)} s, first request ${ms(latency.firstRequestMs)}):`);
+    console.log(
+      `submit latency (POST /tasks, ~1 KB, boot ${latency.bootSeconds.toFixed(1)} s, first request ${ms(latency.firstRequestMs)}):`,
+    );
     console.log(
       table(
         ['concurrency', 'requests', 'errors', 'p50', 'p95', 'p99', 'max', 'req/s'],
-        latency.series.map((x) => [x.concurrency, x.requests, x.errors, ms(x.p50), ms(x.p95), ms(x.p99), ms(x.max), fixed(x.requestsPerSecond, 1)]),
+        latency.series.map((x) => [
+          x.concurrency,
+          x.requests,
+          x.errors,
+          ms(x.p50),
+          ms(x.p95),
+          ms(x.p99),
+          ms(x.max),
+          fixed(x.requestsPerSecond, 1),
+        ]),
       ),
     );
   }
   if (coldStart) {
-    console.log(`cold start (package ${coldStart.packageSeconds.toFixed(0)} s; runtime-provided: ${coldStart.runtimePackages.join(', ')}):`);
+    console.log(
+      `cold start (package ${coldStart.packageSeconds.toFixed(0)} s; runtime-provided: ${coldStart.runtimePackages.join(', ')}):`,
+    );
     console.log(
       table(
         ['function', 'zip', 'files', 'unzipped', 'import median', 'min', 'import runs (ms)'],
@@ -314,7 +356,11 @@ async function main(): Promise<void> {
       ),
     );
     const biggest = coldStart.functions.reduce((a, b) => (b.zipBytes > a.zipBytes ? b : a));
-    targets.push({ target: `each zip <= ${TARGET.zipBytes} bytes`, pass: coldStart.functions.every((f) => f.zipBytes <= TARGET.zipBytes), detail: `largest ${biggest.functionKey} ${biggest.zipBytes} B` });
+    targets.push({
+      target: `each zip <= ${TARGET.zipBytes} bytes`,
+      pass: coldStart.functions.every((f) => f.zipBytes <= TARGET.zipBytes),
+      detail: `largest ${biggest.functionKey} ${biggest.zipBytes} B`,
+    });
     const slowest = coldStart.functions.reduce((a, b) => (!(b.medianImportMs <= a.medianImportMs) ? b : a));
     targets.push({
       target: `each handler imports in <= ${TARGET.importMs} ms (median)`,
@@ -325,7 +371,11 @@ async function main(): Promise<void> {
   console.log('\nTargets:');
   for (const t of targets) console.log(`  ${verdict(t.pass, t.target, t.detail)}`);
   timings.total = (Date.now() - benchStart) / 1000;
-  console.log(`\nTimings (s): ${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `\nTimings (s): ${Object.entries(timings)
+      .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+      .join(', ')}`,
+  );
   results.targets = targets;
   results.timings = timings;
   const file = path.join(__dirname, 'results.json');

@@ -45,7 +45,12 @@ export function payloadOfSize(bytes: number, random: () => number): Record<strin
 }
 
 /** Resolves once `check` returns true; rejects with `what` after timeoutMs. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string, intervalMs = 50): Promise<void> {
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: () => string,
+  intervalMs = 50,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(what());

@@ -56,7 +56,10 @@ function update(ddb: DynamoDBClient, tableName: string, u: Update) {
       UpdateExpression: `SET #status = :to, updatedAt = :at, history = list_append(history, :event)${(u.set ?? []).map((s) => `, ${s}`).join('')} REMOVE ${u.remove.join(', ')}`,
       ConditionExpression: `attribute_exists(pk) AND ${u.condition}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: marshall({ ':to': u.to, ':at': at, ':event': [{ ...u.event, type: u.to, at }], ...u.values }, { removeUndefinedValues: true }),
+      ExpressionAttributeValues: marshall(
+        { ':to': u.to, ':at': at, ':event': [{ ...u.event, type: u.to, at }], ...u.values },
+        { removeUndefinedValues: true },
+      ),
       ReturnValues: 'ALL_NEW',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
@@ -68,13 +71,23 @@ export async function runCeiling(
   servers: LocalServers,
   counter: UsageCounter,
   tasks: BenchTask[],
-  options: { queuePrefix: string; seed: number; failureRate: number; submitConcurrency: number; pollerConcurrency: number; timeoutMs: number },
+  options: {
+    queuePrefix: string;
+    seed: number;
+    failureRate: number;
+    submitConcurrency: number;
+    pollerConcurrency: number;
+    timeoutMs: number;
+  },
 ): Promise<CeilingResult> {
   const { dynamoDb: ddb, sqs } = countedClients(servers, counter, 'ceiling');
   const tableName = servers.env.TASKS_TABLE;
   // Queues of its own (see isolatedQueues): no poller of the pipeline, nor a long poll one left open, takes its messages.
   const queues = await isolatedQueues(servers, options.queuePrefix);
-  const urlOf = (url: string) => Object.entries(servers.resources.queues).map(([id, q]) => (q.url === url ? queues.queues[id].url : undefined)).find(Boolean)!;
+  const urlOf = (url: string) =>
+    Object.entries(servers.resources.queues)
+      .map(([id, q]) => (q.url === url ? queues.queues[id].url : undefined))
+      .find(Boolean)!;
   const queueUrl = urlOf(servers.env.TASKS_QUEUE_URL);
   const dlqUrl = urlOf(servers.env.DLQ_URL);
   const random = seededRandom(options.seed);
@@ -136,19 +149,41 @@ export async function runCeiling(
     await update(ddb, tableName, {
       taskId: m.taskId,
       to: 'PROCESSING',
-      condition: '((#status = :q AND attempts = :prev) OR (#status = :r AND attempts = :prev) OR (#status = :p AND attempts = :attempt AND leaseUntil < :now))',
-      values: { ':q': 'QUEUED', ':r': 'RETRY_SCHEDULED', ':p': 'PROCESSING', ':prev': m.attempt - 1, ':attempt': m.attempt, ':now': now.toISOString(), ':leaseId': leaseId, ':leaseUntil': new Date(now.getTime() + 30_000).toISOString() },
+      condition:
+        '((#status = :q AND attempts = :prev) OR (#status = :r AND attempts = :prev) OR (#status = :p AND attempts = :attempt AND leaseUntil < :now))',
+      values: {
+        ':q': 'QUEUED',
+        ':r': 'RETRY_SCHEDULED',
+        ':p': 'PROCESSING',
+        ':prev': m.attempt - 1,
+        ':attempt': m.attempt,
+        ':now': now.toISOString(),
+        ':leaseId': leaseId,
+        ':leaseUntil': new Date(now.getTime() + 30_000).toISOString(),
+      },
       set: ['attempts = :attempt', 'leaseId = :leaseId', 'leaseUntil = :leaseUntil'],
       remove: ['nextAttemptAt'],
       event: { attempt: m.attempt },
     });
-    const gate = { condition: '#status = :p AND attempts = :attempt AND leaseId = :leaseId', values: { ':p': 'PROCESSING', ':attempt': m.attempt, ':leaseId': leaseId } };
+    const gate = {
+      condition: '#status = :p AND attempts = :attempt AND leaseId = :leaseId',
+      values: { ':p': 'PROCESSING', ':attempt': m.attempt, ':leaseId': leaseId },
+    };
     if (random() >= options.failureRate) {
-      await update(ddb, tableName, { taskId: m.taskId, to: 'SUCCEEDED', ...gate, remove: ['leaseId', 'leaseUntil', 'nextAttemptAt'], event: { attempt: m.attempt } });
+      await update(ddb, tableName, {
+        taskId: m.taskId,
+        to: 'SUCCEEDED',
+        ...gate,
+        remove: ['leaseId', 'leaseUntil', 'nextAttemptAt'],
+        event: { attempt: m.attempt },
+      });
       finished();
       return;
     }
-    const error = { name: 'SimulatedFailure', message: `simulated work failed: random failure (rate ${options.failureRate}) on attempt ${m.attempt}` };
+    const error = {
+      name: 'SimulatedFailure',
+      message: `simulated work failed: random failure (rate ${options.failureRate}) on attempt ${m.attempt}`,
+    };
     if (m.attempt < MAX_ATTEMPTS) {
       await update(ddb, tableName, {
         taskId: m.taskId,
@@ -178,8 +213,22 @@ export async function runCeiling(
       remove: ['leaseId', 'leaseUntil', 'nextAttemptAt'],
       event: { attempt: m.attempt, error },
     });
-    const dead = { kind: 'DEAD_LETTERED', taskId: m.taskId, payload: m.payload, attempts: m.attempt, error, failedAt: new Date().toISOString(), correlationId: m.correlationId };
-    await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: JSON.stringify(dead), MessageAttributes: attributes(m.taskId, m.correlationId, m.attempt) }));
+    const dead = {
+      kind: 'DEAD_LETTERED',
+      taskId: m.taskId,
+      payload: m.payload,
+      attempts: m.attempt,
+      error,
+      failedAt: new Date().toISOString(),
+      correlationId: m.correlationId,
+    };
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: JSON.stringify(dead),
+        MessageAttributes: attributes(m.taskId, m.correlationId, m.attempt),
+      }),
+    );
   };
 
   const markFailed = async (message: Message) => {
@@ -200,12 +249,23 @@ export async function runCeiling(
     while (!abort.signal.aborted) {
       try {
         const { Messages } = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+          new ReceiveMessageCommand({
+            QueueUrl: url,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 20,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
           { abortSignal: abort.signal },
         );
         if (!Messages?.length) continue;
         await Promise.all(Messages.map(handle));
-        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((msg, i) => ({ Id: String(i), ReceiptHandle: msg.ReceiptHandle! })) }));
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: Messages.map((msg, i) => ({ Id: String(i), ReceiptHandle: msg.ReceiptHandle! })),
+          }),
+        );
       } catch (error) {
         if (!abort.signal.aborted) throw error;
       }
@@ -290,13 +350,23 @@ export async function measureThroughput(
   const pipeline = startPipeline(
     servers,
     counter,
-    { seed: o.seed, failureRate: o.failureRate, backoffBaseSeconds: 0, pollerConcurrency: o.pollerConcurrency, batchingWindowSeconds: o.batchingWindowSeconds },
+    {
+      seed: o.seed,
+      failureRate: o.failureRate,
+      backoffBaseSeconds: 0,
+      pollerConcurrency: o.pollerConcurrency,
+      batchingWindowSeconds: o.batchingWindowSeconds,
+    },
     await isolatedQueues(servers, `tput${o.runId}`),
   );
   const rounds: ThroughputResult['rounds'] = [];
   let calls: ThroughputResult['callsPerTask'] = [];
   const runPipeline = async (label: string, count: number, seed: number) => {
-    const result = await pipeline.run(tasksOf(`tp${label.replace(/\W/g, '')}-${o.runId}`, count, 1024, seed), { submitConcurrency: o.submitConcurrency, timeoutMs: 300_000, seed });
+    const result = await pipeline.run(tasksOf(`tp${label.replace(/\W/g, '')}-${o.runId}`, count, 1024, seed), {
+      submitConcurrency: o.submitConcurrency,
+      timeoutMs: 300_000,
+      seed,
+    });
     o.log(`${label} pipeline: ${count} tasks in ${(result.elapsedMs / 1000).toFixed(1)} s`);
     return result;
   };
@@ -327,7 +397,9 @@ export async function measureThroughput(
       rounds.push({ pipelineTasksPerSecond: p.tasks / (p.elapsedMs / 1000), ceilingTasksPerSecond: c.tasksPerSecond });
       const mine = callsPerTask(p.usage, ['pipeline', 'esm-poller'], p.tasks);
       const bare = callsPerTask(c.usage, ['ceiling'], c.tasks);
-      calls = [...new Set([...Object.keys(mine), ...Object.keys(bare)])].sort().map((request) => ({ request, pipeline: mine[request] ?? 0, ceiling: bare[request] ?? 0 }));
+      calls = [...new Set([...Object.keys(mine), ...Object.keys(bare)])]
+        .sort()
+        .map((request) => ({ request, pipeline: mine[request] ?? 0, ceiling: bare[request] ?? 0 }));
     }
   } finally {
     await pipeline.stop();
@@ -360,7 +432,12 @@ export function formatThroughput(t: ThroughputResult): string {
   return [
     table(
       ['round', 'pipeline tasks/s', 'ceiling tasks/s', 'ratio'],
-      t.rounds.map((x, i) => [i + 1, fixed(x.pipelineTasksPerSecond, 1), fixed(x.ceilingTasksPerSecond, 1), `${fixed((100 * x.pipelineTasksPerSecond) / x.ceilingTasksPerSecond, 0)}%`]),
+      t.rounds.map((x, i) => [
+        i + 1,
+        fixed(x.pipelineTasksPerSecond, 1),
+        fixed(x.ceilingTasksPerSecond, 1),
+        `${fixed((100 * x.pipelineTasksPerSecond) / x.ceilingTasksPerSecond, 0)}%`,
+      ]),
     ),
     '',
     'Requests per task (last round; pipeline = handlers + pollers):',
@@ -368,6 +445,8 @@ export function formatThroughput(t: ThroughputResult): string {
       ['request', 'pipeline', 'ceiling'],
       t.callsPerTask.map((c) => [c.request, fixed(c.pipeline, 3), fixed(c.ceiling, 3)]),
     ),
-    ...(t.drift.length ? [`WARNING: the ceiling no longer makes the pipeline's requests (update bench/throughput.ts): ${t.drift.join('; ')}`] : []),
+    ...(t.drift.length
+      ? [`WARNING: the ceiling no longer makes the pipeline's requests (update bench/throughput.ts): ${t.drift.join('; ')}`]
+      : []),
   ].join('\n');
 }

@@ -39,7 +39,11 @@ export class ClientError extends Error {
 
 /** The API could not be reached: connection refused, DNS, TLS, timeout. */
 export class ConnectionError extends ClientError {
-  constructor(readonly url: string, readonly reason: string, cause?: unknown) {
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
     super(`cannot reach ${url}: ${reason}`, { cause });
   }
 }
@@ -95,9 +99,7 @@ function errorFor(method: string, url: string, status: number, body: unknown, te
   // API Gateway answers {"message": ...}; serverless-offline's unknown route {"error": "...route not found."}.
   const gatewayMessage = typeof b.message === 'string' ? b.message : typeof b.error === 'string' ? b.error : undefined;
   const message =
-    typeof apiError?.message === 'string'
-      ? apiError.message
-      : (gatewayMessage ?? (text.trim().slice(0, 200) || `HTTP ${status}`));
+    typeof apiError?.message === 'string' ? apiError.message : (gatewayMessage ?? (text.trim().slice(0, 200) || `HTTP ${status}`));
   const details = apiError?.details;
   const args = [status, code, message, details, method, url] as const;
   if (status === 403 && gatewayMessage === 'Missing Authentication Token') return new NotThisApiError(...args);
@@ -204,7 +206,14 @@ export class TasksClient {
     }
     if (!response.ok) throw errorFor(method, url, response.status, body, text);
     if (body === undefined) {
-      throw new ApiError(response.status, 'BAD_RESPONSE', `expected a JSON body from ${method} ${url}, got: ${text.slice(0, 200) || '(empty)'}`, undefined, method, url);
+      throw new ApiError(
+        response.status,
+        'BAD_RESPONSE',
+        `expected a JSON body from ${method} ${url}, got: ${text.slice(0, 200) || '(empty)'}`,
+        undefined,
+        method,
+        url,
+      );
     }
     return { status: response.status, body: body as T };
   }

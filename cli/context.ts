@@ -56,7 +56,10 @@ export const EXIT = {
 
 /** Bad arguments: exit 2 with the message and a pointer to --help. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super(message);
     this.name = 'UsageError';
   }
@@ -72,7 +75,9 @@ export function intOption(name: string, raw: string | undefined, fallback: numbe
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new UsageError(`--${name} must be an integer${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}, got '${raw}'`);
+    throw new UsageError(
+      `--${name} must be an integer${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}, got '${raw}'`,
+    );
   }
   return value;
 }
@@ -80,6 +85,7 @@ export function intOption(name: string, raw: string | undefined, fallback: numbe
 /** Exactly one taskId positional. */
 export function oneTaskId(ctx: Context, command: string): string {
   if (ctx.args.length === 0) throw new UsageError(`${command}: missing <taskId>`, command);
-  if (ctx.args.length > 1) throw new UsageError(`${command}: expected one <taskId>, got ${ctx.args.length} arguments: ${ctx.args.join(' ')}`, command);
+  if (ctx.args.length > 1)
+    throw new UsageError(`${command}: expected one <taskId>, got ${ctx.args.length} arguments: ${ctx.args.join(' ')}`, command);
   return ctx.args[0];
 }

@@ -9,14 +9,14 @@ export function table(headers: string[], rows: string[][], minWidths: number[] =
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** Renders label/value pairs with the values aligned; pairs without a value are left out. */
 export function keyValues(pairs: [string, string | undefined][]): string {
   const shown = pairs.filter((p): p is [string, string] => p[1] !== undefined);
   const width = Math.max(...shown.map(([k]) => k.length));
-  return shown.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n') + '\n';
+  return `${shown.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n')}\n`;
 }
 
 /** `Name: message` of an error, or '-' for none. */

@@ -116,9 +116,7 @@ Output:
 /** The full usage text of `tasks --help`. */
 export function usage(): string {
   const lines = Object.values(COMMANDS).flatMap((c) => c.usage.map((u) => `  tasks ${u}`));
-  const commands = Object.entries(COMMANDS).map(
-    ([name, c]) => `  ${name.padEnd(8)}  ${c.help.split('\n').join('\n            ')}`,
-  );
+  const commands = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}  ${c.help.split('\n').join('\n            ')}`);
   return [
     'tasks: operate the task pipeline (submit, inspect, list, redrive, watch tasks)',
     '',
@@ -195,7 +193,10 @@ export function reportError(error: unknown, io: Io, target?: { url: URL; apiKey?
     return EXIT.USAGE;
   }
   if (error instanceof ConnectionError) {
-    const hint = target && isLocal(target.url) ? 'is `npm start` running? set --url (or TASKS_API_URL) for a deployed stage' : 'check --url (or TASKS_API_URL)';
+    const hint =
+      target && isLocal(target.url)
+        ? 'is `npm start` running? set --url (or TASKS_API_URL) for a deployed stage'
+        : 'check --url (or TASKS_API_URL)';
     write(`tasks: cannot reach ${error.url}: ${error.reason}: ${hint}`);
     return EXIT.UNREACHABLE;
   }

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * serverless@3 makes the API Gateway deployment (ApiGatewayDeployment<instance id>, a new
  * logical id on every deploy) depend on the API's methods only. A gateway response takes

@@ -1,5 +1,3 @@
-'use strict';
-
 /**
  * Visibility timeout of each SQS-triggered function's queue, by function name, for
  * `${file(./deploy/visibilityTimeout.js):<function>}` in serverless.yml. AWS's guidance is
@@ -11,7 +9,7 @@ module.exports = async ({ resolveVariable }) => {
   const defaultTimeout = await resolveVariable('self:provider.timeout');
   const timeouts = {};
   for (const [name, fn] of Object.entries(functions)) {
-    const sqsEvents = (fn.events || []).filter((event) => event && event.sqs);
+    const sqsEvents = (fn.events || []).filter((event) => event?.sqs);
     if (sqsEvents.length === 0) continue;
     const timeout = Number(fn.timeout !== undefined ? fn.timeout : defaultTimeout);
     const window = Math.max(...sqsEvents.map((event) => Number(event.sqs.maximumBatchingWindow || 0)));

@@ -69,7 +69,8 @@ export const MIN_SIGNING_KEY_LENGTH = 22;
 
 function signingKey(env: Env, name: string): string {
   const value = required(env, name);
-  if (value.length < MIN_SIGNING_KEY_LENGTH) throw new ConfigError(`${name} must be at least ${MIN_SIGNING_KEY_LENGTH} characters`, { context: { name } });
+  if (value.length < MIN_SIGNING_KEY_LENGTH)
+    throw new ConfigError(`${name} must be at least ${MIN_SIGNING_KEY_LENGTH} characters`, { context: { name } });
   return value;
 }
 

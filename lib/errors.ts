@@ -16,7 +16,10 @@ export interface FieldProblem {
 
 /** The request is malformed: HTTP 400. */
 export class ValidationError extends AppError {
-  constructor(message: string, readonly details: FieldProblem[]) {
+  constructor(
+    message: string,
+    readonly details: FieldProblem[],
+  ) {
     super(message, { context: { details } });
   }
 }
@@ -26,7 +29,10 @@ export class UnsupportedMediaTypeError extends AppError {}
 
 /** The request body exceeds the documented maximum: HTTP 413. */
 export class PayloadTooLargeError extends AppError {
-  constructor(readonly sizeBytes: number, readonly maxBytes: number) {
+  constructor(
+    readonly sizeBytes: number,
+    readonly maxBytes: number,
+  ) {
     super(`request body is ${sizeBytes} bytes; the maximum is ${maxBytes} bytes`, { context: { sizeBytes, maxBytes } });
   }
 }
@@ -47,7 +53,10 @@ export class TaskConflictError extends AppError {
 
 /** The task was recorded but could not be enqueued: HTTP 503; retrying the same request enqueues it. */
 export class EnqueueFailedError extends AppError {
-  constructor(readonly taskId: string, cause: unknown) {
+  constructor(
+    readonly taskId: string,
+    cause: unknown,
+  ) {
     super(`task '${taskId}' was recorded but could not be enqueued; retry the same request`, { cause, context: { taskId } });
   }
 }
@@ -57,7 +66,12 @@ export class EnqueueFailedError extends AppError {
  * sending it again can never succeed, so the task it carries ends FAILED instead of waiting for it.
  */
 export class MessageRejectedError extends AppError {
-  constructor(readonly queue: string, readonly code: string, detail: string, cause?: unknown) {
+  constructor(
+    readonly queue: string,
+    readonly code: string,
+    detail: string,
+    cause?: unknown,
+  ) {
     super(`the ${queue} refused the message (${code}): ${detail}`, { cause, context: { queue, code } });
   }
 }
@@ -68,18 +82,30 @@ export class MessageRejectedError extends AppError {
  * the message of an overdue QUEUED task, so nothing needs to be retried.
  */
 export class RedriveEnqueueFailedError extends AppError {
-  constructor(readonly taskId: string, cause: unknown) {
-    super(`task '${taskId}' was redriven (QUEUED again) but could not be enqueued; the reconciler will enqueue it, do not redrive it again`, { cause, context: { taskId, status: 'QUEUED' } });
+  constructor(
+    readonly taskId: string,
+    cause: unknown,
+  ) {
+    super(
+      `task '${taskId}' was redriven (QUEUED again) but could not be enqueued; the reconciler will enqueue it, do not redrive it again`,
+      { cause, context: { taskId, status: 'QUEUED' } },
+    );
   }
 }
 
 /** The task was recorded but the queue refused its message, so the task is FAILED: HTTP 422. */
 export class TaskMessageRejectedError extends AppError {
-  constructor(readonly taskId: string, rejection: MessageRejectedError) {
-    super(`task '${taskId}' was recorded but ${rejection.message}; the task is FAILED and sending the same request again cannot change that`, {
-      cause: rejection,
-      context: { taskId, status: 'FAILED', queueError: rejection.code },
-    });
+  constructor(
+    readonly taskId: string,
+    rejection: MessageRejectedError,
+  ) {
+    super(
+      `task '${taskId}' was recorded but ${rejection.message}; the task is FAILED and sending the same request again cannot change that`,
+      {
+        cause: rejection,
+        context: { taskId, status: 'FAILED', queueError: rejection.code },
+      },
+    );
   }
 }
 
@@ -94,7 +120,11 @@ export class ConfigError extends AppError {}
 
 /** The task exists but its status does not allow the operation: HTTP 409. */
 export class TaskStateConflictError extends AppError {
-  constructor(readonly taskId: string, readonly status: string, reason: string) {
+  constructor(
+    readonly taskId: string,
+    readonly status: string,
+    reason: string,
+  ) {
     super(`task '${taskId}' is ${status}: ${reason}`, { context: { taskId, status } });
   }
 }

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import {
-  AppError,
+  type AppError,
   EnqueueFailedError,
   PayloadTooLargeError,
   RedriveEnqueueFailedError,
@@ -37,7 +37,11 @@ export function errorResponse(error: unknown, log: Log): APIGatewayProxyResult {
     if (error instanceof type) {
       if (statusCode >= 500) log.error('REQUEST_FAILED', { error: error as Error });
       const details = error instanceof ValidationError ? error.details : error.context;
-      return jsonResponse(statusCode, { error: { code, message: error.message, details } }, error instanceof EnqueueFailedError ? { 'Retry-After': '1' } : {});
+      return jsonResponse(
+        statusCode,
+        { error: { code, message: error.message, details } },
+        error instanceof EnqueueFailedError ? { 'Retry-After': '1' } : {},
+      );
     }
   }
   log.error('REQUEST_FAILED', { error: error as Error });

@@ -16,7 +16,7 @@ export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/g;
 
-function escape(char: string): string {
+function unicodeEscape(char: string): string {
   return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
@@ -25,7 +25,7 @@ function escape(char: string): string {
  * ASCII can only occur inside strings (keys or values), where a `\u` escape means the same.
  */
 export function encodeMessageBody(value: unknown): string {
-  return JSON.stringify(value).replace(NOT_PRINTABLE_ASCII, escape);
+  return JSON.stringify(value).replace(NOT_PRINTABLE_ASCII, unicodeEscape);
 }
 
 /** Characters SQS accepts in a message body (its documented set). */

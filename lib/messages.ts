@@ -9,7 +9,8 @@ function parseJson(body: string): Record<string, unknown> {
   } catch {
     throw new PoisonMessageError('message body is not JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new PoisonMessageError('message body is not a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new PoisonMessageError('message body is not a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -25,14 +26,22 @@ export function parseTaskMessage(body: string, maxAttempts: number): TaskMessage
     throw new PoisonMessageError(`message attempt must be an integer in [1, ${maxAttempts}]`, { context: { taskId: m.taskId } });
   }
   if (!isObject(m.payload)) throw new PoisonMessageError('message payload is not an object', { context: { taskId: m.taskId } });
-  return { taskId: m.taskId as string, attempt: m.attempt as number, payload: m.payload, correlationId: typeof m.correlationId === 'string' ? m.correlationId : '' };
+  return {
+    taskId: m.taskId as string,
+    attempt: m.attempt as number,
+    payload: m.payload,
+    correlationId: typeof m.correlationId === 'string' ? m.correlationId : '',
+  };
 }
 
 /**
  * Parses a DLQ message: either our explicit DeadLetterMessage or a task message
  * that SQS's RedrivePolicy moved there; PoisonMessageError for anything else.
  */
-export function parseDlqMessage(body: string, maxAttempts: number): { kind: 'DEAD_LETTERED'; message: DeadLetterMessage } | { kind: 'REDRIVE_POLICY'; message: TaskMessage } {
+export function parseDlqMessage(
+  body: string,
+  maxAttempts: number,
+): { kind: 'DEAD_LETTERED'; message: DeadLetterMessage } | { kind: 'REDRIVE_POLICY'; message: TaskMessage } {
   const m = parseJson(body);
   if (m.kind === 'DEAD_LETTERED') {
     if (taskIdProblem(m.taskId) || !Number.isInteger(m.attempts) || !isObject(m.error) || !isObject(m.payload)) {

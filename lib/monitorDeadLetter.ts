@@ -22,7 +22,12 @@ export const REDRIVE_POLICY_ERROR: TaskError = {
  * while the message whose own write's response was lost (repeated by the SDK, or redelivered
  * by SQS with the same message id) recognises its write and logs then.
  */
-export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>, log: Log, messageId?: string): Promise<MonitorOutcome> {
+export async function monitorDeadLetter(
+  body: string,
+  deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>,
+  log: Log,
+  messageId?: string,
+): Promise<MonitorOutcome> {
   const parsed = parseDlqMessage(body, deps.config.maxAttempts);
   const now = deps.clock();
   const { taskId, payload } = parsed.message;
@@ -33,7 +38,11 @@ export async function monitorDeadLetter(body: string, deps: Pick<Deps, 'store' |
   const result = await deps.store.transition(transition);
   // This message's own FAILED write, whose response was lost (the SDK repeated it, or this is a
   // redelivery after the error): the task was never logged, so it is logged now.
-  const ownWrite = !result.applied && messageId !== undefined && result.current?.status === 'FAILED' && result.current.history.at(-1)?.messageId === messageId;
+  const ownWrite =
+    !result.applied &&
+    messageId !== undefined &&
+    result.current?.status === 'FAILED' &&
+    result.current.history.at(-1)?.messageId === messageId;
 
   if (!result.applied && !ownWrite) {
     if (result.current?.status === 'FAILED') {

@@ -24,9 +24,11 @@ export const MAX_ERROR_MESSAGE_LENGTH = 1000;
 
 function toTaskError(error: unknown): TaskError {
   const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-  return { name: String(name).slice(0, 100), message: message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message };
+  return {
+    name: String(name).slice(0, 100),
+    message: message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message,
+  };
 }
-
 
 /** Re-sends the message a recorded transition still owes, when this delivery is the one that recorded it. */
 async function resendOwedMessage(message: TaskMessage, current: TaskState, deps: Deps, log: Log): Promise<ProcessOutcome> {
@@ -35,7 +37,11 @@ async function resendOwedMessage(message: TaskMessage, current: TaskState, deps:
     const due = current.nextAttemptAt ? Date.parse(current.nextAttemptAt) : now.getTime();
     const delaySeconds = Math.min(deps.config.backoff.maxDelaySeconds, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
     const gate = { status: current.status, attempts: current.attempts };
-    if ((await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
+    if (
+      (await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds), message, gate, deps, log)) ===
+      'REJECTED'
+    )
+      return 'FAILED';
     log.warn('RETRY_RESENT', { status: current.status, delaySeconds });
     return 'RESENT';
   }
@@ -64,7 +70,11 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
 
   let failure: TaskError | undefined;
   try {
-    simulateWork(message.payload, attempt, { failureRate: deps.config.failureRate, allowOverride: deps.config.allowSimulationOverride, random: deps.random });
+    simulateWork(message.payload, attempt, {
+      failureRate: deps.config.failureRate,
+      allowOverride: deps.config.allowSimulationOverride,
+      random: deps.random,
+    });
   } catch (error) {
     failure = toTaskError(error);
   }
@@ -85,7 +95,11 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
     const scheduled = await deps.store.transition(sm.scheduleRetry(taskId, attempt, leaseId, failure, now, delaySeconds));
     if (!scheduled.applied) return notApplied(message, scheduled.current, deps, log);
     const gate = { status: 'RETRY_SCHEDULED' as const, attempts: attempt };
-    if ((await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
+    if (
+      (await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: attempt + 1 }, delaySeconds), message, gate, deps, log)) ===
+      'REJECTED'
+    )
+      return 'FAILED';
     deps.metrics.count(METRIC.RetriesScheduled);
     log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', error: failure, delaySeconds, nextAttempt: attempt + 1 });
     return 'RETRY_SCHEDULED';
@@ -94,7 +108,16 @@ export async function processTaskMessage(message: TaskMessage, deps: Deps, log: 
   const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now));
   if (!dead.applied) return notApplied(message, dead.current, deps, log);
   const gate = { status: 'DEAD_LETTERED' as const, attempts: attempt };
-  if ((await sendOrFail(() => deps.queue.deadLetter(deadLetterMessage({ ...message, attempts: attempt }, message.payload, failure, now.toISOString())), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
+  if (
+    (await sendOrFail(
+      () => deps.queue.deadLetter(deadLetterMessage({ ...message, attempts: attempt }, message.payload, failure, now.toISOString())),
+      message,
+      gate,
+      deps,
+      log,
+    )) === 'REJECTED'
+  )
+    return 'FAILED';
   deps.metrics.count(METRIC.TasksDeadLettered);
   log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', error: failure });
   return 'DEAD_LETTERED';

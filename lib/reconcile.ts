@@ -2,6 +2,7 @@ import type { Deps } from './deps';
 import { METRIC } from './metrics';
 import { sendOrFail } from './rejectedMessage';
 import type { Gate } from './stateMachine';
+import type { TaskPage } from './taskStore';
 import { deadLetterMessage, type TaskStatus, type TaskSummary } from './task';
 
 /** Statuses the pipeline moves on from by itself, and so can be overdue. */
@@ -37,12 +38,23 @@ function dueAt(task: TaskSummary, status: ReconciledStatus): string {
  * Re-sends the message an overdue task waits for: 'MISSING' when its payload is gone,
  * 'REJECTED' when the queue refused the message and the task ended FAILED.
  */
-async function resend(task: TaskSummary, status: ReconciledStatus, now: Date, deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>): Promise<'SENT' | 'REJECTED' | 'MISSING'> {
+async function resend(
+  task: TaskSummary,
+  status: ReconciledStatus,
+  now: Date,
+  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>,
+): Promise<'SENT' | 'REJECTED' | 'MISSING'> {
   const payload = await deps.store.getPayload(task.taskId);
   if (!payload) return 'MISSING';
   // The state this re-send is for: only that state may be ended by a refusal.
   const gate: Gate = { status, attempts: task.attempts, ...(status === 'PROCESSING' ? { leaseExpiredBefore: now.toISOString() } : {}) };
-  return sendOrFail(() => send(task, status, payload, deps), { taskId: task.taskId, correlationId: task.correlationId, payload }, gate, deps, deps.log);
+  return sendOrFail(
+    () => send(task, status, payload, deps),
+    { taskId: task.taskId, correlationId: task.correlationId, payload },
+    gate,
+    deps,
+    deps.log,
+  );
 }
 
 function send(task: TaskSummary, status: ReconciledStatus, payload: Record<string, unknown>, deps: Pick<Deps, 'queue'>): Promise<void> {
@@ -60,14 +72,23 @@ function send(task: TaskSummary, status: ReconciledStatus, payload: Record<strin
  * the message each one waits for. The message goes through the same gates as any delivery,
  * so it is harmless when the original also arrives.
  */
-export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>, options: ReconcileOptions): Promise<ReconcileReport> {
+export async function reconcile(
+  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>,
+  options: ReconcileOptions,
+): Promise<ReconcileReport> {
   const now = deps.clock();
   const cutoff = new Date(now.getTime() - options.graceSeconds * 1000).toISOString();
-  const report: ReconcileReport = { examined: 0, resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 }, missingPayload: 0, rejected: 0, errors: 0 };
+  const report: ReconcileReport = {
+    examined: 0,
+    resent: { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 },
+    missingPayload: 0,
+    rejected: 0,
+    errors: 0,
+  };
 
   let cursor: string | undefined;
   do {
-    let page;
+    let page: TaskPage;
     try {
       page = await deps.store.listUnfinishedBefore(cutoff, { limit: 100, cursor });
     } catch (error) {
@@ -89,7 +110,13 @@ export async function reconcile(deps: Pick<Deps, 'store' | 'queue' | 'clock' | '
         if (outcome === 'SENT') {
           report.resent[status] += 1;
           deps.metrics.count(METRIC.TasksReconciled);
-          deps.log.warn('TASK_RECONCILED', { taskId: task.taskId, status, dueAt: due, attempts: task.attempts, correlationId: task.correlationId });
+          deps.log.warn('TASK_RECONCILED', {
+            taskId: task.taskId,
+            status,
+            dueAt: due,
+            attempts: task.attempts,
+            correlationId: task.correlationId,
+          });
         } else if (outcome === 'REJECTED') {
           report.rejected += 1;
         } else {

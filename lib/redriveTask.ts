@@ -1,5 +1,11 @@
 import type { Deps } from './deps';
-import { MessageRejectedError, RedriveEnqueueFailedError, TaskMessageRejectedError, TaskNotFoundError, TaskStateConflictError } from './errors';
+import {
+  MessageRejectedError,
+  RedriveEnqueueFailedError,
+  TaskMessageRejectedError,
+  TaskNotFoundError,
+  TaskStateConflictError,
+} from './errors';
 import { METRIC } from './metrics';
 import { failRejectedTask } from './rejectedMessage';
 import * as sm from './stateMachine';
@@ -22,7 +28,13 @@ export async function redriveTask(taskId: string, deps: Pick<Deps, 'store' | 'qu
     await deps.queue.enqueue({ taskId, attempt: 1, payload, correlationId: result.task.correlationId }, 0);
   } catch (error) {
     if (error instanceof MessageRejectedError) {
-      await failRejectedTask({ taskId, correlationId: result.task.correlationId, payload }, { status: 'QUEUED', attempts: 0 }, error, deps, deps.log);
+      await failRejectedTask(
+        { taskId, correlationId: result.task.correlationId, payload },
+        { status: 'QUEUED', attempts: 0 },
+        error,
+        deps,
+        deps.log,
+      );
       throw new TaskMessageRejectedError(taskId, error);
     }
     // The task is QUEUED without a message: the reconciler re-enqueues overdue QUEUED tasks.

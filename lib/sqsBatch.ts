@@ -48,7 +48,9 @@ export function sqsBatchHandler(handleRecord: (record: SQSRecord, deps: Deps, lo
         }),
       );
       return {
-        batchItemFailures: results.flatMap((result, i) => (result.status === 'rejected' ? [{ itemIdentifier: event.Records[i].messageId }] : [])),
+        batchItemFailures: results.flatMap((result, i) =>
+          result.status === 'rejected' ? [{ itemIdentifier: event.Records[i].messageId }] : [],
+        ),
       };
     } finally {
       deps.metrics.publish();

@@ -87,11 +87,24 @@ export function claim(taskId: string, attempt: number, now: Date, leaseSeconds: 
 /** Builds PROCESSING → SUCCEEDED, allowed only to the holder of the lease. */
 export function succeed(taskId: string, attempt: number, leaseId: string, now: Date): Transition {
   const at = now.toISOString();
-  return { taskId, from: [{ status: 'PROCESSING', attempts: attempt, leaseId }], to: 'SUCCEEDED', at, event: { type: 'SUCCEEDED', at, attempt } };
+  return {
+    taskId,
+    from: [{ status: 'PROCESSING', attempts: attempt, leaseId }],
+    to: 'SUCCEEDED',
+    at,
+    event: { type: 'SUCCEEDED', at, attempt },
+  };
 }
 
 /** Builds PROCESSING → RETRY_SCHEDULED with the error and when the next attempt is due. */
-export function scheduleRetry(taskId: string, attempt: number, leaseId: string, error: TaskError, now: Date, delaySeconds: number): Transition {
+export function scheduleRetry(
+  taskId: string,
+  attempt: number,
+  leaseId: string,
+  error: TaskError,
+  now: Date,
+  delaySeconds: number,
+): Transition {
   const at = now.toISOString();
   return {
     taskId,
@@ -120,7 +133,13 @@ export function deadLetter(taskId: string, attempt: number, leaseId: string, err
 /** Builds DEAD_LETTERED → FAILED for a task the processor sent to the DLQ explicitly. */
 export function failDeadLettered(taskId: string, attempts: number, error: TaskError, now: Date, messageId?: string): Transition {
   const at = now.toISOString();
-  return { taskId, from: [{ status: 'DEAD_LETTERED', attempts }], to: 'FAILED', at, event: { type: 'FAILED', at, attempt: attempts, error, ...(messageId ? { messageId } : {}) } };
+  return {
+    taskId,
+    from: [{ status: 'DEAD_LETTERED', attempts }],
+    to: 'FAILED',
+    at,
+    event: { type: 'FAILED', at, attempt: attempts, error, ...(messageId ? { messageId } : {}) },
+  };
 }
 
 /**

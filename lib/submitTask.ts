@@ -19,7 +19,10 @@ export interface SubmitResult {
  * A message the queue refuses as invalid ends the task FAILED (TaskMessageRejectedError, 422).
  * The correlation id (the caller's, or a new ULID) follows the task through every message and log line.
  */
-export async function submitTask(request: SubmitRequest & { correlationId?: string }, deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>): Promise<SubmitResult> {
+export async function submitTask(
+  request: SubmitRequest & { correlationId?: string },
+  deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>,
+): Promise<SubmitResult> {
   const at = deps.clock().toISOString();
   const candidate: TaskState = {
     taskId: request.taskId,
@@ -44,6 +47,10 @@ export async function submitTask(request: SubmitRequest & { correlationId?: stri
     }
   }
   if (created) deps.metrics.count(METRIC.TasksSubmitted);
-  deps.log.info(created ? 'TASK_SUBMITTED' : 'TASK_RESUBMITTED', { taskId: task.taskId, correlationId: task.correlationId, status: task.status });
+  deps.log.info(created ? 'TASK_SUBMITTED' : 'TASK_RESUBMITTED', {
+    taskId: task.taskId,
+    correlationId: task.correlationId,
+    status: task.status,
+  });
   return { created, task };
 }

@@ -75,7 +75,15 @@ export function deadLetterMessage(
   error: TaskError | undefined,
   failedAt: string,
 ): DeadLetterMessage {
-  return { kind: 'DEAD_LETTERED', taskId: task.taskId, payload, attempts: task.attempts, error: error ?? NO_ERROR_RECORDED, failedAt, correlationId: task.correlationId };
+  return {
+    kind: 'DEAD_LETTERED',
+    taskId: task.taskId,
+    payload,
+    attempts: task.attempts,
+    error: error ?? NO_ERROR_RECORDED,
+    failedAt,
+    correlationId: task.correlationId,
+  };
 }
 
 /** What clients see of a task (GET /tasks/{taskId}, POST /tasks). */
@@ -93,7 +101,19 @@ export interface TaskView {
 }
 
 /** What a listing shows of a task (read with BatchGetItem for the keys the byPhase index returns). */
-export type TaskSummary = Pick<TaskState, 'taskId' | 'status' | 'attempts' | 'maxAttempts' | 'createdAt' | 'updatedAt' | 'lastError' | 'nextAttemptAt' | 'leaseUntil' | 'correlationId'>;
+export type TaskSummary = Pick<
+  TaskState,
+  | 'taskId'
+  | 'status'
+  | 'attempts'
+  | 'maxAttempts'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'lastError'
+  | 'nextAttemptAt'
+  | 'leaseUntil'
+  | 'correlationId'
+>;
 
 /** Projects the stored state to the public view (no lease or hash internals). */
 export function toTaskView(task: TaskState): TaskView {

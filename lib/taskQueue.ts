@@ -18,7 +18,12 @@ export interface TaskQueue {
  * SQS error codes that say the message itself is invalid (characters, size, attributes):
  * a permanent answer for this message. Throttling, 5xx and a missing queue are not among them.
  */
-export const REJECTED_MESSAGE_CODES: readonly string[] = ['InvalidMessageContents', 'InvalidParameterValue', 'InvalidAttributeValue', 'InvalidAttributeName'];
+export const REJECTED_MESSAGE_CODES: readonly string[] = [
+  'InvalidMessageContents',
+  'InvalidParameterValue',
+  'InvalidAttributeValue',
+  'InvalidAttributeName',
+];
 
 /**
  * The SQS error code of an SDK error. SQS speaks JSON with query-protocol compatibility, so the
@@ -45,16 +50,26 @@ type Attributes = ReturnType<typeof attributes>;
 /** Size as SQS counts it: the body plus each attribute's name, type and value. */
 function messageSize(body: string, attrs: Attributes): number {
   let size = Buffer.byteLength(body);
-  for (const [name, value] of Object.entries(attrs)) size += Buffer.byteLength(name) + Buffer.byteLength(value.DataType) + Buffer.byteLength(value.StringValue);
+  for (const [name, value] of Object.entries(attrs))
+    size += Buffer.byteLength(name) + Buffer.byteLength(value.DataType) + Buffer.byteLength(value.StringValue);
   return size;
 }
 
 /** TaskQueue on SQS. Every body goes through encodeMessageBody, so SQS accepts every payload the API accepts. */
 export class SqsTaskQueue implements TaskQueue {
-  constructor(private readonly client: SQSClient, private readonly urls: { queueUrl: string; dlqUrl: string }) {}
+  constructor(
+    private readonly client: SQSClient,
+    private readonly urls: { queueUrl: string; dlqUrl: string },
+  ) {}
 
   enqueue(message: TaskMessage, delaySeconds: number): Promise<void> {
-    return this.send('task queue', this.urls.queueUrl, message, attributes(message.taskId, message.correlationId, message.attempt), delaySeconds);
+    return this.send(
+      'task queue',
+      this.urls.queueUrl,
+      message,
+      attributes(message.taskId, message.correlationId, message.attempt),
+      delaySeconds,
+    );
   }
 
   deadLetter(message: DeadLetterMessage): Promise<void> {
@@ -64,9 +79,17 @@ export class SqsTaskQueue implements TaskQueue {
   private async send(queue: string, url: string, message: unknown, attrs: Attributes, delaySeconds?: number): Promise<void> {
     const body = encodeMessageBody(message);
     const size = messageSize(body, attrs);
-    if (size > MAX_MESSAGE_BYTES) throw new MessageRejectedError(queue, 'MessageTooLarge', `the message is ${size} bytes; SQS takes at most ${MAX_MESSAGE_BYTES}`);
+    if (size > MAX_MESSAGE_BYTES)
+      throw new MessageRejectedError(queue, 'MessageTooLarge', `the message is ${size} bytes; SQS takes at most ${MAX_MESSAGE_BYTES}`);
     try {
-      await this.client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: body, MessageAttributes: attrs, ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }) }));
+      await this.client.send(
+        new SendMessageCommand({
+          QueueUrl: url,
+          MessageBody: body,
+          MessageAttributes: attrs,
+          ...(delaySeconds === undefined ? {} : { DelaySeconds: delaySeconds }),
+        }),
+      );
     } catch (error) {
       const code = sqsErrorCode(error);
       if (REJECTED_MESSAGE_CODES.includes(code)) throw new MessageRejectedError(queue, code, (error as Error).message, error);

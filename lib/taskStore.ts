@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
-  DynamoDBClient,
+  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -61,7 +61,18 @@ type Phase = typeof UNFINISHED | 'SUCCEEDED' | 'FAILED';
 export const phaseOf = (status: TaskStatus): Phase => (isTerminal(status) ? (status as Phase) : UNFINISHED);
 
 /** What a listing reads of each state item. */
-const SUMMARY_ATTRIBUTES = ['taskId', 'status', 'attempts', 'maxAttempts', 'createdAt', 'updatedAt', 'lastError', 'nextAttemptAt', 'leaseUntil', 'correlationId'] as const;
+const SUMMARY_ATTRIBUTES = [
+  'taskId',
+  'status',
+  'attempts',
+  'maxAttempts',
+  'createdAt',
+  'updatedAt',
+  'lastError',
+  'nextAttemptAt',
+  'leaseUntil',
+  'correlationId',
+] as const;
 /** Sort key of the payload item, written once per task so transitions do not pay for it. */
 export const PAYLOAD_SK = 'PAYLOAD';
 
@@ -97,7 +108,14 @@ function encodeCursor(key: Record<string, AttributeValue>, cursorKey: string): s
 function decodeCursor(cursor: string, phase: Phase, cursorKey: string): Record<string, AttributeValue> {
   const invalid = (problem: string) => new ValidationError(`cursor ${problem}`, [{ field: 'cursor', problem }]);
   const k = openCursor(cursor, cursorKey);
-  if (!k || typeof k.pk !== 'string' || !TASK_PK.test(k.pk) || k.sk !== STATE_SK || typeof k.phaseAt !== 'string' || !ISO_TIME.test(k.phaseAt)) {
+  if (
+    !k ||
+    typeof k.pk !== 'string' ||
+    !TASK_PK.test(k.pk) ||
+    k.sk !== STATE_SK ||
+    typeof k.phaseAt !== 'string' ||
+    !ISO_TIME.test(k.phaseAt)
+  ) {
     throw invalid('is not a cursor returned by this API');
   }
   if (k.phase !== phase) throw invalid(`belongs to a listing of another status`);
@@ -133,7 +151,11 @@ function gateCondition(gates: Gate[], values: Record<string, unknown>): string {
 /** TaskStore on one DynamoDB table (pk/sk), one state item and one payload item per task. */
 export class DynamoTaskStore implements TaskStore {
   /** `cursorKey` signs the listing cursors this store hands out (config.cursorSigningKey). */
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string, private readonly cursorKey: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    private readonly cursorKey: string,
+  ) {}
 
   async create(task: TaskState, payloadJson: string): Promise<CreateResult> {
     // Payload first: a task's state item never exists without its payload, so it can always be re-enqueued.
@@ -141,7 +163,10 @@ export class DynamoTaskStore implements TaskStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ pk: taskKey(task.taskId), sk: PAYLOAD_SK, payloadHash: task.payloadHash, ...encodePayload(payloadJson) }, marshallOptions),
+          Item: marshall(
+            { pk: taskKey(task.taskId), sk: PAYLOAD_SK, payloadHash: task.payloadHash, ...encodePayload(payloadJson) },
+            marshallOptions,
+          ),
           ConditionExpression: 'attribute_not_exists(pk) OR payloadHash = :hash',
           ExpressionAttributeValues: marshall({ ':hash': task.payloadHash }),
         }),
@@ -154,7 +179,10 @@ export class DynamoTaskStore implements TaskStore {
       await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ pk: taskKey(task.taskId), sk: STATE_SK, ...task, phase: phaseOf(task.status), phaseAt: task.createdAt }, marshallOptions),
+          Item: marshall(
+            { pk: taskKey(task.taskId), sk: STATE_SK, ...task, phase: phaseOf(task.status), phaseAt: task.createdAt },
+            marshallOptions,
+          ),
           ConditionExpression: 'attribute_not_exists(pk)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -222,7 +250,8 @@ export class DynamoTaskStore implements TaskStore {
       );
       return { applied: true, task: toState(Attributes!) };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { applied: false, current: error.Item ? toState(error.Item) : undefined };
+      if (error instanceof ConditionalCheckFailedException)
+        return { applied: false, current: error.Item ? toState(error.Item) : undefined };
       throw error;
     }
   }
@@ -238,7 +267,12 @@ export class DynamoTaskStore implements TaskStore {
   }
 
   /** One page of the byPhase index, then the summaries of those tasks, in index order. */
-  private async queryPhase(phase: Phase, before: string | undefined, oldestFirst: boolean, options: { limit: number; cursor?: string }): Promise<TaskPage> {
+  private async queryPhase(
+    phase: Phase,
+    before: string | undefined,
+    oldestFirst: boolean,
+    options: { limit: number; cursor?: string },
+  ): Promise<TaskPage> {
     const { Items, LastEvaluatedKey } = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -267,12 +301,17 @@ export class DynamoTaskStore implements TaskStore {
       let keys: Record<string, AttributeValue>[] | undefined = pks.slice(i, i + 100).map((pk) => marshall({ pk, sk: STATE_SK }));
       for (let round = 0; keys && keys.length > 0; round++) {
         if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
-        const { Responses, UnprocessedKeys }: { Responses?: Record<string, Record<string, AttributeValue>[]>; UnprocessedKeys?: Record<string, { Keys?: Record<string, AttributeValue>[] }> } =
-          await this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: projection, ExpressionAttributeNames: names } },
-            }),
-          );
+        const {
+          Responses,
+          UnprocessedKeys,
+        }: {
+          Responses?: Record<string, Record<string, AttributeValue>[]>;
+          UnprocessedKeys?: Record<string, { Keys?: Record<string, AttributeValue>[] }>;
+        } = await this.client.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.tableName]: { Keys: keys, ProjectionExpression: projection, ExpressionAttributeNames: names } },
+          }),
+        );
         for (const item of Responses?.[this.tableName] ?? []) {
           const { pk, sk: _sk, ...summary } = unmarshall(item);
           found.set(pk as string, summary as TaskSummary);

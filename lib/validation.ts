@@ -67,7 +67,8 @@ function payloadProblems(value: unknown, path: string, depth: number, problems: 
   }
   // JSON.parse turns 1e400 into Infinity, which would be stored as null: a different value.
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) problems.push({ field: path, problem: 'is a number too large for a double (it would not survive storage)' });
+    if (!Number.isFinite(value))
+      problems.push({ field: path, problem: 'is a number too large for a double (it would not survive storage)' });
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -95,15 +96,15 @@ export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number
   const contentType = header(request.headers, 'content-type');
   const mediaType = contentType?.split(';')[0].trim().toLowerCase();
   if (!mediaType || !(mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType))) {
-    throw new UnsupportedMediaTypeError(
-      `Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`,
-      { context: { contentType } },
-    );
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got ${contentType ? `'${contentType}'` : 'none'}`, {
+      context: { contentType },
+    });
   }
   const text = bodyText(request);
   const size = Buffer.byteLength(text, 'utf8');
   if (size > maxBodyBytes) throw new PayloadTooLargeError(size, maxBodyBytes);
-  if (text.trim() === '') throw new ValidationError('request body is empty; expected a JSON object', [{ field: 'body', problem: 'is empty' }]);
+  if (text.trim() === '')
+    throw new ValidationError('request body is empty; expected a JSON object', [{ field: 'body', problem: 'is empty' }]);
 
   let body: unknown;
   try {
@@ -164,18 +165,24 @@ export function parseListQuery(query: Record<string, string | undefined> | null 
   const q = query ?? {};
   const problems: FieldProblem[] = [];
   for (const key of Object.keys(q)) {
-    if (!['status', 'limit', 'cursor'].includes(key)) problems.push({ field: key, problem: 'is not a known query parameter (expected status, limit, cursor)' });
+    if (!['status', 'limit', 'cursor'].includes(key))
+      problems.push({ field: key, problem: 'is not a known query parameter (expected status, limit, cursor)' });
   }
   const status = q.status;
-  if (status === undefined || status === '') problems.push({ field: 'status', problem: `is required (one of ${TASK_STATUSES.join(', ')})` });
-  else if (!(TASK_STATUSES as readonly string[]).includes(status)) problems.push({ field: 'status', problem: `must be one of ${TASK_STATUSES.join(', ')}` });
+  if (status === undefined || status === '')
+    problems.push({ field: 'status', problem: `is required (one of ${TASK_STATUSES.join(', ')})` });
+  else if (!(TASK_STATUSES as readonly string[]).includes(status))
+    problems.push({ field: 'status', problem: `must be one of ${TASK_STATUSES.join(', ')}` });
   let limit = DEFAULT_LIST_LIMIT;
   if (q.limit !== undefined) {
     limit = Number(q.limit);
-    if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIST_LIMIT) problems.push({ field: 'limit', problem: `must be an integer from 1 to ${MAX_LIST_LIMIT}` });
+    if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+      problems.push({ field: 'limit', problem: `must be an integer from 1 to ${MAX_LIST_LIMIT}` });
   }
-  if (q.cursor !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(q.cursor)) problems.push({ field: 'cursor', problem: 'is not a cursor returned by this API' });
-  if (problems.length > 0) throw new ValidationError(`invalid query: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`, problems);
+  if (q.cursor !== undefined && !/^[A-Za-z0-9_-]{1,2048}$/.test(q.cursor))
+    problems.push({ field: 'cursor', problem: 'is not a cursor returned by this API' });
+  if (problems.length > 0)
+    throw new ValidationError(`invalid query: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`, problems);
   return { status: status as TaskStatus, limit, ...(q.cursor ? { cursor: q.cursor } : {}) };
 }
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 // The README is the short door; depth lives in docs/. These checks keep the door short and
 // every relative link and #anchor between README.md and docs/*.md pointing somewhere real.
@@ -19,7 +19,10 @@ interface Link {
 function markdownFiles(): string[] {
   const docsDir = path.join(ROOT, 'docs');
   const docs = fs.existsSync(docsDir)
-    ? fs.readdirSync(docsDir).filter((name) => name.endsWith('.md')).map((name) => path.join(docsDir, name))
+    ? fs
+        .readdirSync(docsDir)
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => path.join(docsDir, name))
     : [];
   return [README, ...docs.sort()];
 }
@@ -122,7 +125,9 @@ describe('docs', () => {
   });
 
   it('every relative link in README.md and docs/*.md points to an existing file and heading', () => {
-    const links = markdownFiles().flatMap(linksOf).filter((link) => !isExternal(link.target));
+    const links = markdownFiles()
+      .flatMap(linksOf)
+      .filter((link) => !isExternal(link.target));
 
     const broken = links.flatMap((link) => {
       const reason = brokenReason(link);

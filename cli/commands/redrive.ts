@@ -26,7 +26,10 @@ export interface RedriveReport {
  */
 export class Pacer {
   private next = -Infinity;
-  constructor(private readonly rate: number, private readonly clock: { now(): number; sleep(ms: number): Promise<void> }) {}
+  constructor(
+    private readonly rate: number,
+    private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
+  ) {}
 
   /** Resolves when the next request may start. */
   async turn(): Promise<void> {
@@ -47,7 +50,8 @@ export async function redrive(ctx: Context): Promise<number> {
   let perSecond = DEFAULT_RATE;
   if (rate !== undefined) {
     perSecond = Number(rate);
-    if (!/^\d+(\.\d+)?$/.test(rate.trim()) || !(perSecond > 0)) throw new UsageError(`redrive: --rate must be a positive number of redrives per second, got '${rate}'`, 'redrive');
+    if (!/^\d+(\.\d+)?$/.test(rate.trim()) || !(perSecond > 0))
+      throw new UsageError(`redrive: --rate must be a positive number of redrives per second, got '${rate}'`, 'redrive');
   }
   return redriveAll(ctx, perSecond, Boolean(dryRun));
 }
@@ -56,7 +60,9 @@ async function redriveOne(ctx: Context, taskId: string): Promise<number> {
   const task = await ctx.client.redrive(taskId);
   if (ctx.json) printJson(ctx.io, task);
   else {
-    ctx.io.stdout(`Redrove task ${task.taskId}: FAILED -> ${task.status} with a fresh attempt budget (${task.attempts}/${task.maxAttempts})\n`);
+    ctx.io.stdout(
+      `Redrove task ${task.taskId}: FAILED -> ${task.status} with a fresh attempt budget (${task.attempts}/${task.maxAttempts})\n`,
+    );
     ctx.io.stdout(taskDetails(task));
   }
   return EXIT.OK;
@@ -116,7 +122,9 @@ function printReport(ctx: Context, report: RedriveReport, ids: string[]): void {
     return;
   }
   if (report.dryRun) {
-    io.stdout(`Dry run: ${report.found} FAILED task${report.found === 1 ? '' : 's'} would be redriven at ${report.rate}/s; nothing was changed.\n`);
+    io.stdout(
+      `Dry run: ${report.found} FAILED task${report.found === 1 ? '' : 's'} would be redriven at ${report.rate}/s; nothing was changed.\n`,
+    );
     for (const id of ids) io.stdout(`${id}\n`);
     return;
   }

@@ -4,7 +4,8 @@ import { EXIT, UsageError, oneTaskId, printJson, type Context } from '../context
 /** The payload from --payload or --payload-file ('-' = stdin); {} when neither is given. */
 async function readPayload(ctx: Context): Promise<unknown> {
   const { payload, 'payload-file': file } = ctx.values;
-  if (payload !== undefined && file !== undefined) throw new UsageError('submit: pass either --payload or --payload-file, not both', 'submit');
+  if (payload !== undefined && file !== undefined)
+    throw new UsageError('submit: pass either --payload or --payload-file, not both', 'submit');
   let text: string;
   let source: string;
   if (payload !== undefined) {

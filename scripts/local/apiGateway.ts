@@ -50,8 +50,11 @@ function apiKeysOf(config: ServerlessConfig, warnings: string[]): ApiKey[] {
   const apiGateway = (config.provider.apiGateway ?? {}) as { apiKeys?: unknown[] };
   return (apiGateway.apiKeys ?? []).flatMap((entry): ApiKey[] => {
     const key = entry as { name?: string; value?: string } | string;
-    if (typeof key === 'object' && typeof key.value === 'string' && key.value !== '') return [{ id: key.name ?? key.value, value: key.value }];
-    warnings.push(`API key ${JSON.stringify(typeof key === 'object' ? key.name : key)} has no value in serverless.yml: no request can present it locally`);
+    if (typeof key === 'object' && typeof key.value === 'string' && key.value !== '')
+      return [{ id: key.name ?? key.value, value: key.value }];
+    warnings.push(
+      `API key ${JSON.stringify(typeof key === 'object' ? key.name : key)} has no value in serverless.yml: no request can present it locally`,
+    );
     return [];
   });
 }
@@ -72,7 +75,9 @@ function readBody(req: http.IncomingMessage, max: number): Promise<{ body: Buffe
 
 function ids() {
   const hex = (bytes: number) => crypto.randomBytes(bytes).toString('hex');
-  const seconds = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  const seconds = Math.floor(Date.now() / 1000)
+    .toString(16)
+    .padStart(8, '0');
   return {
     requestId: crypto.randomUUID(),
     // Like API Gateway's x-amz-apigw-id: short and opaque.
@@ -83,7 +88,9 @@ function ids() {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 /**
@@ -121,7 +128,15 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
       options.log?.(`${method} ${req.url} -> ${what} ${response.statusCode} (${Date.now() - started} ms)`);
     };
     const fail = (error: GatewayError) => {
-      const context = { requestId, extendedRequestId, stage: options.stage, httpMethod: method, path, resourcePath: match?.route.resourcePath, requestHeaders };
+      const context = {
+        requestId,
+        extendedRequestId,
+        stage: options.stage,
+        httpMethod: method,
+        path,
+        resourcePath: match?.route.resourcePath,
+        requestHeaders,
+      };
       send(renderGatewayResponse(responses, error, context), error.responseType);
     };
 
@@ -162,7 +177,9 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<ApiGa
     }
     const result = fromProxyResult(outcome.payload);
     if (!result.ok) {
-      options.warn?.(`${method} ${req.url}: malformed Lambda proxy response from ${match.route.functionKey}, answering 502: ${result.problem}`);
+      options.warn?.(
+        `${method} ${req.url}: malformed Lambda proxy response from ${match.route.functionKey}, answering 502: ${result.problem}`,
+      );
       return fail(GATEWAY_ERRORS.integrationError);
     }
     send(result.response, match.route.functionKey);

@@ -194,15 +194,23 @@ const isScalar = (value: unknown) => ['string', 'number', 'boolean'].includes(ty
  * when the function set none.
  */
 export function fromProxyResult(payload: unknown): { ok: true; response: ProxyResponse } | { ok: false; problem: string } {
-  if (!isObject(payload)) return { ok: false, problem: `the function returned ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload}, not a proxy response object` };
+  if (!isObject(payload))
+    return {
+      ok: false,
+      problem: `the function returned ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload}, not a proxy response object`,
+    };
   const { statusCode, body, headers = {}, multiValueHeaders = {}, isBase64Encoded = false } = payload;
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {
     return { ok: false, problem: `statusCode must be an integer HTTP status, got ${JSON.stringify(statusCode)}` };
   }
-  if (body !== undefined && body !== null && typeof body !== 'string') return { ok: false, problem: `body must be a string, got ${typeof body}` };
+  if (body !== undefined && body !== null && typeof body !== 'string')
+    return { ok: false, problem: `body must be a string, got ${typeof body}` };
   if (typeof isBase64Encoded !== 'boolean') return { ok: false, problem: 'isBase64Encoded must be a boolean' };
   if (!isObject(headers) || !Object.values(headers).every(isScalar)) return { ok: false, problem: 'headers must map names to strings' };
-  if (!isObject(multiValueHeaders) || !Object.values(multiValueHeaders).every((values) => Array.isArray(values) && values.every(isScalar))) {
+  if (
+    !isObject(multiValueHeaders) ||
+    !Object.values(multiValueHeaders).every((values) => Array.isArray(values) && values.every(isScalar))
+  ) {
     return { ok: false, problem: 'multiValueHeaders must map names to lists of strings' };
   }
   // Where both name a header, multiValueHeaders wins (API Gateway's merge rule).
@@ -211,9 +219,14 @@ export function fromProxyResult(payload: unknown): { ok: true; response: ProxyRe
     ...Object.entries(headers)
       .filter(([name]) => !multiNames.has(name.toLowerCase()))
       .map(([name, value]): [string, string] => [name, String(value)]),
-    ...Object.entries(multiValueHeaders).flatMap(([name, values]) => (values as unknown[]).map((value): [string, string] => [name, String(value)])),
+    ...Object.entries(multiValueHeaders).flatMap(([name, values]) =>
+      (values as unknown[]).map((value): [string, string] => [name, String(value)]),
+    ),
   ];
   if (!merged.some(([name]) => name.toLowerCase() === 'content-type')) merged.push(['Content-Type', 'application/json']);
   const text = (body as string | null | undefined) ?? '';
-  return { ok: true, response: { statusCode, headers: merged, body: isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') } };
+  return {
+    ok: true,
+    response: { statusCode, headers: merged, body: isBase64Encoded ? Buffer.from(text, 'base64') : Buffer.from(text, 'utf8') },
+  };
 }

@@ -25,9 +25,21 @@ export const GATEWAY_ERRORS = {
     customizable: true,
   },
   /** A method with `private: true` called without a key, or with one that is not in the usage plan. */
-  invalidApiKey: { responseType: 'INVALID_API_KEY', statusCode: 403, message: 'Forbidden', errorType: 'ForbiddenException', customizable: true },
+  invalidApiKey: {
+    responseType: 'INVALID_API_KEY',
+    statusCode: 403,
+    message: 'Forbidden',
+    errorType: 'ForbiddenException',
+    customizable: true,
+  },
   /** Over the 10 MB payload quota. API Gateway does not support customizing this one (known issue). */
-  requestTooLarge: { responseType: 'REQUEST_TOO_LARGE', statusCode: 413, message: 'Request Too Long', errorType: 'RequestTooLargeException', customizable: false },
+  requestTooLarge: {
+    responseType: 'REQUEST_TOO_LARGE',
+    statusCode: 413,
+    message: 'Request Too Long',
+    errorType: 'RequestTooLargeException',
+    customizable: false,
+  },
   /** The function did not answer within the 29 s integration timeout. */
   integrationTimeout: {
     responseType: 'INTEGRATION_TIMEOUT',
@@ -100,7 +112,10 @@ const BUILT_IN_TEMPLATE = '{"message":$context.error.messageString}';
 
 function substitute(template: string, variables: Record<string, string>): string {
   // Gateway response templates get $context variables substituted, not VTL: unknown ones render empty.
-  return template.replace(/\$(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)/g, (_, root: string, path: string) => variables[`${root}${path}`] ?? '');
+  return template.replace(
+    /\$(context|stageVariables)((?:\.[A-Za-z0-9_]+)+)/g,
+    (_, root: string, path: string) => variables[`${root}${path}`] ?? '',
+  );
 }
 
 function headerValue(expression: string, context: GatewayResponseContext): string {
@@ -126,10 +141,9 @@ export function renderGatewayResponse(
   const fallback = error.customizable ? responses.get(family) : undefined;
   const chosen = own ?? fallback;
   const statusCode = own?.statusCode ?? fallback?.statusCode ?? error.statusCode;
-  const [contentType, template] = Object.entries(chosen?.templates ?? {}).sort(([a], [b]) => Number(b === 'application/json') - Number(a === 'application/json'))[0] ?? [
-    'application/json',
-    BUILT_IN_TEMPLATE,
-  ];
+  const [contentType, template] = Object.entries(chosen?.templates ?? {}).sort(
+    ([a], [b]) => Number(b === 'application/json') - Number(a === 'application/json'),
+  )[0] ?? ['application/json', BUILT_IN_TEMPLATE];
   const variables: Record<string, string> = {
     'context.error.responseType': error.responseType,
     'context.error.message': error.message,

@@ -47,10 +47,13 @@ export function apiRoutes(config: ServerlessConfig): ApiRoute[] {
         const http = httpEventOf(event.http, where);
         const integration = (http.integration ?? 'lambda-proxy').toLowerCase();
         if (integration !== 'lambda-proxy' && integration !== 'aws_proxy') {
-          throw new LocalStackError(`${where}.integration '${http.integration}' is not supported by the local API Gateway (Lambda proxy only)`);
+          throw new LocalStackError(
+            `${where}.integration '${http.integration}' is not supported by the local API Gateway (Lambda proxy only)`,
+          );
         }
         for (const key of UNSUPPORTED) {
-          if (http[key] !== undefined && http[key] !== false) throw new LocalStackError(`${where}.${key} is not supported by the local API Gateway`);
+          if (http[key] !== undefined && http[key] !== false)
+            throw new LocalStackError(`${where}.${key} is not supported by the local API Gateway`);
         }
         const segments = http.path.split('/').filter((segment) => segment !== '');
         return {
@@ -120,7 +123,16 @@ function compareSpecificity(a: ApiRoute, b: ApiRoute): number {
 export function matchRoute(routes: ApiRoute[], method: string, rawPath: string): RouteMatch | undefined {
   const request = rawPath === '/' ? [] : rawPath.split('/').slice(1);
   const candidates = routes
-    .map((route) => ({ route, pathParameters: matchSegments(route.resourcePath.split('/').slice(1).filter((s) => s !== ''), request) }))
+    .map((route) => ({
+      route,
+      pathParameters: matchSegments(
+        route.resourcePath
+          .split('/')
+          .slice(1)
+          .filter((s) => s !== ''),
+        request,
+      ),
+    }))
     .filter((match): match is { route: ApiRoute; pathParameters: Record<string, string> } => match.pathParameters !== undefined);
   if (candidates.length === 0) return undefined;
   const resource = candidates.map((c) => c.route).sort(compareSpecificity)[0].resourcePath;

@@ -28,7 +28,9 @@ export function resolveIntrinsics(value: unknown, attributes: Attributes): unkno
   if (target) {
     const resolved = attributes[target.logicalId]?.[target.attribute];
     if (resolved === undefined) {
-      throw new LocalStackError(`cannot resolve ${target.attribute === 'Ref' ? 'Ref' : `Fn::GetAtt ${target.attribute} of`} ${target.logicalId} locally`);
+      throw new LocalStackError(
+        `cannot resolve ${target.attribute === 'Ref' ? 'Ref' : `Fn::GetAtt ${target.attribute} of`} ${target.logicalId} locally`,
+      );
     }
     return resolved;
   }
@@ -178,7 +180,8 @@ export function queueSpecs(resources: Record<string, CfnResource>): QueueSpec[] 
     if (path.includes(spec.logicalId)) throw new LocalStackError(`queues point at each other: ${[...path, spec.logicalId].join(' -> ')}`);
     for (const dependency of spec.dependsOn) {
       const target = specs.get(dependency);
-      if (!target) throw new LocalStackError(`${spec.logicalId}.RedrivePolicy points at ${dependency}, which is not an AWS::SQS::Queue resource`);
+      if (!target)
+        throw new LocalStackError(`${spec.logicalId}.RedrivePolicy points at ${dependency}, which is not an AWS::SQS::Queue resource`);
       visit(target, [...path, spec.logicalId]);
     }
     ordered.push(spec);
@@ -190,6 +193,9 @@ export function queueSpecs(resources: Record<string, CfnResource>): QueueSpec[] 
 /** SQS wants every attribute as a string; policies as JSON. */
 export function queueAttributeStrings(attributes: Record<string, unknown>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(attributes).map(([key, value]) => [key, typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)]),
+    Object.entries(attributes).map(([key, value]) => [
+      key,
+      typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value),
+    ]),
   );
 }

@@ -42,7 +42,9 @@ function parseOptions(argv: string[]): Options {
   const stack = readStackInfo();
   const apiKey = process.env.LOCAL_API_KEY || stack?.apiKey;
   if (!apiKey) throw new LocalStackError('no API key: start the stack with `npm start` first, or set LOCAL_API_KEY to the key it printed');
-  const defaultUrl = process.env.LOCAL_HTTP_PORT ? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT}` : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
+  const defaultUrl = process.env.LOCAL_HTTP_PORT
+    ? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT}`
+    : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
   return {
     tasks: integer('tasks', 200),
     concurrency: integer('concurrency', 8),
@@ -82,7 +84,8 @@ async function main(): Promise<void> {
       return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
-      if (cause === 'ECONNREFUSED') throw new LocalStackError(`nothing answers at ${options.baseUrl}: start the stack with \`npm start\` first`);
+      if (cause === 'ECONNREFUSED')
+        throw new LocalStackError(`nothing answers at ${options.baseUrl}: start the stack with \`npm start\` first`);
       throw error;
     }
   };
@@ -144,8 +147,14 @@ async function main(): Promise<void> {
   const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
 
   const out: string[] = [''];
-  out.push(colors.bold(`${finished.length} of ${options.tasks} tasks finished in ${elapsed.toFixed(1)}s; failureRate p = ${p} (params.${STAGE}), maxAttempts ${maxAttempts}`));
-  out.push(`  ${'outcome'.padEnd(24)} ${'count'.padStart(6)} ${'share'.padStart(7)} ${'expected'.padStart(9)}  ${'formula'.padEnd(9)} 95% range of the count`);
+  out.push(
+    colors.bold(
+      `${finished.length} of ${options.tasks} tasks finished in ${elapsed.toFixed(1)}s; failureRate p = ${p} (params.${STAGE}), maxAttempts ${maxAttempts}`,
+    ),
+  );
+  out.push(
+    `  ${'outcome'.padEnd(24)} ${'count'.padStart(6)} ${'share'.padStart(7)} ${'expected'.padStart(9)}  ${'formula'.padEnd(9)} 95% range of the count`,
+  );
   for (const row of outcomeRows(finished, p, maxAttempts)) {
     const [low, high] = twoSigmaRange(finished.length, row.expectedShare);
     const inRange = row.count >= low && row.count <= high;
@@ -155,7 +164,10 @@ async function main(): Promise<void> {
     );
   }
 
-  out.push('', colors.bold(`Retry delays (RETRY_SCHEDULED -> next PROCESSING); backoffBaseSeconds ${base} (params.${STAGE}), doubling per retry`));
+  out.push(
+    '',
+    colors.bold(`Retry delays (RETRY_SCHEDULED -> next PROCESSING); backoffBaseSeconds ${base} (params.${STAGE}), doubling per retry`),
+  );
   const delays = observedDelays(finished);
   for (let retry = 1; retry < maxAttempts; retry++) {
     const configured = base * 2 ** (retry - 1);
@@ -165,7 +177,9 @@ async function main(): Promise<void> {
     const observed = stats
       ? `observed n=${stats.n} min ${stats.min.toFixed(2)}s median ${stats.median.toFixed(2)}s p95 ${stats.p95.toFixed(2)}s max ${stats.max.toFixed(2)}s`
       : 'observed: none';
-    out.push(`  retry ${retry}: configured ${configured}s | ${observed}${mismatched ? colors.yellow(` | ${mismatched} events scheduled another delay`) : ''}`);
+    out.push(
+      `  retry ${retry}: configured ${configured}s | ${observed}${mismatched ? colors.yellow(` | ${mismatched} events scheduled another delay`) : ''}`,
+    );
   }
   out.push('  (observed = the DelaySeconds + up to maximumBatchingWindow + polling and invocation time, so a little above configured)');
 
@@ -176,8 +190,13 @@ async function main(): Promise<void> {
   );
   const unfinished = tasks.filter((task) => !TERMINAL.has(task.status));
   if (unfinished.length > 0) {
-    const byStatus = unfinished.reduce<Record<string, number>>((acc, task) => ({ ...acc, [task.status]: (acc[task.status] ?? 0) + 1 }), {});
-    out.push(colors.yellow(`${unfinished.length} tasks did not finish within ${options.timeoutSeconds}s: ${JSON.stringify(byStatus)}, e.g. ${unfinished[0].taskId}`));
+    const byStatus: Record<string, number> = {};
+    for (const task of unfinished) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
+    out.push(
+      colors.yellow(
+        `${unfinished.length} tasks did not finish within ${options.timeoutSeconds}s: ${JSON.stringify(byStatus)}, e.g. ${unfinished[0].taskId}`,
+      ),
+    );
   }
   if (rejected.length > 0) out.push(colors.yellow(`${rejected.length} submissions were rejected, e.g. ${rejected[0]}`));
   console.log(out.join('\n'));

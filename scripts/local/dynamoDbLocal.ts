@@ -29,7 +29,9 @@ export async function startDynamoDbLocal(port: number, options: { portEnvName?: 
         if (spawnError?.code === 'ENOENT') return new LocalStackError(JAVA_MISSING);
         const output = proc.recentOutput().join('\n');
         if (/BindException|Address already in use/i.test(output)) {
-          return new LocalStackError(`port ${port} (DynamoDB Local) is already in use: stop whatever holds it or choose another port with ${options.portEnvName ?? 'LOCAL_DYNAMODB_PORT'}=<port>`);
+          return new LocalStackError(
+            `port ${port} (DynamoDB Local) is already in use: stop whatever holds it or choose another port with ${options.portEnvName ?? 'LOCAL_DYNAMODB_PORT'}=<port>`,
+          );
         }
         const last = proc.recentOutput().slice(-1)[0] ?? 'no output';
         return new LocalStackError(`DynamoDB Local did not answer on ${endpoint}: ${last}`);

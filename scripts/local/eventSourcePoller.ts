@@ -98,7 +98,11 @@ export function isRetryableInvokeError(error: unknown): boolean {
  * Like Lambda's event source mapping, it retries an invoke that failed in transport, with
  * exponential backoff, instead of leaving the batch to wait out its visibility timeout.
  */
-export function lambdaInvoker(endpoint: string, region: string, retry: InvokeRetryOptions = {}): { invoke: (functionName: string, event: unknown) => Promise<InvocationOutcome>; destroy(): void } {
+export function lambdaInvoker(
+  endpoint: string,
+  region: string,
+  retry: InvokeRetryOptions = {},
+): { invoke: (functionName: string, event: unknown) => Promise<InvocationOutcome>; destroy(): void } {
   const attempts = Math.max(1, retry.attempts ?? 4);
   const baseDelayMs = retry.baseDelayMs ?? 250;
   const wait = retry.sleep ?? sleep;
@@ -113,7 +117,9 @@ export function lambdaInvoker(endpoint: string, region: string, retry: InvokeRet
       } catch (error) {
         if (attempt >= attempts || !isRetryableInvokeError(error)) throw error;
         const delayMs = baseDelayMs * 2 ** (attempt - 1);
-        retry.onRetry?.(`invoke of ${functionName} failed (${(error as Error).message}); retry ${attempt} of ${attempts - 1} in ${delayMs} ms`);
+        retry.onRetry?.(
+          `invoke of ${functionName} failed (${(error as Error).message}); retry ${attempt} of ${attempts - 1} in ${delayMs} ms`,
+        );
         await wait(delayMs);
       }
     }
@@ -199,9 +205,13 @@ export function startPoller(mapping: EventSourceMapping, sqs: SQSClient, invoke:
     await deleteMessages(batch.filter((message) => ids.includes(message.MessageId!)));
     const kept = batch.length - ids.length;
     if (!outcome.ok) {
-      log(`invocation failed, the whole batch of ${batch.length} returns after the ${mapping.visibilityTimeoutSeconds}s visibility timeout: ${outcome.error}`);
+      log(
+        `invocation failed, the whole batch of ${batch.length} returns after the ${mapping.visibilityTimeoutSeconds}s visibility timeout: ${outcome.error}`,
+      );
     } else if (kept > 0) {
-      log(`${kept} of ${batch.length} records failed (batchItemFailures): they return after the ${mapping.visibilityTimeoutSeconds}s visibility timeout`);
+      log(
+        `${kept} of ${batch.length} records failed (batchItemFailures): they return after the ${mapping.visibilityTimeoutSeconds}s visibility timeout`,
+      );
     }
   };
 

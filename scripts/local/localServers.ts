@@ -56,10 +56,17 @@ export function sdkEnv(region: string, endpoints: { dynamoDb: string; sqs: strin
 /** Logical ids of the template's Secrets Manager secrets. */
 function secretIds(config: ServerlessConfig): string[] {
   const all = (config.resources?.Resources ?? {}) as Record<string, { Type?: string }>;
-  return Object.entries(all).filter(([, resource]) => resource.Type === 'AWS::SecretsManager::Secret').map(([id]) => id);
+  return Object.entries(all)
+    .filter(([, resource]) => resource.Type === 'AWS::SecretsManager::Secret')
+    .map(([id]) => id);
 }
 
-function functionEnvironment(config: ServerlessConfig, resources: LocalResources, sqsEndpoint: string, warnings: string[]): Record<string, string> {
+function functionEnvironment(
+  config: ServerlessConfig,
+  resources: LocalResources,
+  sqsEndpoint: string,
+  warnings: string[],
+): Record<string, string> {
   const env: Record<string, string> = {};
   const queueUrls = new Set(Object.values(resources.queues).map((queue) => queue.url));
   const secrets = secretIds(config);
@@ -102,7 +109,10 @@ export async function startLocalServers(options: LocalServersOptions = {}): Prom
     try {
       [dynamoDb, config] = await Promise.all([dynamoDbStart, loadServerlessConfig(stage, configEnv)]);
     } catch (error) {
-      await dynamoDbStart.then((server) => server.stop(), () => undefined);
+      await dynamoDbStart.then(
+        (server) => server.stop(),
+        () => undefined,
+      );
       throw error;
     }
     started.push(dynamoDb);

@@ -1,5 +1,11 @@
 import { CreateTableCommand, DescribeTableCommand, UpdateTimeToLiveCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SetQueueAttributesCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { queueAttributeStrings, queueSpecs, resolveIntrinsics, tableSpecs, type Attributes } from './cloudFormation';
 import type { ServerlessConfig } from './serverlessConfig';
 
@@ -47,10 +53,17 @@ async function ensureTable(client: DynamoDBClient, spec: ReturnType<typeof table
   return { name: spec.input.TableName!, arn: Table!.TableArn!, ...(Table?.LatestStreamArn ? { streamArn: Table.LatestStreamArn } : {}) };
 }
 
-async function ensureQueue(client: SQSClient, name: string, attributes: Record<string, string>, tags: Record<string, string>): Promise<LocalQueue> {
+async function ensureQueue(
+  client: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+  tags: Record<string, string>,
+): Promise<LocalQueue> {
   let url: string;
   try {
-    url = (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(Object.keys(tags).length ? { tags } : {}) }))).QueueUrl!;
+    url = (
+      await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes, ...(Object.keys(tags).length ? { tags } : {}) }))
+    ).QueueUrl!;
   } catch (error) {
     if (errorName(error) !== 'QueueNameExists') throw error;
     // Created by an earlier run with other attributes: bring it in line with the yml.
@@ -66,7 +79,10 @@ async function ensureQueue(client: SQSClient, name: string, attributes: Record<s
  * servers, idempotently. A RedrivePolicy's `Fn::GetAtt: [Queue, Arn]` becomes the local
  * queue's ARN, so SQS moves messages to the local DLQ after maxReceiveCount receives.
  */
-export async function createResources(config: ServerlessConfig, clients: { dynamoDb: DynamoDBClient; sqs: SQSClient }): Promise<LocalResources> {
+export async function createResources(
+  config: ServerlessConfig,
+  clients: { dynamoDb: DynamoDBClient; sqs: SQSClient },
+): Promise<LocalResources> {
   const resources = config.resources?.Resources ?? {};
   const result: LocalResources = { tables: {}, queues: {}, attributes: {}, warnings: [] };
 

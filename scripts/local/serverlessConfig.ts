@@ -55,7 +55,10 @@ function errorSummary(output: string): string {
     .map((line) => line.trim())
     .filter((line) => line !== '' && line !== 'Error:');
   const end = lines.findIndex((line) => /^(Environment:|Learn more|Docs:)/.test(line));
-  return lines.slice(0, end >= 0 ? end : 3).slice(0, 3).join(' ');
+  return lines
+    .slice(0, end >= 0 ? end : 3)
+    .slice(0, 3)
+    .join(' ');
 }
 
 async function runPrint(stage: string, env: Record<string, string>): Promise<ServerlessConfig> {
@@ -112,6 +115,7 @@ export function stageParams(config: ServerlessConfig, stage: string): Record<str
 /** A numeric stage param, or a LocalStackError naming the missing key. */
 export function numericParam(config: ServerlessConfig, stage: string, name: string): number {
   const value = Number(stageParams(config, stage)[name]);
-  if (!Number.isFinite(value)) throw new LocalStackError(`serverless.yml has no numeric params.${stage}.${name} (nor params.default.${name})`);
+  if (!Number.isFinite(value))
+    throw new LocalStackError(`serverless.yml has no numeric params.${stage}.${name} (nor params.default.${name})`);
   return value;
 }

@@ -53,7 +53,11 @@ export async function startServerlessOffline(options: ServerlessOfflineOptions):
   options.signal?.removeEventListener('abort', onAbort);
   if (outcome !== 'ready') {
     await proc.stop();
-    const last = proc.recentOutput().filter((line) => !/^\s*$/.test(line)).slice(-3).join(' / ');
+    const last = proc
+      .recentOutput()
+      .filter((line) => !/^\s*$/.test(line))
+      .slice(-3)
+      .join(' / ');
     throw new LocalStackError(`serverless offline ${outcome}: ${last || 'no output'}`);
   }
   return proc;

@@ -101,7 +101,9 @@ async function main(): Promise<void> {
 
   const lambdaEndpoint = `http://127.0.0.1:${ports.lambda}`;
   // Lambda's event source retries an invoke that failed in transport; API Gateway answers 5xx instead.
-  invoker = lambdaInvoker(lambdaEndpoint, stack.region, { onRetry: (line) => console.log(`${'poller'.padEnd(12)} | ${colors.yellow(line)}`) });
+  invoker = lambdaInvoker(lambdaEndpoint, stack.region, {
+    onRetry: (line) => console.log(`${'poller'.padEnd(12)} | ${colors.yellow(line)}`),
+  });
   gatewayInvoker = lambdaInvoker(lambdaEndpoint, stack.region, { attempts: 1 });
   try {
     gateway = await startApiGateway({
@@ -119,7 +121,9 @@ async function main(): Promise<void> {
   for (const warning of gateway.warnings) console.log(colors.yellow(`warning: ${warning}`));
   const mappings = eventSourceMappings(stack.config, stack.resources, pollerConcurrency);
   pollers = mappings.map((mapping) =>
-    startPoller(mapping, stack.clients.sqs, invoker!.invoke, (line) => console.log(`${mapping.functionKey.padEnd(12)} | ${colors.yellow(`poller: ${line}`)}`)),
+    startPoller(mapping, stack.clients.sqs, invoker!.invoke, (line) =>
+      console.log(`${mapping.functionKey.padEnd(12)} | ${colors.yellow(`poller: ${line}`)}`),
+    ),
   );
 
   // Registered last so it runs first on Ctrl-C: pollers stop before the servers they poll.
@@ -155,8 +159,12 @@ function printBanner(info: {
     `  HTTP API        ${httpUrl}   header x-api-key: ${apiKey}   (local API Gateway: routes, keys and gateway responses of serverless.yml)`,
     `  routes          ${gateway.routes.map((route) => `${route.method} ${route.resourcePath}`).join(', ')}`,
     `  Lambda API      http://127.0.0.1:${info.lambdaPort}   (serverless-offline)`,
-    `  DynamoDB Local  ${stack.dynamoDb.endpoint}   tables: ${Object.values(stack.resources.tables).map((t) => t.name).join(', ')}`,
-    `  SQS (fauxqs)    ${stack.sqs.endpoint}   queues: ${Object.values(stack.resources.queues).map((q) => q.name).join(', ')}`,
+    `  DynamoDB Local  ${stack.dynamoDb.endpoint}   tables: ${Object.values(stack.resources.tables)
+      .map((t) => t.name)
+      .join(', ')}`,
+    `  SQS (fauxqs)    ${stack.sqs.endpoint}   queues: ${Object.values(stack.resources.queues)
+      .map((q) => q.name)
+      .join(', ')}`,
     ...mappings.map(
       (m) =>
         `  poller          ${m.queue.name} -> ${m.functionKey} (batchSize ${m.batchSize}, window ${m.maximumBatchingWindowSeconds}s, ${m.concurrency} concurrent${m.reportBatchItemFailures ? ', ReportBatchItemFailures' : ''})`,

@@ -1,4 +1,3 @@
-'use strict';
 // Preloaded (node --require) into serverless-offline and so into its worker threads, one
 // per function instance: prefixes every line a function writes with `[<functionKey>] ` so
 // `npm start` can say which function logged it.

@@ -11,7 +11,14 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
     // Only ~5 of 150 tasks reach the DLQ: a higher monitor failure rate makes sure its faults happen.
     const options = chaosOptionsFromEnv(
       { CHAOS_SEED: process.env.CHAOS_SEED },
-      { ...DEFAULT_OPTIONS, tasks: 150, seed: 20260101, rates: { ...DEFAULT_OPTIONS.rates, monitorWrite: 0.5 }, drainTimeoutMs: 45_000, settleTimeoutMs: 3000 },
+      {
+        ...DEFAULT_OPTIONS,
+        tasks: 150,
+        seed: 20260101,
+        rates: { ...DEFAULT_OPTIONS.rates, monitorWrite: 0.5 },
+        drainTimeoutMs: 45_000,
+        settleTimeoutMs: 3000,
+      },
     );
     console.log(`      chaos seed ${options.seed} (replay: CHAOS_SEED=${options.seed} npx mocha test/chaos/chaos.test.ts)`);
     report = await runChaos(options);
@@ -20,9 +27,15 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
 
   it('injects faults at every site: DynamoDB, SQS, duplicates, processor crashes, monitor writes, submit sends, paused servers', () => {
     const kinds = Object.keys(report.faults);
-    expect(kinds.filter((k) => k.startsWith('dynamodb.')), 'DynamoDB fault kinds').to.have.length.of.at.least(3);
+    expect(
+      kinds.filter((k) => k.startsWith('dynamodb.')),
+      'DynamoDB fault kinds',
+    ).to.have.length.of.at.least(3);
     for (const site of ['sqs.', 'sqs.duplicateSend', 'processor.', 'monitor.', 'submit.sendFailed', 'servers.paused']) {
-      expect(kinds.some((k) => k.startsWith(site)), `a fault at ${site}`).to.equal(true);
+      expect(
+        kinds.some((k) => k.startsWith(site)),
+        `a fault at ${site}`,
+      ).to.equal(true);
     }
   });
 
@@ -39,7 +52,9 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
 
   it('logs every FAILED task exactly once from the monitor, with its payload and error', () => {
     expect(report.failed, 'tasks that reached FAILED (else this check is empty)').to.be.greaterThan(0);
-    expect(report.failedLoggedOnce, 'FAILED tasks with exactly one TASK_FAILED line carrying their payload and error').to.equal(report.failed);
+    expect(report.failedLoggedOnce, 'FAILED tasks with exactly one TASK_FAILED line carrying their payload and error').to.equal(
+      report.failed,
+    );
   });
 
   it('keeps every history a valid path of the state machine, consistent with the status', () => {

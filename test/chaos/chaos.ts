@@ -233,13 +233,13 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
   // fauxqs in a process of its own, so that it can be paused like DynamoDB Local.
   const servers = await startLocalServers({ stage: 'test', sqsInOwnProcess: options.pauses > 0 });
   const logs: LogLine[] = [];
-  let stopCapture = () => undefined as void;
+  let stopCapture: () => void = () => undefined;
   const pollers: Poller[] = [];
   const clients: { destroy(): void }[] = [];
   let reconciling = true;
   let reconcilerLoop: Promise<void> = Promise.resolve();
   let progressTimer: NodeJS.Timeout | undefined;
-  let resumeServers = () => undefined as void;
+  let resumeServers: () => void = () => undefined;
   try {
     const config = loadConfig({
       ...servers.env,
@@ -251,7 +251,9 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds),
     });
     for (const queue of Object.values(servers.resources.queues)) {
-      await servers.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }));
+      await servers.clients.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }),
+      );
     }
 
     // The pipeline's own clients carry the faults; the pollers and the audit use the servers' clean clients.
@@ -260,7 +262,11 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const sqs = new SQSClient({ endpoint: servers.sqs.endpoint, region: servers.region, credentials: LOCAL_CREDENTIALS });
     clients.push(dynamoDb, sqs);
     faults.instrument(dynamoDb, 'dynamodb', { rate: options.rates.dynamoDb });
-    faults.instrument(sqs, 'sqs', { rate: options.rates.sqs, duplicateSends: options.rates.duplicateEverySend, commands: ['SendMessageCommand'] });
+    faults.instrument(sqs, 'sqs', {
+      rate: options.rates.sqs,
+      duplicateSends: options.rates.duplicateEverySend,
+      commands: ['SendMessageCommand'],
+    });
     const store = new DynamoTaskStore(dynamoDb, config.tableName, config.cursorSigningKey);
     const queue = new SqsTaskQueue(sqs, config);
     const deps: Deps = {
@@ -327,7 +333,10 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     // The chaos client: POST /tasks through the real handler; retries some 5xx answers, gives up on the others.
     const submitHandler = createSubmit(() => submitDeps);
     const payloadRandom = mulberry32(options.seed ^ 0xc0ffee);
-    const tasks = Array.from({ length: options.tasks }, (_, i) => ({ taskId: `chaos-${options.seed}-${i}`, payload: payloadFor(i, payloadRandom) }));
+    const tasks = Array.from({ length: options.tasks }, (_, i) => ({
+      taskId: `chaos-${options.seed}-${i}`,
+      payload: payloadFor(i, payloadRandom),
+    }));
     const outcomes: SubmitOutcome[] = [];
     let clientRetries = 0;
     let next = 0;
@@ -338,7 +347,10 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
         const response = await submitHandler(postTaskEvent({ taskId, payload }));
         statuses.push(response.statusCode);
         if (response.statusCode === 200 || response.statusCode === 202) return { taskId, payload, accepted: true, statuses };
-        const retry = response.statusCode >= 500 && statuses.length <= options.clientMaxRetries && faults.draw(`client|${taskId}`) < options.clientRetryShare;
+        const retry =
+          response.statusCode >= 500 &&
+          statuses.length <= options.clientMaxRetries &&
+          faults.draw(`client|${taskId}`) < options.clientRetryShare;
         if (!retry) return { taskId, payload, accepted: false, statuses };
         clientRetries += 1;
         await sleep(Number(response.headers?.['Retry-After'] ?? 0.2) * 1000);
@@ -372,7 +384,11 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
 
     progressTimer = setInterval(() => {
       countOpen(servers.clients.dynamoDb, config.tableName)
-        .then((open) => progress(`  ${((Date.now() - submitStartedAt) / 1000).toFixed(0)}s: ${outcomes.length}/${tasks.length} submitted, ${open} not yet SUCCEEDED or FAILED`))
+        .then((open) =>
+          progress(
+            `  ${((Date.now() - submitStartedAt) / 1000).toFixed(0)}s: ${outcomes.length}/${tasks.length} submitted, ${open} not yet SUCCEEDED or FAILED`,
+          ),
+        )
         .catch(() => undefined);
     }, 5000);
 
@@ -400,7 +416,19 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     stopCapture();
 
     const states = await scanStates(servers.clients.dynamoDb, config.tableName);
-    return audit({ options, faults, outcomes, states, logs, reconciler, invocations, clientRetries, drained, wallTimeMs, maxAttempts: config.maxAttempts });
+    return audit({
+      options,
+      faults,
+      outcomes,
+      states,
+      logs,
+      reconciler,
+      invocations,
+      clientRetries,
+      drained,
+      wallTimeMs,
+      maxAttempts: config.maxAttempts,
+    });
   } finally {
     resumeServers();
     clearInterval(progressTimer);
@@ -439,7 +467,9 @@ function audit(input: AuditInput): ChaosReport {
     detailed[kind] = (detailed[kind] ?? 0) + 1;
     if (detailed[kind] > DETAILS_PER_PROBLEM) return;
     const task = states.get(taskId);
-    const history = task ? task.history.map((e) => `${e.type}#${e.attempt}${e.error ? `(${e.error.name})` : ''}`).join(' → ') : 'no state item';
+    const history = task
+      ? task.history.map((e) => `${e.type}#${e.attempt}${e.error ? `(${e.error.name})` : ''}`).join(' → ')
+      : 'no state item';
     const trail = faults
       .trail(taskId)
       .map((f) => `${f.at.slice(11, 23)} ${f.kind}: ${f.detail}`)
@@ -471,7 +501,8 @@ function audit(input: AuditInput): ChaosReport {
     if (!outcome.accepted) {
       abandoned += 1;
       if (task) abandonedButRecorded += 1;
-      if (outcome.statuses.some((status) => status < 500)) explain('unexpected answer', outcome.taskId, `HTTP ${outcome.statuses.join(', ')}`);
+      if (outcome.statuses.some((status) => status < 500))
+        explain('unexpected answer', outcome.taskId, `HTTP ${outcome.statuses.join(', ')}`);
     }
     if (!task) {
       if (outcome.accepted) {
@@ -498,7 +529,8 @@ function audit(input: AuditInput): ChaosReport {
       const line = lines[0];
       const lineProblems: string[] = [];
       if (lines.length !== 1) lineProblems.push(`${lines.length} TASK_FAILED lines, expected exactly 1`);
-      if (line && !isDeepStrictEqual(line.payload, outcome.payload)) lineProblems.push(`payload ${JSON.stringify(line.payload)} differs from the submitted one`);
+      if (line && !isDeepStrictEqual(line.payload, outcome.payload))
+        lineProblems.push(`payload ${JSON.stringify(line.payload)} differs from the submitted one`);
       if (line && (typeof line.error !== 'string' || line.error === '')) lineProblems.push(`error ${JSON.stringify(line.error)} is empty`);
       if (lineProblems.length === 0) failedLoggedOnce += 1;
       else explain('FAILED not logged once', task.taskId, lineProblems.join('; '));
@@ -511,7 +543,8 @@ function audit(input: AuditInput): ChaosReport {
   const strangers = [...states.keys()].filter((id) => !submittedIds.has(id));
   if (strangers.length > 0) problems.push(`state items of tasks never submitted: ${strangers.slice(0, 5).join(', ')}`);
   if (outcomes.length !== options.tasks) problems.push(`${outcomes.length} of ${options.tasks} tasks were submitted`);
-  if (!input.drained) problems.push(`the drain (every task SUCCEEDED or FAILED, the DLQ consumed) timed out after ${options.drainTimeoutMs} ms`);
+  if (!input.drained)
+    problems.push(`the drain (every task SUCCEEDED or FAILED, the DLQ consumed) timed out after ${options.drainTimeoutMs} ms`);
   if (maxSeen > maxAttempts) problems.push(`an attempt number reached ${maxSeen}, above ${maxAttempts}`);
   for (const [kind, n] of Object.entries(detailed)) {
     if (n > DETAILS_PER_PROBLEM) problems.push(`${kind}: ${n - DETAILS_PER_PROBLEM} more tasks`);
@@ -542,7 +575,9 @@ function audit(input: AuditInput): ChaosReport {
     historiesChecked,
     reconciler: {
       ...input.reconciler,
-      resent: Object.fromEntries(RECONCILED_STATUSES.map((status) => [status, logs.filter((l) => l.message === 'TASK_RECONCILED' && l.status === status).length])),
+      resent: Object.fromEntries(
+        RECONCILED_STATUSES.map((status) => [status, logs.filter((l) => l.message === 'TASK_RECONCILED' && l.status === status).length]),
+      ),
       total: count('TASK_RECONCILED'),
     },
     rescues: logs

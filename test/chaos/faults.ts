@@ -66,7 +66,10 @@ export interface FaultRecord {
 
 /** The crash of an invocation, as if Lambda had timed out: the whole batch returns to the queue. */
 export class InjectedCrash extends Error {
-  constructor(readonly kind: FaultKind, detail: string) {
+  constructor(
+    readonly kind: FaultKind,
+    detail: string,
+  ) {
     super(`injected crash (${kind}): ${detail}`);
     this.name = 'InjectedCrash';
   }
@@ -126,13 +129,25 @@ function taskIdOf(input: Record<string, unknown>): string | undefined {
 /** A stable name for a command call: same operation on the same task and step → same name. */
 function callKey(commandName: string, input: Record<string, unknown>): string {
   const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string; N?: string }>;
-  const parts = [commandName, taskIdOf(input) ?? '', (input.Key as Record<string, { S?: string }> | undefined)?.sk?.S ?? (input.Item as Record<string, { S?: string }> | undefined)?.sk?.S ?? ''];
+  const parts = [
+    commandName,
+    taskIdOf(input) ?? '',
+    (input.Key as Record<string, { S?: string }> | undefined)?.sk?.S ??
+      (input.Item as Record<string, { S?: string }> | undefined)?.sk?.S ??
+      '',
+  ];
   if (values[':to']) parts.push(values[':to'].S ?? '', values[':attempts']?.N ?? values[':g0attempts']?.N ?? '');
   if (values[':status']) parts.push(values[':status'].S ?? '');
   if (typeof input.MessageBody === 'string') {
     try {
       const body = JSON.parse(input.MessageBody) as { kind?: string; attempt?: number; attempts?: number };
-      parts.push(String(input.QueueUrl ?? '').split('/').pop() ?? '', body.kind ?? 'TASK', String(body.attempt ?? body.attempts ?? ''));
+      parts.push(
+        String(input.QueueUrl ?? '')
+          .split('/')
+          .pop() ?? '',
+        body.kind ?? 'TASK',
+        String(body.attempt ?? body.attempts ?? ''),
+      );
     } catch {
       parts.push('unparsable');
     }
@@ -149,7 +164,10 @@ export class FaultInjector {
   readonly records: FaultRecord[] = [];
   private readonly occurrences = new Map<string, number>();
 
-  constructor(readonly seed: number, readonly rates: FaultRates) {}
+  constructor(
+    readonly seed: number,
+    readonly rates: FaultRates,
+  ) {}
 
   /** A keyed uniform draw; the n-th draw for the same key differs from the previous ones. */
   draw(key: string): number {
@@ -173,7 +191,11 @@ export class FaultInjector {
    * SDK's retry loop (the caller sees them, as after the SDK gave up), except lostResponseRetried,
    * which fails a request that succeeded inside the loop so the SDK repeats it.
    */
-  instrument(client: DynamoDBClient | SQSClient, service: 'dynamodb' | 'sqs', options: { rate: number; duplicateSends?: boolean; commands?: string[] }): void {
+  instrument(
+    client: DynamoDBClient | SQSClient,
+    service: 'dynamodb' | 'sqs',
+    options: { rate: number; duplicateSends?: boolean; commands?: string[] },
+  ): void {
     const stack = (client as SQSClient).middlewareStack;
     const retryAfterSend = Symbol('chaos.retryAfterSend');
 
@@ -212,7 +234,11 @@ export class FaultInjector {
         (next, context) => async (args) => {
           if (context.commandName !== 'SendMessageCommand') return next(args);
           const first = await next(args);
-          this.record('sqs.duplicateSend', callKey(context.commandName, args.input as Record<string, unknown>), taskIdOf(args.input as Record<string, unknown>));
+          this.record(
+            'sqs.duplicateSend',
+            callKey(context.commandName, args.input as Record<string, unknown>),
+            taskIdOf(args.input as Record<string, unknown>),
+          );
           try {
             await next(args);
           } catch {
@@ -260,9 +286,11 @@ export class FaultInjector {
       const key = `processor|${t.taskId}|${t.to}|${attempt}`;
       const crashes = this.draw(key) < this.rates.processorCrash;
       const before = this.draw(`${key}|when`) < 0.5;
-      if (crashes && outcomes.includes(t.to) && before) this.crash('processor.crashBeforeOutcome', `${t.to} of attempt ${attempt} not written`, t.taskId);
+      if (crashes && outcomes.includes(t.to) && before)
+        this.crash('processor.crashBeforeOutcome', `${t.to} of attempt ${attempt} not written`, t.taskId);
       const result = await store.transition(t);
-      if (crashes && result.applied && t.to === 'PROCESSING') this.crash('processor.crashAfterClaim', `claim of attempt ${attempt} written`, t.taskId);
+      if (crashes && result.applied && t.to === 'PROCESSING')
+        this.crash('processor.crashAfterClaim', `claim of attempt ${attempt} written`, t.taskId);
       if (crashes && result.applied && outcomes.includes(t.to) && !before) {
         this.crash('processor.crashAfterOutcome', `${t.to} of attempt ${attempt} written, follow-up not sent`, t.taskId);
       }
@@ -284,7 +312,11 @@ export class FaultInjector {
       }
       const result = await store.transition(t);
       if (fails) {
-        this.record('monitor.writeLost', `FAILED write of attempt ${t.event.attempt} ${result.applied ? 'applied' : 'not applied'}, response lost`, t.taskId);
+        this.record(
+          'monitor.writeLost',
+          `FAILED write of attempt ${t.event.attempt} ${result.applied ? 'applied' : 'not applied'}, response lost`,
+          t.taskId,
+        );
         throw sdkError('dynamodb', 'lostResponse', 0);
       }
       return result;

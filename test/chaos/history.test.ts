@@ -30,14 +30,59 @@ function taskWith(steps: [TaskEventType, number][], overrides: Partial<TaskState
 describe('chaos history checker', () => {
   describe('accepts the paths the state machine allows', () => {
     const valid: Record<string, [TaskEventType, number][]> = {
-      'success on the first attempt': [['QUEUED', 0], ['PROCESSING', 1], ['SUCCEEDED', 1]],
-      'two retries then success': [['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1], ['PROCESSING', 2], ['RETRY_SCHEDULED', 2], ['PROCESSING', 3], ['SUCCEEDED', 3]],
-      'a re-claim after an expired lease': [['QUEUED', 0], ['PROCESSING', 1], ['PROCESSING', 1], ['SUCCEEDED', 1]],
-      'the explicit DLQ path': [['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1], ['PROCESSING', 2], ['RETRY_SCHEDULED', 2], ['PROCESSING', 3], ['DEAD_LETTERED', 3], ['FAILED', 3]],
-      'RedrivePolicy while QUEUED (attempt 1 never claimed)': [['QUEUED', 0], ['FAILED', 1]],
-      'RedrivePolicy while RETRY_SCHEDULED': [['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1], ['FAILED', 2]],
-      'RedrivePolicy while PROCESSING': [['QUEUED', 0], ['PROCESSING', 1], ['FAILED', 1]],
-      'a redrive and a new run': [['QUEUED', 0], ['PROCESSING', 1], ['FAILED', 1], ['REDRIVEN', 0], ['PROCESSING', 1], ['SUCCEEDED', 1]],
+      'success on the first attempt': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['SUCCEEDED', 1],
+      ],
+      'two retries then success': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['RETRY_SCHEDULED', 1],
+        ['PROCESSING', 2],
+        ['RETRY_SCHEDULED', 2],
+        ['PROCESSING', 3],
+        ['SUCCEEDED', 3],
+      ],
+      'a re-claim after an expired lease': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['PROCESSING', 1],
+        ['SUCCEEDED', 1],
+      ],
+      'the explicit DLQ path': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['RETRY_SCHEDULED', 1],
+        ['PROCESSING', 2],
+        ['RETRY_SCHEDULED', 2],
+        ['PROCESSING', 3],
+        ['DEAD_LETTERED', 3],
+        ['FAILED', 3],
+      ],
+      'RedrivePolicy while QUEUED (attempt 1 never claimed)': [
+        ['QUEUED', 0],
+        ['FAILED', 1],
+      ],
+      'RedrivePolicy while RETRY_SCHEDULED': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['RETRY_SCHEDULED', 1],
+        ['FAILED', 2],
+      ],
+      'RedrivePolicy while PROCESSING': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['FAILED', 1],
+      ],
+      'a redrive and a new run': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['FAILED', 1],
+        ['REDRIVEN', 0],
+        ['PROCESSING', 1],
+        ['SUCCEEDED', 1],
+      ],
     };
     for (const [name, steps] of Object.entries(valid)) {
       it(name, () => {
@@ -48,13 +93,73 @@ describe('chaos history checker', () => {
 
   describe('reports what the state machine forbids', () => {
     const invalid: Record<string, [[TaskEventType, number][], RegExp]> = {
-      'a skipped attempt': [[['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1], ['PROCESSING', 3], ['SUCCEEDED', 3]], /must be attempt 2/],
-      'an outcome without a claim': [[['QUEUED', 0], ['SUCCEEDED', 0]], /only a PROCESSING task records an outcome/],
-      'a claim after SUCCEEDED': [[['QUEUED', 0], ['PROCESSING', 1], ['SUCCEEDED', 1], ['PROCESSING', 2]], /cannot claim from SUCCEEDED/],
-      'FAILED twice': [[['QUEUED', 0], ['PROCESSING', 1], ['FAILED', 1], ['FAILED', 1]], /cannot fail from FAILED|FAILED 2 times/],
-      'a retry after the last attempt': [[['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1], ['PROCESSING', 2], ['RETRY_SCHEDULED', 2], ['PROCESSING', 3], ['RETRY_SCHEDULED', 3]], /retry scheduled after the last attempt/],
-      'dead-lettered early': [[['QUEUED', 0], ['PROCESSING', 1], ['DEAD_LETTERED', 1]], /dead-lettered before the last attempt/],
-      'a fourth attempt': [[['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1], ['PROCESSING', 2], ['RETRY_SCHEDULED', 2], ['PROCESSING', 3], ['PROCESSING', 4]], /attempt above 3/],
+      'a skipped attempt': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['RETRY_SCHEDULED', 1],
+          ['PROCESSING', 3],
+          ['SUCCEEDED', 3],
+        ],
+        /must be attempt 2/,
+      ],
+      'an outcome without a claim': [
+        [
+          ['QUEUED', 0],
+          ['SUCCEEDED', 0],
+        ],
+        /only a PROCESSING task records an outcome/,
+      ],
+      'a claim after SUCCEEDED': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['SUCCEEDED', 1],
+          ['PROCESSING', 2],
+        ],
+        /cannot claim from SUCCEEDED/,
+      ],
+      'FAILED twice': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['FAILED', 1],
+          ['FAILED', 1],
+        ],
+        /cannot fail from FAILED|FAILED 2 times/,
+      ],
+      'a retry after the last attempt': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['RETRY_SCHEDULED', 1],
+          ['PROCESSING', 2],
+          ['RETRY_SCHEDULED', 2],
+          ['PROCESSING', 3],
+          ['RETRY_SCHEDULED', 3],
+        ],
+        /retry scheduled after the last attempt/,
+      ],
+      'dead-lettered early': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['DEAD_LETTERED', 1],
+        ],
+        /dead-lettered before the last attempt/,
+      ],
+      'a fourth attempt': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['RETRY_SCHEDULED', 1],
+          ['PROCESSING', 2],
+          ['RETRY_SCHEDULED', 2],
+          ['PROCESSING', 3],
+          ['PROCESSING', 4],
+        ],
+        /attempt above 3/,
+      ],
     };
     for (const [name, [steps, problem]] of Object.entries(invalid)) {
       it(name, () => {
@@ -63,19 +168,37 @@ describe('chaos history checker', () => {
     }
 
     it('a status that is not the last event', () => {
-      const task = taskWith([['QUEUED', 0], ['PROCESSING', 1], ['SUCCEEDED', 1]], { status: 'FAILED' });
+      const task = taskWith(
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['SUCCEEDED', 1],
+        ],
+        { status: 'FAILED' },
+      );
 
       expect(historyProblems(task, 3).join('\n')).to.match(/status FAILED but the last event says SUCCEEDED/);
     });
 
     it('an attempts count the history does not show', () => {
-      const task = taskWith([['QUEUED', 0], ['PROCESSING', 1], ['SUCCEEDED', 1]], { attempts: 2 });
+      const task = taskWith(
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['SUCCEEDED', 1],
+        ],
+        { attempts: 2 },
+      );
 
       expect(historyProblems(task, 3).join('\n')).to.match(/attempts 2 but the history claimed attempt 1 last/);
     });
 
     it('a failure without an error', () => {
-      const task = taskWith([['QUEUED', 0], ['PROCESSING', 1], ['RETRY_SCHEDULED', 1]]);
+      const task = taskWith([
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['RETRY_SCHEDULED', 1],
+      ]);
       delete task.history[2].error;
 
       expect(historyProblems(task, 3).join('\n')).to.match(/no error recorded/);

@@ -11,7 +11,8 @@ export function historyProblems(task: TaskState, maxAttempts: number): string[] 
   const problems: string[] = [];
   const history: TaskEvent[] = task.history ?? [];
   if (history.length === 0) return ['history is empty'];
-  if (history[0].type !== 'QUEUED' || history[0].attempt !== 0) problems.push(`starts with ${history[0].type} (attempt ${history[0].attempt}), not QUEUED (attempt 0)`);
+  if (history[0].type !== 'QUEUED' || history[0].attempt !== 0)
+    problems.push(`starts with ${history[0].type} (attempt ${history[0].attempt}), not QUEUED (attempt 0)`);
 
   let status: TaskStatus = 'QUEUED';
   let attempts = 0;
@@ -44,7 +45,8 @@ export function historyProblems(task: TaskState, maxAttempts: number): string[] 
         failedCount += 1;
         // DEAD_LETTERED and PROCESSING wait on the current attempt; QUEUED and RETRY_SCHEDULED on the next one.
         const expected = status === 'DEAD_LETTERED' || status === 'PROCESSING' ? attempts : attempts + 1;
-        if (!['DEAD_LETTERED', 'QUEUED', 'RETRY_SCHEDULED', 'PROCESSING'].includes(status)) problems.push(`${where}: cannot fail from ${status}`);
+        if (!['DEAD_LETTERED', 'QUEUED', 'RETRY_SCHEDULED', 'PROCESSING'].includes(status))
+          problems.push(`${where}: cannot fail from ${status}`);
         else if (event.attempt !== expected) problems.push(`${where}: FAILED from ${status} belongs to attempt ${expected}`);
         if (!event.error?.message) problems.push(`${where}: no error recorded`);
         break;

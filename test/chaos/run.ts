@@ -26,7 +26,8 @@ async function main(): Promise<number> {
   console.log(`total time, with server start-up and the settle of leftover duplicates: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   if (process.env.CHAOS_VERBOSE === '1') {
     console.log('\nTasks the reconciler rescued, with the faults that had hit them:');
-    for (const rescue of report.rescues) console.log(`  ${rescue.taskId} (${rescue.status}): ${rescue.faults.filter((f) => !f.startsWith('sqs.duplicateSend')).join('; ')}`);
+    for (const rescue of report.rescues)
+      console.log(`  ${rescue.taskId} (${rescue.status}): ${rescue.faults.filter((f) => !f.startsWith('sqs.duplicateSend')).join('; ')}`);
   }
   if (report.problems.length > 0) {
     console.log(`\nFAILED: ${report.problems.length} problem(s) (seed ${report.seed}):`);

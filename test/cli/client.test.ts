@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApiError,
+  type ApiError,
   AuthError,
   ConflictError,
   ConnectionError,
@@ -37,7 +37,7 @@ describe('cli/client', () => {
     await client.list({ status: 'FAILED', limit: 5, cursor: 'abc' });
 
     expect(calls[0].url).to.equal('https://api.example/dev/tasks/a%20b');
-    expect((calls[0].init?.headers as Record<string, string>)['x-api-key']).to.equal('k');
+    expect((calls[0].init!.headers as Record<string, string>)['x-api-key']).to.equal('k');
     expect(calls[1].url).to.equal('https://api.example/dev/tasks?status=FAILED&limit=5&cursor=abc');
   });
 
@@ -48,10 +48,28 @@ describe('cli/client', () => {
   });
 
   const cases: [string, number, unknown, new (...args: never[]) => ApiError, string][] = [
-    ['400 VALIDATION_ERROR', 400, { error: { code: 'VALIDATION_ERROR', message: 'invalid request', details: [{ field: 'taskId', problem: 'is required' }] } }, InvalidInputError, 'VALIDATION_ERROR'],
-    ['413', 413, { error: { code: 'PAYLOAD_TOO_LARGE', message: 'too big', details: { sizeBytes: 9 } } }, InvalidInputError, 'PAYLOAD_TOO_LARGE'],
+    [
+      '400 VALIDATION_ERROR',
+      400,
+      { error: { code: 'VALIDATION_ERROR', message: 'invalid request', details: [{ field: 'taskId', problem: 'is required' }] } },
+      InvalidInputError,
+      'VALIDATION_ERROR',
+    ],
+    [
+      '413',
+      413,
+      { error: { code: 'PAYLOAD_TOO_LARGE', message: 'too big', details: { sizeBytes: 9 } } },
+      InvalidInputError,
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['403 Forbidden', 403, { message: 'Forbidden' }, AuthError, 'HTTP_403'],
-    ['404 TASK_NOT_FOUND', 404, { error: { code: 'TASK_NOT_FOUND', message: "task 'x' does not exist", details: {} } }, TaskNotFoundError, 'TASK_NOT_FOUND'],
+    [
+      '404 TASK_NOT_FOUND',
+      404,
+      { error: { code: 'TASK_NOT_FOUND', message: "task 'x' does not exist", details: {} } },
+      TaskNotFoundError,
+      'TASK_NOT_FOUND',
+    ],
     ['404 without the API error body', 404, { error: 'Serverless-offline: route not found.' }, NotThisApiError, 'HTTP_404'],
     ["API Gateway's 403 for an unknown path", 403, { message: 'Missing Authentication Token' }, NotThisApiError, 'HTTP_403'],
     ['409', 409, { error: { code: 'TASK_STATE_CONFLICT', message: 'is QUEUED', details: {} } }, ConflictError, 'TASK_STATE_CONFLICT'],
@@ -70,8 +88,12 @@ describe('cli/client', () => {
   }
 
   it('exposes the field problems of a 400', async () => {
-    const body = { error: { code: 'VALIDATION_ERROR', message: 'm', details: [{ field: 'payload', problem: 'must be a JSON object, got array' }] } };
-    const error = (await failure(new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(400, JSON.stringify(body)) }).submit('t', []))) as ApiError;
+    const body = {
+      error: { code: 'VALIDATION_ERROR', message: 'm', details: [{ field: 'payload', problem: 'must be a JSON object, got array' }] },
+    };
+    const error = (await failure(
+      new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(400, JSON.stringify(body)) }).submit('t', []),
+    )) as ApiError;
 
     expect(error.fieldProblems).to.deep.equal([{ field: 'payload', problem: 'must be a JSON object, got array' }]);
   });

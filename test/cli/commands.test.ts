@@ -163,10 +163,16 @@ describe('cli commands against a fake API', () => {
     });
 
     it('exits 2 for a missing or unknown status and a bad limit, before calling the API', async () => {
-      const results = await Promise.all([run(['list']), run(['list', '--status', 'DONE']), run(['list', '--status', 'FAILED', '--limit', '0'])]);
+      const results = await Promise.all([
+        run(['list']),
+        run(['list', '--status', 'DONE']),
+        run(['list', '--status', 'FAILED', '--limit', '0']),
+      ]);
 
       expect(results.map((r) => r.code)).to.deep.equal([2, 2, 2]);
-      expect(results[1].stderr).to.include("--status must be one of QUEUED, PROCESSING, RETRY_SCHEDULED, SUCCEEDED, DEAD_LETTERED, FAILED, got 'DONE'");
+      expect(results[1].stderr).to.include(
+        "--status must be one of QUEUED, PROCESSING, RETRY_SCHEDULED, SUCCEEDED, DEAD_LETTERED, FAILED, got 'DONE'",
+      );
       expect(results[2].stderr).to.include("--limit must be an integer from 1 to 100, got '0'");
       expect(api.requests).to.have.length(0);
     });
@@ -224,7 +230,9 @@ describe('cli commands against a fake API', () => {
       expect(resolveTarget({}, { LOCAL_API_KEY: 'local' })).to.deep.include({ apiKey: 'local', isDefault: true });
       expect(resolveTarget({}, { LOCAL_API_KEY: 'local' }).url.href).to.equal('http://127.0.0.1:3000/');
       expect(resolveTarget({}, { LOCAL_API_KEY: 'local', TASKS_API_KEY: 'remote' }).apiKey).to.equal('remote');
-      expect(resolveTarget({ url: 'https://abc.execute-api.eu-west-1.amazonaws.com/dev' }, { LOCAL_API_KEY: 'local' }).apiKey).to.equal(undefined);
+      expect(resolveTarget({ url: 'https://abc.execute-api.eu-west-1.amazonaws.com/dev' }, { LOCAL_API_KEY: 'local' }).apiKey).to.equal(
+        undefined,
+      );
       expect(() => resolveTarget({ url: 'ftp://x' }, {})).to.throw('--url must be an http(s) URL');
     });
   });
@@ -234,7 +242,13 @@ describe('cli commands against a fake API', () => {
       const res = await run(['--help']);
 
       expect(res.code).to.equal(0);
-      for (const text of ['tasks redrive --all [--rate N] [--dry-run]', 'TASKS_API_URL', 'LOCAL_API_KEY', '3  task not found (404)', '5  cannot reach the API']) {
+      for (const text of [
+        'tasks redrive --all [--rate N] [--dry-run]',
+        'TASKS_API_URL',
+        'LOCAL_API_KEY',
+        '3  task not found (404)',
+        '5  cannot reach the API',
+      ]) {
         expect(res.stdout).to.include(text);
       }
     });
@@ -252,7 +266,11 @@ describe('cli commands against a fake API', () => {
       ['no command', [], /^tasks: operate the task pipeline/],
       ['an unknown command', ['frobnicate'], /^tasks: unknown command 'frobnicate'/],
       ['an unknown option', ['status', 't1', '--bogus'], /^tasks: Unknown option '--bogus'/],
-      ["another command's option", ['status', 't1', '--rate', '3'], /^tasks: status: unknown option --rate\nRun 'tasks status --help' for usage\.\n$/],
+      [
+        "another command's option",
+        ['status', 't1', '--rate', '3'],
+        /^tasks: status: unknown option --rate\nRun 'tasks status --help' for usage\.\n$/,
+      ],
       ['a missing taskId', ['history'], /^tasks: history: missing <taskId>/],
       ['two taskIds', ['status', 'a', 'b'], /expected one <taskId>, got 2 arguments/],
       ['redrive with a taskId and --all', ['redrive', 'a', '--all'], /either a <taskId> or --all/],
@@ -279,14 +297,16 @@ describe('cli commands against a fake API', () => {
         if (step) step(api.tasks.get(taskId)!);
       };
     }
-    const event = (type: TaskEvent['type'], attempt: number, extra: Partial<TaskEvent> = {}) => (task: ReturnType<typeof makeTask>) => {
-      const at = clock.iso();
-      task.history.push({ type, at, attempt, ...extra });
-      if (type !== 'REDRIVEN') task.status = type as typeof task.status;
-      task.attempts = attempt;
-      task.updatedAt = at;
-      if (extra.error) task.lastError = extra.error;
-    };
+    const event =
+      (type: TaskEvent['type'], attempt: number, extra: Partial<TaskEvent> = {}) =>
+      (task: ReturnType<typeof makeTask>) => {
+        const at = clock.iso();
+        task.history.push({ type, at, attempt, ...extra });
+        if (type !== 'REDRIVEN') task.status = type as typeof task.status;
+        task.attempts = attempt;
+        task.updatedAt = at;
+        if (extra.error) task.lastError = extra.error;
+      };
     const boom = { name: 'SimulatedFailure', message: 'boom' };
 
     it('prints each event once, as soon as the poll that reveals it, and exits 0 on SUCCEEDED', async () => {
@@ -330,7 +350,12 @@ describe('cli commands against a fake API', () => {
       const json = await run(['watch', 'w2', '--interval', '10', '--json']);
 
       expect(json.code).to.equal(1);
-      expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).type)).to.deep.equal(['QUEUED', 'PROCESSING', 'DEAD_LETTERED', 'FAILED']);
+      expect(
+        json.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l).type),
+      ).to.deep.equal(['QUEUED', 'PROCESSING', 'DEAD_LETTERED', 'FAILED']);
     });
 
     it('exits 2 when --timeout passes before a terminal status', async () => {
@@ -345,7 +370,10 @@ describe('cli commands against a fake API', () => {
 
     it('keeps polling through a 5xx, and exits 3 for an unknown task', async () => {
       api.tasks.set('w4', makeTask('w4', 'QUEUED'));
-      api.override.set('GET /tasks/w4', { status: 503, body: { error: { code: 'INTERNAL_ERROR', message: 'internal error; retry the request', details: {} } } });
+      api.override.set('GET /tasks/w4', {
+        status: 503,
+        body: { error: { code: 'INTERNAL_ERROR', message: 'internal error; retry the request', details: {} } },
+      });
       script('w4', [() => api.override.clear(), event('SUCCEEDED', 1)]);
 
       const res = await run(['watch', 'w4', '--interval', '10']);
@@ -370,7 +398,9 @@ describe('cli commands against a fake API', () => {
       expect(ok.stdout).to.match(/^Redrove task f1: FAILED -> QUEUED with a fresh attempt budget \(0\/3\)\n/);
       expect(api.tasks.get('f1')!.history.at(-1)!.type).to.equal('REDRIVEN');
       expect(conflict.code).to.equal(1);
-      expect(conflict.stderr).to.equal("tasks: conflict (409 TASK_STATE_CONFLICT): task 'q1' is QUEUED: only a FAILED task can be redriven\n");
+      expect(conflict.stderr).to.equal(
+        "tasks: conflict (409 TASK_STATE_CONFLICT): task 'q1' is QUEUED: only a FAILED task can be redriven\n",
+      );
       expect(missing.code).to.equal(3);
     });
 
@@ -378,7 +408,10 @@ describe('cli commands against a fake API', () => {
       const ids = ['f1', 'f2', 'f3', 'f4', 'f5'];
       beforeEach(() => {
         for (const [i, id] of ids.entries()) {
-          api.tasks.set(id, makeTask(id, 'FAILED', { updatedAt: new Date(Date.parse('2025-01-01T00:00:00.000Z') - i * 1000).toISOString() }));
+          api.tasks.set(
+            id,
+            makeTask(id, 'FAILED', { updatedAt: new Date(Date.parse('2025-01-01T00:00:00.000Z') - i * 1000).toISOString() }),
+          );
         }
         api.tasks.set('q1', makeTask('q1', 'QUEUED'));
         api.maxPage = 2;
@@ -414,7 +447,10 @@ describe('cli commands against a fake API', () => {
           // Another operator redrives f3 while the run is under way.
           if (r.path === '/tasks/f1/redrive') api.tasks.get('f3')!.status = 'QUEUED';
         };
-        api.override.set('POST /tasks/f4/redrive', { status: 503, body: { error: { code: 'ENQUEUE_FAILED', message: "task 'f4' could not be enqueued", details: {} } } });
+        api.override.set('POST /tasks/f4/redrive', {
+          status: 503,
+          body: { error: { code: 'ENQUEUE_FAILED', message: "task 'f4' could not be enqueued", details: {} } },
+        });
 
         const res = await run(['redrive', '--all', '--rate', '50']);
 
@@ -438,7 +474,14 @@ describe('cli commands against a fake API', () => {
         expect(res.stderr.split('\n')[0]).to.equal('redriven f1 (1/5)');
 
         const json = await run(['redrive', '--all', '--json']);
-        expect(JSON.parse(json.stdout)).to.deep.equal({ dryRun: false, found: 1, rate: 5, redriven: [], skipped: [], errors: [{ taskId: 'f4', status: 503, code: 'ENQUEUE_FAILED', message: "task 'f4' could not be enqueued" }] });
+        expect(JSON.parse(json.stdout)).to.deep.equal({
+          dryRun: false,
+          found: 1,
+          rate: 5,
+          redriven: [],
+          skipped: [],
+          errors: [{ taskId: 'f4', status: 503, code: 'ENQUEUE_FAILED', message: "task 'f4' could not be enqueued" }],
+        });
       });
 
       it('--dry-run lists what would be redriven and changes nothing', async () => {

@@ -119,7 +119,11 @@ export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
       const routeMatch = /^\/tasks(?:\/([^/]+)(\/redrive)?)?$/.exec(url.pathname);
       if (!routeMatch) {
         // What serverless-offline answers for an unknown path.
-        return send(res, 404, { statusCode: 404, error: 'Serverless-offline: route not found.', currentRoute: `${req.method} - ${url.pathname}` });
+        return send(res, 404, {
+          statusCode: 404,
+          error: 'Serverless-offline: route not found.',
+          currentRoute: `${req.method} - ${url.pathname}`,
+        });
       }
       if (recorded.apiKey !== API_KEY) return send(res, 403, { message: 'Forbidden' });
       if (canned) return send(res, canned.status, canned.body);
@@ -137,7 +141,9 @@ export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
         const existing = api.tasks.get(parsed.taskId);
         if (existing) {
           if (isDeepStrictEqual(api.payloads.get(parsed.taskId), parsed.payload)) return send(res, 200, existing);
-          return apiError(res, 409, 'TASK_CONFLICT', `task '${parsed.taskId}' already exists with a different payload`, { taskId: parsed.taskId });
+          return apiError(res, 409, 'TASK_CONFLICT', `task '${parsed.taskId}' already exists with a different payload`, {
+            taskId: parsed.taskId,
+          });
         }
         const task = makeTask(parsed.taskId, 'QUEUED');
         api.tasks.set(task.taskId, task);
@@ -158,7 +164,10 @@ export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
       if (req.method === 'GET' && !redrive) return send(res, 200, task);
       if (req.method === 'POST' && redrive) {
         if (task.status !== 'FAILED') {
-          return apiError(res, 409, 'TASK_STATE_CONFLICT', `task '${taskId}' is ${task.status}: only a FAILED task can be redriven`, { taskId, status: task.status });
+          return apiError(res, 409, 'TASK_STATE_CONFLICT', `task '${taskId}' is ${task.status}: only a FAILED task can be redriven`, {
+            taskId,
+            status: task.status,
+          });
         }
         const at = clock.iso();
         Object.assign(task, { status: 'QUEUED', attempts: 0, lastError: null, updatedAt: at });

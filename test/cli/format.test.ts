@@ -3,15 +3,27 @@ import { eventLine, historyTable, table } from '../../cli/format';
 
 describe('cli/format', () => {
   it('aligns columns to the widest cell and does not pad the last one', () => {
-    expect(table(['A', 'BB', 'C'], [['long-value', 'x', 'last'], ['y', 'wide-cell', '']])).to.equal(
-      ['A           BB         C', 'long-value  x          last', 'y           wide-cell'].join('\n') + '\n',
-    );
+    expect(
+      table(
+        ['A', 'BB', 'C'],
+        [
+          ['long-value', 'x', 'last'],
+          ['y', 'wide-cell', ''],
+        ],
+      ),
+    ).to.equal(`${['A           BB         C', 'long-value  x          last', 'y           wide-cell'].join('\n')}\n`);
   });
 
   it('renders one history line per event with time, type, attempt and error or delay', () => {
     const text = historyTable([
       { type: 'PROCESSING', at: '2025-01-02T03:04:05.000Z', attempt: 1 },
-      { type: 'RETRY_SCHEDULED', at: '2025-01-02T03:04:06.000Z', attempt: 1, error: { name: 'SimulatedFailure', message: 'boom' }, delaySeconds: 4 },
+      {
+        type: 'RETRY_SCHEDULED',
+        at: '2025-01-02T03:04:06.000Z',
+        attempt: 1,
+        error: { name: 'SimulatedFailure', message: 'boom' },
+        delaySeconds: 4,
+      },
     ]);
 
     expect(text.split('\n')).to.deep.equal([

@@ -37,7 +37,13 @@ const post = (name: string, body: string | Buffer, status: number, names: string
   names,
   ...extra,
 });
-const byGateway = (name: string, method: string, path: string, gateway: GatewayResponseType, extra: Partial<RequestSpec> = {}): BadRequest => ({
+const byGateway = (
+  name: string,
+  method: string,
+  path: string,
+  gateway: GatewayResponseType,
+  extra: Partial<RequestSpec> = {},
+): BadRequest => ({
   name,
   method,
   path,
@@ -46,7 +52,7 @@ const byGateway = (name: string, method: string, path: string, gateway: GatewayR
 });
 const json = (value: unknown) => JSON.stringify(value);
 const validTask = (taskId: string) => json({ taskId, payload: {} });
-const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
 export const BAD_REQUESTS: BadRequest[] = [
   // Not JSON, or not a JSON object
@@ -58,7 +64,12 @@ export const BAD_REQUESTS: BadRequest[] = [
   post('empty body', '', 400, 'empty'),
   post('whitespace body', '   \n\t ', 400, 'empty'),
   post('trailing garbage', '{"taskId":"bad-4","payload":{}} x', 400, 'not valid JSON'),
-  post('byte-order mark', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"taskId":"bad-5","payload":{}}')]), 400, 'not valid JSON'),
+  post(
+    'byte-order mark',
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"taskId":"bad-5","payload":{}}')]),
+    400,
+    'not valid JSON',
+  ),
   // API Gateway hands the function the raw body string, whatever JSON it holds.
   post('JSON null', 'null', 400, 'must be a JSON object, got null'),
   post('JSON array', '[{"taskId":"bad-6","payload":{}}]', 400, 'must be a JSON object'),
@@ -96,7 +107,12 @@ export const BAD_REQUESTS: BadRequest[] = [
   post('taskId with a zero-width space', json({ taskId: 'bad-\u200b20', payload: {} }), 400, 'taskId'),
   post('taskId with fullwidth letters', json({ taskId: 'ｂａｄ21', payload: {} }), 400, 'taskId'),
   post('taskId with an unpaired surrogate', '{"taskId":"bad-\\ud800","payload":{}}', 400, 'taskId'),
-  post('taskId as invalid UTF-8 bytes', Buffer.concat([Buffer.from('{"taskId":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('","payload":{}}')]), 400, 'taskId'),
+  post(
+    'taskId as invalid UTF-8 bytes',
+    Buffer.concat([Buffer.from('{"taskId":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from('","payload":{}}')]),
+    400,
+    'taskId',
+  ),
   // payload shape and content
   post('payload array', json({ taskId: 'bad-22', payload: [1, 2] }), 400, 'payload'),
   post('payload null', json({ taskId: 'bad-23', payload: null }), 400, 'payload'),
@@ -133,7 +149,9 @@ export const BAD_REQUESTS: BadRequest[] = [
   post('Content-Type "json"', validTask('bad-54'), 415, "got 'json'", { contentType: 'json' }),
   post('Content-Type "application/"', validTask('bad-55'), 415, 'application/json', { contentType: 'application/' }),
   post('Content-Type "/json"', validTask('bad-56'), 415, 'application/json', { contentType: '/json' }),
-  post('Content-Type listing two types', validTask('bad-57'), 415, 'application/json, text/plain', { contentType: 'application/json, text/plain' }),
+  post('Content-Type listing two types', validTask('bad-57'), 415, 'application/json, text/plain', {
+    contentType: 'application/json, text/plain',
+  }),
   post('Content-Type with a space inside', validTask('bad-58'), 415, 'application/json', { contentType: 'application/json x' }),
   post('Content-Type "application/jsonp"', validTask('bad-59'), 415, 'application/jsonp', { contentType: 'application/jsonp' }),
   post('Content-Type with only parameters', validTask('bad-60'), 415, 'application/json', { contentType: '; charset=utf-8' }),
@@ -155,8 +173,14 @@ export const BAD_REQUESTS: BadRequest[] = [
   byGateway('empty path parameter', 'POST', '/tasks//redrive', 'MISSING_AUTHENTICATION_TOKEN'),
   byGateway('unknown path without a key', 'GET', '/nope', 'MISSING_AUTHENTICATION_TOKEN', { apiKey: null }),
   byGateway('unknown path with a wrong key', 'GET', '/nope', 'MISSING_AUTHENTICATION_TOKEN', { apiKey: 'not-the-key-0123456789' }),
-  byGateway('bad body on an unknown route', 'PUT', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { body: '{"taskId":', contentType: 'text/plain' }),
-  byGateway('malformed Content-Type on an unknown route', 'PATCH', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', { body: '{}', contentType: 'application' }),
+  byGateway('bad body on an unknown route', 'PUT', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', {
+    body: '{"taskId":',
+    contentType: 'text/plain',
+  }),
+  byGateway('malformed Content-Type on an unknown route', 'PATCH', '/tasks', 'MISSING_AUTHENTICATION_TOKEN', {
+    body: '{}',
+    contentType: 'application',
+  }),
   // Dot segments are not removed: a literal `..` is a path segment like any other
   byGateway('dot-dot segment leaving the resource', 'GET', '/tasks/../tasks', 'MISSING_AUTHENTICATION_TOKEN'),
   byGateway('dot segment before the resource', 'GET', '/./tasks?status=FAILED', 'MISSING_AUTHENTICATION_TOKEN'),
@@ -183,21 +207,39 @@ export const BAD_REQUESTS: BadRequest[] = [
   { name: 'list with limit 1000', method: 'GET', path: '/tasks?status=FAILED&limit=1000', status: 400, names: 'limit' },
   { name: 'list with a forged cursor', method: 'GET', path: '/tasks?status=FAILED&cursor=eyJoYWNrIjoxfQ', status: 400, names: 'cursor' },
   // The unsigned key with an empty phaseAt that DynamoDB refused with a 500 before cursors were signed.
-  { name: 'list with a forged cursor holding an empty index key', method: 'GET', path: '/tasks?status=SUCCEEDED&cursor=eyJwaGFzZSI6IlNVQ0NFRURFRCIsInBoYXNlQXQiOiIiLCJzayI6IlNUQVRFIiwicGsiOiJUQVNLI3gifQ', status: 400, names: 'cursor' },
-  { name: 'list with a well-formed unsigned cursor', method: 'GET', path: `/tasks?status=FAILED&cursor=${Buffer.from(JSON.stringify({ phase: 'FAILED', phaseAt: '2026-01-01T00:00:00.000Z', sk: 'STATE', pk: 'TASK#x' })).toString('base64url')}`, status: 400, names: 'cursor' },
+  {
+    name: 'list with a forged cursor holding an empty index key',
+    method: 'GET',
+    path: '/tasks?status=SUCCEEDED&cursor=eyJwaGFzZSI6IlNVQ0NFRURFRCIsInBoYXNlQXQiOiIiLCJzayI6IlNUQVRFIiwicGsiOiJUQVNLI3gifQ',
+    status: 400,
+    names: 'cursor',
+  },
+  {
+    name: 'list with a well-formed unsigned cursor',
+    method: 'GET',
+    path: `/tasks?status=FAILED&cursor=${Buffer.from(JSON.stringify({ phase: 'FAILED', phaseAt: '2026-01-01T00:00:00.000Z', sk: 'STATE', pk: 'TASK#x' })).toString('base64url')}`,
+    status: 400,
+    names: 'cursor',
+  },
   { name: 'list with an unknown parameter', method: 'GET', path: '/tasks?status=FAILED&sort=asc', status: 400, names: 'sort' },
   { name: 'redrive a malformed taskId', method: 'POST', path: '/tasks/bad%20id/redrive', status: 400, names: 'taskId' },
   { name: 'redrive an unknown task', method: 'POST', path: '/tasks/bad-never-submitted/redrive', status: 404, names: 'does not exist' },
   // Authentication: API Gateway's INVALID_API_KEY for a known route
   byGateway('wrong API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-47'), apiKey: 'not-the-key-0123456789' }),
   byGateway('no API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-48'), apiKey: null }),
-  byGateway('API key in the wrong header', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-49'), apiKeyHeader: 'authorization' }),
+  byGateway('API key in the wrong header', 'POST', '/tasks', 'INVALID_API_KEY', {
+    body: validTask('bad-49'),
+    apiKeyHeader: 'authorization',
+  }),
   byGateway('empty API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-63'), apiKey: '' }),
   byGateway('no API key on GET /tasks/{id}', 'GET', '/tasks/bad-64', 'INVALID_API_KEY', { apiKey: null }),
   byGateway('no API key on a list', 'GET', '/tasks?status=FAILED', 'INVALID_API_KEY', { apiKey: null }),
   byGateway('no API key on a redrive', 'POST', '/tasks/bad-65/redrive', 'INVALID_API_KEY', { apiKey: null }),
   byGateway('no API key and a malformed body', 'POST', '/tasks', 'INVALID_API_KEY', { body: '{', contentType: 'text/plain', apiKey: null }),
   // API Gateway's 10 MB payload quota, checked before anything else
-  byGateway('body over API Gateway\'s 10 MB', 'POST', '/tasks', 'REQUEST_TOO_LARGE', { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) }),
-  byGateway('body over 10 MB on an unknown route', 'PUT', '/nope', 'REQUEST_TOO_LARGE', { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20), apiKey: null }),
+  byGateway("body over API Gateway's 10 MB", 'POST', '/tasks', 'REQUEST_TOO_LARGE', { body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20) }),
+  byGateway('body over 10 MB on an unknown route', 'PUT', '/nope', 'REQUEST_TOO_LARGE', {
+    body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x20),
+    apiKey: null,
+  }),
 ];

@@ -37,19 +37,26 @@ function gatewayAnswer(template: CfnTemplate, type: GatewayResponseType): { stat
   const fallback = defaults.customizable ? byType.get(defaults.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX') : undefined;
   const status = Number(own?.StatusCode ?? fallback?.StatusCode ?? defaults.status);
   const text: string = (own ?? fallback)?.ResponseTemplates?.['application/json'] ?? '{"message":$context.error.messageString}';
-  const body = JSON.parse(text.replaceAll('$context.error.responseType', type).replaceAll('$context.error.messageString', JSON.stringify(defaults.message)));
+  const body = JSON.parse(
+    text.replaceAll('$context.error.responseType', type).replaceAll('$context.error.messageString', JSON.stringify(defaults.message)),
+  );
   return { status, body };
 }
 
 /** One request sent byte for byte (fetch would remove dot segments and normalise the path). */
 function rawRequest(baseUrl: string, request: { method: string; path: string; headers: Record<string, string>; body?: string | Buffer }) {
   const { hostname, port } = new URL(baseUrl);
-  const headers = { ...request.headers, ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}) };
+  const headers = {
+    ...request.headers,
+    ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}),
+  };
   return new Promise<{ status: number; contentType: string; text: string }>((resolve, reject) => {
     const req = http.request({ host: hostname, port, method: request.method, path: request.path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, contentType: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, contentType: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -92,7 +99,11 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
         last = (await api('GET', `/tasks/${taskId}`)).body;
         return last?.status === status ? last : undefined;
       },
-      { timeoutMs, intervalMs: 250, describe: () => `task ${taskId} did not reach ${status} in ${timeoutMs} ms; last: ${JSON.stringify(last)}` },
+      {
+        timeoutMs,
+        intervalMs: 250,
+        describe: () => `task ${taskId} did not reach ${status} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+      },
     );
   };
 
@@ -151,7 +162,8 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     try {
       await eventually(() => processesWithEnv(MARKER, runId).length === 0, {
         timeoutMs: 10_000,
-        describe: () => `processes of the stack still running 10 s after Ctrl-C: ${(orphans = processesWithEnv(MARKER, runId)).join(', ')}`,
+        describe: () =>
+          `processes of the stack still running 10 s after Ctrl-C: ${((orphans = processesWithEnv(MARKER, runId))).join(', ')}`,
       });
     } finally {
       for (const pid of processesWithEnv(MARKER, runId)) process.kill(pid, 'SIGKILL');
@@ -188,10 +200,13 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
       'FAILED',
     ]);
     // The DLQ monitor's line, tagged with its function name by npm start.
-    await eventually(() => output.split('\n').some((line) => line.startsWith('monitorDlq') && line.includes('"TASK_FAILED"') && line.includes(taskId)), {
-      timeoutMs: 5_000,
-      describe: () => `no monitorDlq TASK_FAILED line for ${taskId} in the npm start output`,
-    });
+    await eventually(
+      () => output.split('\n').some((line) => line.startsWith('monitorDlq') && line.includes('"TASK_FAILED"') && line.includes(taskId)),
+      {
+        timeoutMs: 5_000,
+        describe: () => `no monitorDlq TASK_FAILED line for ${taskId} in the npm start output`,
+      },
+    );
   });
 
   it('succeeds on attempt 2 when only attempt 1 fails, with the history in order', async () => {
@@ -208,7 +223,10 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
 
   it('finishes tasks whose payloads hold an emoji, U+FFFE, U+FFFF and control characters, and knows them again by their payload', async () => {
     // The hardening report's reproductions: each answered 503 ENQUEUE_FAILED for ever.
-    const payloads = [{ e: '😀' }, { s: '\uffff' }, { s: '\ufffe', c: '\u0000\u001f', z: '👨‍👩‍👧 \u{10ffff}' }].map((p) => ({ ...p, simulate: 'succeed' }));
+    const payloads = [{ e: '😀' }, { s: '\uffff' }, { s: '\ufffe', c: '\u0000\u001f', z: '👨‍👩‍👧 \u{10ffff}' }].map((p) => ({
+      ...p,
+      simulate: 'succeed',
+    }));
     const ids = payloads.map((_, i) => `unicode-${i}-${runId}`);
 
     const answers = await Promise.all(payloads.map((payload, i) => api('POST', '/tasks', { taskId: ids[i], payload })));
@@ -217,14 +235,23 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     expect(answers.map((a) => a.status)).to.deep.equal([202, 202, 202]);
     expect(tasks.map((t) => t.attempts)).to.deep.equal([1, 1, 1]);
     const again = await Promise.all(payloads.map((payload, i) => api('POST', '/tasks', { taskId: ids[i], payload })));
-    expect(again.map((a) => a.status), 'the same payload again is the same task').to.deep.equal([200, 200, 200]);
+    expect(
+      again.map((a) => a.status),
+      'the same payload again is the same task',
+    ).to.deep.equal([200, 200, 200]);
   });
 
   describe(`bad-input corpus (${BAD_REQUESTS.length} malformed requests)`, () => {
     let client: DynamoDBClient | undefined;
     const itemCount = async () => {
-      client ??= new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamoDbPort}`, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-      const { Count } = await client.send(new ScanCommand({ TableName: 'task-pipeline-local-tasks', Select: 'COUNT', ConsistentRead: true }));
+      client ??= new DynamoDBClient({
+        endpoint: `http://127.0.0.1:${dynamoDbPort}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      const { Count } = await client.send(
+        new ScanCommand({ TableName: 'task-pipeline-local-tasks', Select: 'COUNT', ConsistentRead: true }),
+      );
       return Count ?? 0;
     };
     let template: CfnTemplate;
@@ -241,7 +268,8 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
 
     after(() => client?.destroy());
 
-    const describeAnswer = (request: BadRequest) => (request.gateway ? `API Gateway's ${request.gateway}` : `${request.status}, naming the problem`);
+    const describeAnswer = (request: BadRequest) =>
+      request.gateway ? `API Gateway's ${request.gateway}` : `${request.status}, naming the problem`;
     for (const request of BAD_REQUESTS) {
       it(`${request.name}: ${describeAnswer(request)}, nothing written`, async () => {
         const key = request.apiKey === undefined ? apiKey : request.apiKey;

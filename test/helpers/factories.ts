@@ -27,7 +27,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 }
 
 /** An API Gateway proxy event for POST /tasks with a JSON body. */
-export function postTaskEvent(body: unknown, headers: Record<string, string> = { 'Content-Type': 'application/json' }): APIGatewayProxyEvent {
+export function postTaskEvent(
+  body: unknown,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+): APIGatewayProxyEvent {
   return apiEvent('POST', '/tasks', typeof body === 'string' ? body : JSON.stringify(body), headers, null);
 }
 
@@ -36,7 +39,13 @@ export function getTaskEvent(taskId: string): APIGatewayProxyEvent {
   return apiEvent('GET', `/tasks/${taskId}`, null, {}, { taskId });
 }
 
-function apiEvent(method: string, path: string, body: string | null, headers: Record<string, string>, pathParameters: Record<string, string> | null): APIGatewayProxyEvent {
+function apiEvent(
+  method: string,
+  path: string,
+  body: string | null,
+  headers: Record<string, string>,
+  pathParameters: Record<string, string> | null,
+): APIGatewayProxyEvent {
   return {
     httpMethod: method,
     path,

@@ -55,11 +55,16 @@ export class MemoryTaskStore implements TaskStore {
 
   // The twin of the byPhase index: newest first by when the task entered its phase.
   async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    return this.page([...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => phaseEnteredAt(b).localeCompare(phaseEnteredAt(a))), options);
+    return this.page(
+      [...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => phaseEnteredAt(b).localeCompare(phaseEnteredAt(a))),
+      options,
+    );
   }
 
   async listUnfinishedBefore(before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    const all = [...this.tasks.values()].filter((t) => !isTerminal(t.status) && phaseEnteredAt(t) < before).sort((a, b) => phaseEnteredAt(a).localeCompare(phaseEnteredAt(b)));
+    const all = [...this.tasks.values()]
+      .filter((t) => !isTerminal(t.status) && phaseEnteredAt(t) < before)
+      .sort((a, b) => phaseEnteredAt(a).localeCompare(phaseEnteredAt(b)));
     return this.page(all, options);
   }
 
@@ -157,7 +162,7 @@ export async function captureLogLines<T>(fn: () => Promise<T>): Promise<{ result
         try {
           lines.push(JSON.parse(line));
         } catch {
-          original(line + '\n');
+          original(`${line}\n`);
         }
       }
       return true;

@@ -9,7 +9,10 @@ import { loadServerlessConfig, type ServerlessConfig } from '../support/localSer
 const API_KEY = 'gateway-test-key-0123456789';
 
 /** Sends one request byte for byte and collects the answer. */
-function send(url: string, request: { method: string; path: string; headers?: http.OutgoingHttpHeaders | string[]; body?: string | Buffer }) {
+function send(
+  url: string,
+  request: { method: string; path: string; headers?: http.OutgoingHttpHeaders | string[]; body?: string | Buffer },
+) {
   const { hostname, port } = new URL(url);
   return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
     // Headers as a flat list keep their spelling and order, but Node then adds no Host.
@@ -65,7 +68,9 @@ describe('local API Gateway (routes, keys and gateway responses of serverless.ym
   it("has one route per http event, with the function's name and private flag", async () => {
     await start();
 
-    const events = Object.values(config.functions).flatMap((fn) => (fn.events ?? []).filter((e) => e.http).map((e) => ({ fn, http: e.http as { path: string; method: string; private?: boolean } })));
+    const events = Object.values(config.functions).flatMap((fn) =>
+      (fn.events ?? []).filter((e) => e.http).map((e) => ({ fn, http: e.http as { path: string; method: string; private?: boolean } })),
+    );
     expect(gateway!.routes).to.have.length(events.length);
     for (const { fn, http: event } of events) {
       expect(gateway!.routes).to.deep.include({
@@ -109,13 +114,29 @@ describe('local API Gateway (routes, keys and gateway responses of serverless.ym
   it('passes headers as sent (names, repeats) plus X-Forwarded-*, and a requestContext with ids, stage and the API key', async () => {
     const url = await start();
 
-    await send(url, { method: 'GET', path: '/tasks/t-1', headers: ['X-Api-Key', API_KEY, 'X-Thing', 'a', 'x-thing', 'b', 'User-Agent', 'test-agent'] });
+    await send(url, {
+      method: 'GET',
+      path: '/tasks/t-1',
+      headers: ['X-Api-Key', API_KEY, 'X-Thing', 'a', 'x-thing', 'b', 'User-Agent', 'test-agent'],
+    });
 
     const event = invocations[0].event;
-    expect(event.headers).to.include({ 'X-Api-Key': API_KEY, 'X-Thing': 'b', 'User-Agent': 'test-agent', 'X-Forwarded-Proto': 'http', 'X-Forwarded-For': '127.0.0.1' });
+    expect(event.headers).to.include({
+      'X-Api-Key': API_KEY,
+      'X-Thing': 'b',
+      'User-Agent': 'test-agent',
+      'X-Forwarded-Proto': 'http',
+      'X-Forwarded-For': '127.0.0.1',
+    });
     expect(event.multiValueHeaders['X-Thing']).to.deep.equal(['a', 'b']);
     expect(event.headers['X-Amzn-Trace-Id']).to.match(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
-    expect(event.requestContext).to.include({ stage: 'local', resourcePath: '/tasks/{taskId}', httpMethod: 'GET', path: '/local/tasks/t-1', protocol: 'HTTP/1.1' });
+    expect(event.requestContext).to.include({
+      stage: 'local',
+      resourcePath: '/tasks/{taskId}',
+      httpMethod: 'GET',
+      path: '/local/tasks/t-1',
+      protocol: 'HTTP/1.1',
+    });
     expect(event.requestContext.requestId).to.match(/^[0-9a-f-]{36}$/);
     expect(event.requestContext.identity).to.include({ apiKey: API_KEY, sourceIp: '127.0.0.1', userAgent: 'test-agent' });
     expect(event.requestContext.requestTime).to.match(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
@@ -124,7 +145,12 @@ describe('local API Gateway (routes, keys and gateway responses of serverless.ym
   it("returns the function's status, headers (multiValueHeaders merged) and body, with API Gateway's request id headers", async () => {
     answer = () => ({
       ok: true,
-      payload: { statusCode: 202, headers: { Location: '/tasks/x', 'X-One': '1' }, multiValueHeaders: { 'X-Many': ['a', 'b'], 'x-one': ['2'] }, body: '{"ok":true}' },
+      payload: {
+        statusCode: 202,
+        headers: { Location: '/tasks/x', 'X-One': '1' },
+        multiValueHeaders: { 'X-Many': ['a', 'b'], 'x-one': ['2'] },
+        body: '{"ok":true}',
+      },
     });
     const url = await start();
 
@@ -212,8 +238,20 @@ describe('local API Gateway (routes, keys and gateway responses of serverless.ym
 });
 
 describe('matchRoute: API Gateway resource matching on the raw path', () => {
-  const route = (method: string, resourcePath: string): ApiRoute => ({ functionKey: resourcePath, functionName: resourcePath, method, resourcePath, apiKeyRequired: false });
-  const routes = [route('GET', '/tasks'), route('GET', '/tasks/{taskId}'), route('GET', '/tasks/latest'), route('ANY', '/files/{path+}'), route('POST', '/tasks/{taskId}/redrive')];
+  const route = (method: string, resourcePath: string): ApiRoute => ({
+    functionKey: resourcePath,
+    functionName: resourcePath,
+    method,
+    resourcePath,
+    apiKeyRequired: false,
+  });
+  const routes = [
+    route('GET', '/tasks'),
+    route('GET', '/tasks/{taskId}'),
+    route('GET', '/tasks/latest'),
+    route('ANY', '/files/{path+}'),
+    route('POST', '/tasks/{taskId}/redrive'),
+  ];
 
   it('prefers a literal segment to a parameter, and a parameter to a greedy one', () => {
     expect(matchRoute(routes, 'GET', '/tasks/latest')?.route.resourcePath).to.equal('/tasks/latest');

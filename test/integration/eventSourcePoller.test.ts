@@ -17,7 +17,9 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
   beforeEach(async function () {
     // A queue of its own per test, so leftovers of one test never reach another.
     const name = `poller-${this.currentTest?.title.replace(/\W+/g, '-').slice(0, 40)}-${Date.now()}`;
-    const { QueueUrl } = await servers().clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '30' } }));
+    const { QueueUrl } = await servers().clients.sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: '30' } }),
+    );
     const { Attributes } = await servers().clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
     mapping = {
       functionKey: 'fn',
@@ -54,10 +56,15 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
   /** Starts a poller whose function answers with `respond`; resolves with the first event. */
   function pollWith(respond: (event: SQSEvent) => InvocationOutcome): Promise<SQSEvent> {
     return new Promise((resolve) => {
-      poller = startPoller(mapping, servers().clients.sqs, async (_name, event) => {
-        resolve(event);
-        return respond(event);
-      }, () => undefined);
+      poller = startPoller(
+        mapping,
+        servers().clients.sqs,
+        async (_name, event) => {
+          resolve(event);
+          return respond(event);
+        },
+        () => undefined,
+      );
     });
   }
 
@@ -65,14 +72,22 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
     // Give the poller a moment to finish its deletes after the invocation returned.
     await new Promise((resolve) => setTimeout(resolve, 300));
     const { Attributes } = await servers().clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: mapping.queue.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      new GetQueueAttributesCommand({
+        QueueUrl: mapping.queue.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
     );
-    return { visible: Number(Attributes!.ApproximateNumberOfMessages), inFlight: Number(Attributes!.ApproximateNumberOfMessagesNotVisible) };
+    return {
+      visible: Number(Attributes!.ApproximateNumberOfMessages),
+      inFlight: Number(Attributes!.ApproximateNumberOfMessagesNotVisible),
+    };
   }
 
   it("maps each sqs event of serverless.yml to its local queue with the event's batchSize and window", () => {
     const mappings = eventSourceMappings(servers().config, servers().resources, 5);
-    const events = Object.entries(servers().config.functions).flatMap(([key, fn]) => (fn.events ?? []).filter((e) => e.sqs).map((e) => ({ key, sqs: e.sqs! })));
+    const events = Object.entries(servers().config.functions).flatMap(([key, fn]) =>
+      (fn.events ?? []).filter((e) => e.sqs).map((e) => ({ key, sqs: e.sqs! })),
+    );
 
     expect(mappings).to.have.length(events.length);
     for (const { key, sqs } of events) {
@@ -101,13 +116,21 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
     expect(record.attributes).to.include({ ApproximateReceiveCount: '1' });
     expect(record.attributes.SentTimestamp).to.match(/^\d+$/);
     expect(record.attributes.ApproximateFirstReceiveTimestamp).to.match(/^\d+$/);
-    expect(record.messageAttributes.taskId).to.deep.equal({ stringValue: record.body, stringListValues: [], binaryListValues: [], dataType: 'String' });
+    expect(record.messageAttributes.taskId).to.deep.equal({
+      stringValue: record.body,
+      stringListValues: [],
+      binaryListValues: [],
+      dataType: 'String',
+    });
   });
 
   it('deletes only the records not listed in batchItemFailures', async () => {
     await send(['ok-1', 'fails', 'ok-2']);
 
-    await pollWith((event) => ({ ok: true, payload: { batchItemFailures: [{ itemIdentifier: event.Records.find((r) => r.body === 'fails')!.messageId }] } }));
+    await pollWith((event) => ({
+      ok: true,
+      payload: { batchItemFailures: [{ itemIdentifier: event.Records.find((r) => r.body === 'fails')!.messageId }] },
+    }));
 
     expect(await counts()).to.deep.equal({ visible: 0, inFlight: 1 });
   });
@@ -136,7 +159,11 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
       poller = startPoller(mapping, servers().clients.sqs, invoker.invoke, (line) => lines.push(line));
       await send(['x', 'y']);
 
-      await eventually(() => api.received.length >= 2, { timeoutMs: 5000, intervalMs: 50, describe: () => `${api.received.length} invokes, expected 2` });
+      await eventually(() => api.received.length >= 2, {
+        timeoutMs: 5000,
+        intervalMs: 50,
+        describe: () => `${api.received.length} invokes, expected 2`,
+      });
 
       expect(api.received).to.have.length(2);
       expect(await counts()).to.deep.equal({ visible: 0, inFlight: 0 });
@@ -178,10 +205,11 @@ async function fakeLambdaApi(hangUps: number, answer: (res: http.ServerResponse)
   return {
     endpoint,
     received,
-    stop: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -222,7 +250,7 @@ describe('lambdaInvoker: retries an invoke that failed in transport, like the ev
     expect(retryLines[0]).to.contain('socket hang up').and.contain('retry 1 of 3');
   });
 
-  it('does not retry a function error: it is the function\'s answer', async () => {
+  it("does not retry a function error: it is the function's answer", async () => {
     api = await fakeLambdaApi(0, answersWith({ errorType: 'Error', errorMessage: 'boom' }, 'Unhandled'));
     invoker = lambdaInvoker(api.endpoint, 'us-east-1', options(4));
 

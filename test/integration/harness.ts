@@ -82,7 +82,8 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
   };
   const faultyStore = Object.create(store) as DynamoTaskStore;
   faultyStore.transition = async (t: Transition) => {
-    if (t.to === 'PROCESSING' && pipeline.brokenClaims.has(t.taskId)) throw Object.assign(new Error('injected: DynamoDB unavailable'), { name: 'InternalServerError' });
+    if (t.to === 'PROCESSING' && pipeline.brokenClaims.has(t.taskId))
+      throw Object.assign(new Error('injected: DynamoDB unavailable'), { name: 'InternalServerError' });
     return store.transition(t);
   };
   pipeline.deps = {
@@ -99,7 +100,9 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
   if (options.visibilityTimeoutSeconds !== undefined) {
     const { SetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
     for (const queue of Object.values(servers.resources.queues)) {
-      await servers.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }));
+      await servers.clients.sqs.send(
+        new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }),
+      );
     }
   }
 

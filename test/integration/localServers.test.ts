@@ -22,7 +22,9 @@ describe('local servers: DynamoDB Local and fauxqs with the resources of serverl
     expect(tables).to.not.be.empty;
     for (const [logicalId, resource] of tables) {
       const props = resource.Properties as Record<string, { IndexName?: string }[] | unknown>;
-      const { Table } = await servers().clients.dynamoDb.send(new DescribeTableCommand({ TableName: servers().resources.tables[logicalId].name }));
+      const { Table } = await servers().clients.dynamoDb.send(
+        new DescribeTableCommand({ TableName: servers().resources.tables[logicalId].name }),
+      );
 
       expect(Table?.TableName).to.equal(props.TableName);
       expect(Table?.KeySchema).to.deep.equal(props.KeySchema);
@@ -44,7 +46,10 @@ describe('local servers: DynamoDB Local and fauxqs with the resources of serverl
       const redrive = props.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number } | undefined;
       if (redrive) {
         const dlq = servers().resources.queues[intrinsicTarget(redrive.deadLetterTargetArn)!.logicalId];
-        expect(JSON.parse(attributes.RedrivePolicy ?? 'null')).to.deep.equal({ deadLetterTargetArn: dlq.arn, maxReceiveCount: redrive.maxReceiveCount });
+        expect(JSON.parse(attributes.RedrivePolicy ?? 'null')).to.deep.equal({
+          deadLetterTargetArn: dlq.arn,
+          maxReceiveCount: redrive.maxReceiveCount,
+        });
       }
     }
   });
@@ -87,7 +92,12 @@ describe('local servers: DynamoDB Local and fauxqs with the resources of serverl
     for (let i = 0; i < redrive.maxReceiveCount; i++) {
       // VisibilityTimeout 0: the message is visible again at once, as if the consumer failed.
       const { Messages } = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queue.url, VisibilityTimeout: 0, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queue.url,
+          VisibilityTimeout: 0,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
       );
       receiveCounts.push(Messages?.[0]?.Attributes?.ApproximateReceiveCount ?? 'none');
     }

@@ -45,7 +45,15 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     const task = await pipeline.waitFor('retry-path', isTerminal);
 
     expect(task).to.include({ status: 'SUCCEEDED', attempts: 3 });
-    expect(types(task)).to.deep.equal(['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'PROCESSING', 'RETRY_SCHEDULED', 'PROCESSING', 'SUCCEEDED']);
+    expect(types(task)).to.deep.equal([
+      'QUEUED',
+      'PROCESSING',
+      'RETRY_SCHEDULED',
+      'PROCESSING',
+      'RETRY_SCHEDULED',
+      'PROCESSING',
+      'SUCCEEDED',
+    ]);
     const scheduled = task.history.filter((e) => e.type === 'RETRY_SCHEDULED');
     expect(scheduled.map((e) => e.delaySeconds)).to.deep.equal([1, 2]);
     for (const retry of scheduled) {
@@ -71,7 +79,10 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     expect(failedLines[0]).to.deep.include({ payload, source: 'DEAD_LETTERED', attempts: 3, errorName: 'SimulatedFailure' });
     expect(failedLines[0].error).to.contain('simulated work failed');
     const linesWithPayload = pipeline.logs.filter((l) => JSON.stringify(l).includes('A-17'));
-    expect(linesWithPayload.map((l) => l.message), 'only the monitor logs payloads').to.deep.equal(['TASK_FAILED']);
+    expect(
+      linesWithPayload.map((l) => l.message),
+      'only the monitor logs payloads',
+    ).to.deep.equal(['TASK_FAILED']);
   });
 
   it('moves a message whose bookkeeping keeps failing to the DLQ by the RedrivePolicy; the monitor marks it FAILED saying no error was recorded', async () => {
@@ -119,7 +130,13 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     const state = items.find((item) => item.sk === 'STATE')!;
     const payloadItem = items.find((item) => item.sk === 'PAYLOAD')!;
 
-    expect(state.history.map((e: { type: string }) => e.type)).to.deep.equal(['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'PROCESSING', 'SUCCEEDED']);
+    expect(state.history.map((e: { type: string }) => e.type)).to.deep.equal([
+      'QUEUED',
+      'PROCESSING',
+      'RETRY_SCHEDULED',
+      'PROCESSING',
+      'SUCCEEDED',
+    ]);
     const times = state.history.map((e: { at: string }) => e.at);
     expect([...times].sort()).to.deep.equal(times);
     expect(JSON.parse(payloadItem.payload)).to.deep.equal({ simulate: { failOnAttempts: [1] } });
@@ -132,7 +149,11 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     await pipeline.submit('redrive-me', { n: 3 });
     await pipeline.waitFor('redrive-me', isTerminal);
 
-    const listed = await createList(() => pipeline.deps)({ ...getTaskEvent('x'), pathParameters: null, queryStringParameters: { status: 'FAILED', limit: '100' } });
+    const listed = await createList(() => pipeline.deps)({
+      ...getTaskEvent('x'),
+      pathParameters: null,
+      queryStringParameters: { status: 'FAILED', limit: '100' },
+    });
     const failedIds = JSON.parse(listed.body).tasks.map((t: { taskId: string }) => t.taskId);
     expect(failedIds).to.include('redrive-me');
     expect(failedIds.indexOf('redrive-me')).to.be.lessThan(failedIds.indexOf('always-fails'));
@@ -149,9 +170,17 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
   });
 
   it('pages through a listing with the cursor, newest first, without repeats', async () => {
-    const page1 = await createList(() => pipeline.deps)({ ...getTaskEvent('x'), pathParameters: null, queryStringParameters: { status: 'SUCCEEDED', limit: '2' } });
+    const page1 = await createList(() => pipeline.deps)({
+      ...getTaskEvent('x'),
+      pathParameters: null,
+      queryStringParameters: { status: 'SUCCEEDED', limit: '2' },
+    });
     const first = JSON.parse(page1.body);
-    const page2 = await createList(() => pipeline.deps)({ ...getTaskEvent('x'), pathParameters: null, queryStringParameters: { status: 'SUCCEEDED', limit: '2', cursor: first.cursor } });
+    const page2 = await createList(() => pipeline.deps)({
+      ...getTaskEvent('x'),
+      pathParameters: null,
+      queryStringParameters: { status: 'SUCCEEDED', limit: '2', cursor: first.cursor },
+    });
     const second = JSON.parse(page2.body);
 
     const all = [...first.tasks, ...second.tasks];
@@ -165,7 +194,17 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     const now = new Date().toISOString();
     const payload = { crashed: true };
     await pipeline.deps.store.create(
-      { taskId: 'crashed-submit', status: 'QUEUED', attempts: 0, maxAttempts: 3, payloadHash: payloadHash(payload), correlationId: 'c', createdAt: now, updatedAt: now, history: [{ type: 'QUEUED', at: now, attempt: 0 }] },
+      {
+        taskId: 'crashed-submit',
+        status: 'QUEUED',
+        attempts: 0,
+        maxAttempts: 3,
+        payloadHash: payloadHash(payload),
+        correlationId: 'c',
+        createdAt: now,
+        updatedAt: now,
+        history: [{ type: 'QUEUED', at: now, attempt: 0 }],
+      },
       JSON.stringify(payload),
     );
     await new Promise((resolve) => setTimeout(resolve, 1200));
@@ -196,15 +235,18 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
 
   it('property: generated payloads the API accepts all finish, and a failing one reaches the DLQ and is logged with the same payload', async function () {
     this.timeout(90_000);
-    const accepted = fc
-      .sample(payloadArbitrary, { seed: 7, numRuns: 60 })
-      .flatMap((payload) => {
-        try {
-          return [parseSubmitRequest({ headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ taskId: 'p', payload }) }, 240 * 1024).payload];
-        } catch {
-          return [];
-        }
-      });
+    const accepted = fc.sample(payloadArbitrary, { seed: 7, numRuns: 60 }).flatMap((payload) => {
+      try {
+        return [
+          parseSubmitRequest(
+            { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ taskId: 'p', payload }) },
+            240 * 1024,
+          ).payload,
+        ];
+      } catch {
+        return [];
+      }
+    });
     const ids = accepted.map((_, i) => `prop-${i}`);
     const doomed = { ...accepted[0], simulate: 'fail', e: '😀\uffff' };
 
@@ -217,11 +259,16 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     expect(line.payload).to.deep.equal(doomed);
   });
 
-  it('turns fauxqs refusing a message (over the queue\'s MaximumMessageSize) into MessageRejectedError, not a retryable error', async () => {
-    const { QueueUrl } = await pipeline.servers.clients.sqs.send(new CreateQueueCommand({ QueueName: 'tiny', Attributes: { MaximumMessageSize: '1024' } }));
+  it("turns fauxqs refusing a message (over the queue's MaximumMessageSize) into MessageRejectedError, not a retryable error", async () => {
+    const { QueueUrl } = await pipeline.servers.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: 'tiny', Attributes: { MaximumMessageSize: '1024' } }),
+    );
     const tiny = new SqsTaskQueue(pipeline.servers.clients.sqs, { queueUrl: QueueUrl!, dlqUrl: QueueUrl! });
 
-    const error = await tiny.enqueue({ taskId: 'big', attempt: 1, payload: { blob: 'x'.repeat(2000) }, correlationId: 'c' }, 0).then(() => undefined, (e: unknown) => e);
+    const error = await tiny.enqueue({ taskId: 'big', attempt: 1, payload: { blob: 'x'.repeat(2000) }, correlationId: 'c' }, 0).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
 
     expect(error).to.be.instanceOf(MessageRejectedError);
     expect(error).to.include({ code: 'InvalidParameterValue' });

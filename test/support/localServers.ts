@@ -2,7 +2,13 @@ import { startLocalServers, type LocalServers, type LocalServersOptions } from '
 
 export { startLocalServers, sdkEnv, type LocalServers, type LocalServersOptions } from '../../scripts/local/localServers';
 export { createResources, type LocalQueue, type LocalResources, type LocalTable } from '../../scripts/local/resources';
-export { eventSourceMappings, startPoller, type EventSourceMapping, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
+export {
+  eventSourceMappings,
+  startPoller,
+  type EventSourceMapping,
+  type Invoker,
+  type Poller,
+} from '../../scripts/local/eventSourcePoller';
 export { loadServerlessConfig, stageParams, type ServerlessConfig } from '../../scripts/local/serverlessConfig';
 export { freePort } from '../../scripts/local/processes';
 
@@ -24,7 +30,8 @@ export function useLocalServers(options: LocalServersOptions = {}): () => LocalS
     await servers?.stop();
   });
   return () => {
-    if (!servers) throw new Error('the local servers are not running: call useLocalServers() inside describe() and use it in tests or hooks');
+    if (!servers)
+      throw new Error('the local servers are not running: call useLocalServers() inside describe() and use it in tests or hooks');
     return servers;
   };
 }

@@ -5,8 +5,8 @@
  * deployment bucket) without AWS access.
  */
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MAX_MESSAGE_BYTES } from '../../lib/messageBody';
 import {
   BEFORE_TIMEOUT_MS,
@@ -100,7 +100,7 @@ const DLQ_RETENTION_SECONDS = 14 * 24 * 60 * 60;
 const RUNTIME = 'nodejs24.x';
 
 // CloudFormation is untyped JSON; these aliases only document intent.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation is untyped JSON; the tests navigate it freely.
 type Json = any;
 interface Resource {
   Type: string;
@@ -116,8 +116,7 @@ interface Statement {
   Principal?: unknown;
 }
 
-const asArray = <T>(value: T | T[] | undefined): T[] =>
-  value === undefined ? [] : Array.isArray(value) ? value : [value];
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
 const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
 
@@ -241,8 +240,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       }
     });
 
-    it('lets both queues take SQS\'s largest message (1 MiB), which the largest accepted body needs once escaped', function () {
-      for (const queueId of [TASKS_QUEUE, DLQ]) expect(props(queueId).MaximumMessageSize, `${queueId} MaximumMessageSize`).to.equal(MAX_MESSAGE_BYTES);
+    it("lets both queues take SQS's largest message (1 MiB), which the largest accepted body needs once escaped", function () {
+      for (const queueId of [TASKS_QUEUE, DLQ])
+        expect(props(queueId).MaximumMessageSize, `${queueId} MaximumMessageSize`).to.equal(MAX_MESSAGE_BYTES);
     });
 
     it('lets only the task queue use the DLQ as its dead-letter queue', function () {
@@ -258,9 +258,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
     it('encrypts both queues at rest', function () {
       for (const queueId of [TASKS_QUEUE, DLQ]) {
         const p = props(queueId);
-        expect(p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined, `${queueId} encryption`).to.equal(
-          true,
-        );
+        expect(p.SqsManagedSseEnabled === true || p.KmsMasterKeyId !== undefined, `${queueId} encryption`).to.equal(true);
       }
     });
   });
@@ -331,7 +329,10 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         const actions = asArray<Json>(role.Policies)
           .flatMap((p) => asArray<Statement>(p.PolicyDocument.Statement))
           .flatMap((st) => asArray(st.Action));
-        expect(actions.filter((action) => action.startsWith('xray:')), roleId).to.deep.equal([]);
+        expect(
+          actions.filter((action) => action.startsWith('xray:')),
+          roleId,
+        ).to.deep.equal([]);
       }
       expect(evaluateCondition({ Condition: 'TracingEnabled' }, conditions), 'TracingEnabled by default').to.equal(true);
     });
@@ -348,7 +349,7 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
             actions: asArray(s.Action),
             resources: asArray(s.Resource)
               .map(renderIntrinsic)
-              .map((r) => (ownLogs.test(r) ? OWN_LOG_GROUP : arnOf(r) ?? r)),
+              .map((r) => (ownLogs.test(r) ? OWN_LOG_GROUP : (arnOf(r) ?? r))),
           }));
         actual[name] = pairs(grants);
       }
@@ -410,7 +411,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       const format = JSON.parse(logs.format);
       expect(format).to.include({ requestId: '$context.requestId', xrayTraceId: '$context.xrayTraceId' });
       expect(Object.values(format), 'access log fields (the key id, never the key)').to.not.include('$context.identity.apiKey');
-      const logGroup = ofType('AWS::Logs::LogGroup').find(([, r]) => r.Properties.LogGroupName === `/aws/api-gateway/${service.service}-${STAGE}`);
+      const logGroup = ofType('AWS::Logs::LogGroup').find(
+        ([, r]) => r.Properties.LogGroupName === `/aws/api-gateway/${service.service}-${STAGE}`,
+      );
       expect(logGroup, 'access log group').to.not.equal(undefined);
     });
 
@@ -427,7 +430,10 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         printedConfig(STAGE, { tracing: 'false', apiAccessLogging: 'false' }),
         printedConfig('local'),
       ]);
-      for (const [what, printed] of [['--param', overridden], ['local', local]]) {
+      for (const [what, printed] of [
+        ['--param', overridden],
+        ['local', local],
+      ]) {
         expect(printed.provider.tracing, `${what} tracing`).to.deep.equal({ apiGateway: false, lambda: false });
         expect(printed.provider.logs.restApi.accessLogging, `${what} accessLogging`).to.equal(false);
         expect(String(printed.provider.environment.POWERTOOLS_TRACE_ENABLED), `${what} POWERTOOLS_TRACE_ENABLED`).to.equal('false');
@@ -458,7 +464,8 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(policy, 'bucket policy').to.not.equal(undefined);
       const statements = asArray<Json>(policy![1].Properties.PolicyDocument.Statement);
       const denyWithoutTls = statements.find(
-        (st) => st.Effect === 'Deny' && st.Principal === '*' && st.Action === 's3:*' && st.Condition?.Bool?.['aws:SecureTransport'] === false,
+        (st) =>
+          st.Effect === 'Deny' && st.Principal === '*' && st.Action === 's3:*' && st.Condition?.Bool?.['aws:SecureTransport'] === false,
       );
       expect(denyWithoutTls, 'Deny s3:* without aws:SecureTransport').to.not.equal(undefined);
     });
@@ -477,7 +484,10 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         expect(p.Properties.RetentionInDays, `${id} RetentionInDays`).to.equal(service.provider.logRetentionInDays);
       }
       for (const fn of Object.values<Json>(service.functions)) {
-        expect(logGroups.map((p) => p.LogGroupName), fn.name).to.include(`/aws/lambda/${fn.name}`);
+        expect(
+          logGroups.map((p) => p.LogGroupName),
+          fn.name,
+        ).to.include(`/aws/lambda/${fn.name}`);
       }
     });
   });
@@ -514,7 +524,9 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(secret).to.not.have.property('SecretString');
       for (const name of Object.keys(functionIds)) {
         const key = functionProps(name).Environment?.Variables?.CURSOR_SIGNING_KEY;
-        expect(key, `${name} CURSOR_SIGNING_KEY`).to.deep.equal({ 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'CursorSigningKey' }, ':SecretString}}']] });
+        expect(key, `${name} CURSOR_SIGNING_KEY`).to.deep.equal({
+          'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'CursorSigningKey' }, ':SecretString}}']],
+        });
       }
     });
 

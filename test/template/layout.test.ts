@@ -7,8 +7,8 @@
  * two resources), and everything each file defines reaches the packaged template.
  */
 import { expect } from 'chai';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BEFORE_TIMEOUT_MS, REPO_ROOT, STAGE, packagedService, type CfnTemplate, type Json } from './packagedTemplate';
 
 const MAX_ROOT_LINES = 300;
@@ -50,6 +50,7 @@ describe('serverless.yml layout (resources in infra/ files by concern)', functio
   });
 
   it(`lists its resources as \${file(${INFRA_DIR}/...)} includes only`, function () {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the serverless variable syntax, as text.
     expect(root.resources, 'resources: a list of ${file()} includes').to.be.an('array').that.is.not.empty;
     for (const include of includes) expect(include, 'resources entry').to.match(new RegExp(`^${INFRA_DIR}/[^"]+\\.ya?ml$`));
   });

@@ -120,7 +120,10 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
   };
   const onlyOfType = (type: string): [string, CfnResource] => {
     const found = ofType(type);
-    expect(found.map(([id]) => id), type).to.have.length(1);
+    expect(
+      found.map(([id]) => id),
+      type,
+    ).to.have.length(1);
     return found[0];
   };
   const alarmTopicId = () => onlyOfType('AWS::SNS::Topic')[0];
@@ -181,7 +184,9 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
         comparison: 'GreaterThanThreshold',
         check: (threshold, period) => {
           // monitorDlq consumes a message within seconds; several visibility timeouts mean it keeps failing.
-          expect(threshold).to.be.at.least(3 * props(DLQ).VisibilityTimeout).and.at.most(3600);
+          expect(threshold)
+            .to.be.at.least(3 * props(DLQ).VisibilityTimeout)
+            .and.at.most(3600);
           expect(isPeriod(period), `period ${period}`).to.equal(true);
         },
       },
@@ -209,9 +214,7 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
       for (const [name, id] of Object.entries(functionIds)) {
         const env = props(id).Environment?.Variables ?? {};
         expect(env.POWERTOOLS_METRICS_NAMESPACE, `${name} POWERTOOLS_METRICS_NAMESPACE`).to.equal(namespace);
-        expect(env.POWERTOOLS_SERVICE_NAME, `${name} POWERTOOLS_SERVICE_NAME (the service dimension)`).to.equal(
-          serviceDimension,
-        );
+        expect(env.POWERTOOLS_SERVICE_NAME, `${name} POWERTOOLS_SERVICE_NAME (the service dimension)`).to.equal(serviceDimension);
       }
     });
 
@@ -228,7 +231,10 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
         expect(p.ComparisonOperator, `${id} ComparisonOperator`).to.equal(expected.comparison);
         expect(p.Metrics, `${id} uses Metrics instead of MetricName`).to.equal(undefined);
         const dimensions = (p.Dimensions as Json[]) ?? [];
-        expect(dimensions.map((d) => d.Name), `${id} dimension names`).to.have.members(Object.keys(expected.dimensions));
+        expect(
+          dimensions.map((d) => d.Name),
+          `${id} dimension names`,
+        ).to.have.members(Object.keys(expected.dimensions));
         for (const d of dimensions) {
           expect(
             sameValue(d.Value, expected.dimensions[d.Name]),
@@ -263,15 +269,16 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
 
     it('have names of their own stage, unique', function () {
       const names = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties.AlarmName);
-      for (const name of names) expect(name).to.be.a('string').and.match(new RegExp(`^${service.service}-${STAGE}-`));
+      for (const name of names)
+        expect(name)
+          .to.be.a('string')
+          .and.match(new RegExp(`^${service.service}-${STAGE}-`));
       expect(new Set(names).size).to.equal(names.length);
     });
 
     it('take every threshold and period from params, so a stage can override them', async function () {
       this.timeout(60_000);
-      const monitoringParams = Object.keys(service.initialServerlessConfig.params.default).filter((name) =>
-        /Alarm[A-Z]/.test(name),
-      );
+      const monitoringParams = Object.keys(service.initialServerlessConfig.params.default).filter((name) => /Alarm[A-Z]/.test(name));
       expect(monitoringParams.length, 'monitoring params in params.default').to.be.greaterThan(0);
       const overrides = Object.fromEntries(monitoringParams.map((name, i) => [name, 70_000 + 60 * i]));
       const overridden = (await printedConfig(STAGE, overrides)).resources.Resources;
@@ -299,10 +306,7 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
       expect(cloudWatch, 'statements for cloudwatch.amazonaws.com').to.have.length(1);
       expect(cloudWatch[0].Effect).to.equal('Allow');
       expect(cloudWatch[0].Action).to.have.members(['kms:Decrypt', 'kms:GenerateDataKey*']);
-      const topicArn = renderSub(
-        cloudWatch[0].Condition?.StringEquals?.['kms:EncryptionContext:aws:sns:topicArn']?.['Fn::Sub'],
-        resources,
-      );
+      const topicArn = renderSub(cloudWatch[0].Condition?.StringEquals?.['kms:EncryptionContext:aws:sns:topicArn']?.['Fn::Sub'], resources);
       expect(topicArn, 'the key serves CloudWatch for the alarm topic only').to.equal(
         `arn:aws:sns:us-east-1:123456789012:${topic.TopicName}`,
       );
@@ -340,8 +344,7 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
     let metrics: DashboardMetric[];
     const find = (name: string, dimensions: Record<string, string>, metricNamespace: string) =>
       metrics.filter(
-        (m) =>
-          m.namespace === metricNamespace && m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dimensions),
+        (m) => m.namespace === metricNamespace && m.name === name && JSON.stringify(m.dimensions) === JSON.stringify(dimensions),
       );
 
     before(function () {

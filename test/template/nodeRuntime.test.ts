@@ -3,7 +3,7 @@
  * (the npm package `node`) puts that binary first on the PATH of every npm script.
  * Running mocha outside npm, or a runtime change without a matching `node`, fails here.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { BEFORE_TIMEOUT_MS, STAGE, functionLogicalIds, packagedService, type CfnTemplate } from './packagedTemplate';
 

@@ -5,10 +5,10 @@
  * so it cannot touch the repository's .build/ or .serverless/; the copy is removed when
  * the process exits.
  */
-import { execFileSync, spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { execFileSync, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The AWS stage the template suites package. */
@@ -19,7 +19,7 @@ export const PACKAGE_TIMEOUT_MS = 170_000;
 export const BEFORE_TIMEOUT_MS = PACKAGE_TIMEOUT_MS + 10_000;
 
 // CloudFormation is untyped JSON; this alias only documents intent.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation is untyped JSON; the tests navigate it freely.
 export type Json = any;
 
 export interface CfnResource {

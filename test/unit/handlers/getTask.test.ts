@@ -18,17 +18,36 @@ describe('GET /tasks/{taskId} (getTask handler)', () => {
     const history = [
       { type: 'QUEUED' as const, at: '2026-01-01T00:00:00.000Z', attempt: 0 },
       { type: 'PROCESSING' as const, at: '2026-01-01T00:00:01.000Z', attempt: 1 },
-      { type: 'RETRY_SCHEDULED' as const, at: '2026-01-01T00:00:02.000Z', attempt: 1, error: { name: 'SimulatedFailure', message: 'x' }, delaySeconds: 2 },
+      {
+        type: 'RETRY_SCHEDULED' as const,
+        at: '2026-01-01T00:00:02.000Z',
+        attempt: 1,
+        error: { name: 'SimulatedFailure', message: 'x' },
+        delaySeconds: 2,
+      },
     ];
     deps.store.tasks.set(
       'task-1',
-      taskState({ status: 'RETRY_SCHEDULED', attempts: 1, lastError: { name: 'SimulatedFailure', message: 'x' }, nextAttemptAt: '2026-01-01T00:00:04.000Z', leaseId: undefined, history }),
+      taskState({
+        status: 'RETRY_SCHEDULED',
+        attempts: 1,
+        lastError: { name: 'SimulatedFailure', message: 'x' },
+        nextAttemptAt: '2026-01-01T00:00:04.000Z',
+        leaseId: undefined,
+        history,
+      }),
     );
 
     const res = await call('task-1');
 
     expect(res.statusCode).to.equal(200);
-    expect(res.json).to.deep.include({ taskId: 'task-1', status: 'RETRY_SCHEDULED', attempts: 1, maxAttempts: 3, nextAttemptAt: '2026-01-01T00:00:04.000Z' });
+    expect(res.json).to.deep.include({
+      taskId: 'task-1',
+      status: 'RETRY_SCHEDULED',
+      attempts: 1,
+      maxAttempts: 3,
+      nextAttemptAt: '2026-01-01T00:00:04.000Z',
+    });
     expect(res.json.lastError).to.deep.equal({ name: 'SimulatedFailure', message: 'x' });
     expect(res.json.history).to.deep.equal(history);
     expect(res.json).not.to.have.any.keys('leaseId', 'leaseUntil', 'payloadHash');

@@ -15,7 +15,10 @@ describe('GET /tasks?status= (listTasks handler)', () => {
   beforeEach(() => {
     deps = testDeps();
     for (let i = 1; i <= 5; i++) {
-      deps.store.tasks.set(`f${i}`, taskState({ taskId: `f${i}`, status: 'FAILED', attempts: 3, updatedAt: `2026-01-01T00:00:0${i}.000Z` }));
+      deps.store.tasks.set(
+        `f${i}`,
+        taskState({ taskId: `f${i}`, status: 'FAILED', attempts: 3, updatedAt: `2026-01-01T00:00:0${i}.000Z` }),
+      );
     }
     deps.store.tasks.set('ok', taskState({ taskId: 'ok', status: 'SUCCEEDED' }));
   });

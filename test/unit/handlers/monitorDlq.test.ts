@@ -35,7 +35,11 @@ describe('monitorDlq handler', () => {
     });
     const task = deps.store.tasks.get('task-1')!;
     expect(task.status).to.equal('FAILED');
-    expect(task.history.at(-1)).to.deep.include({ type: 'FAILED', attempt: 3, error: { name: 'SimulatedFailure', message: 'simulated work failed' } });
+    expect(task.history.at(-1)).to.deep.include({
+      type: 'FAILED',
+      attempt: 3,
+      error: { name: 'SimulatedFailure', message: 'simulated work failed' },
+    });
   });
 
   it('does not add a second FAILED transition nor a second TASK_FAILED line for a duplicate DLQ message', async () => {

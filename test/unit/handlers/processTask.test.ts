@@ -84,7 +84,13 @@ describe('processTask handler', () => {
     const task = deps.store.tasks.get('task-1')!;
     expect(task).to.include({ status: 'DEAD_LETTERED', attempts: 3 });
     expect(task.history.map((e) => e.type)).to.deep.equal([
-      'QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'PROCESSING', 'RETRY_SCHEDULED', 'PROCESSING', 'DEAD_LETTERED',
+      'QUEUED',
+      'PROCESSING',
+      'RETRY_SCHEDULED',
+      'PROCESSING',
+      'RETRY_SCHEDULED',
+      'PROCESSING',
+      'DEAD_LETTERED',
     ]);
   });
 
@@ -111,7 +117,10 @@ describe('processTask handler', () => {
   });
 
   it('ignores a concurrent duplicate while the claim lease is live', async () => {
-    deps.store.tasks.set('task-1', taskState({ status: 'PROCESSING', attempts: 1, leaseId: 'other', leaseUntil: '2026-01-01T00:00:30.000Z' }));
+    deps.store.tasks.set(
+      'task-1',
+      taskState({ status: 'PROCESSING', attempts: 1, leaseId: 'other', leaseUntil: '2026-01-01T00:00:30.000Z' }),
+    );
 
     const { response } = await run(taskMessage());
 
@@ -121,7 +130,10 @@ describe('processTask handler', () => {
 
   it('takes over an attempt whose lease expired (the earlier invocation crashed) and finishes it', async () => {
     deps = testDeps({ randoms: [PASS] });
-    deps.store.tasks.set('task-1', taskState({ status: 'PROCESSING', attempts: 1, leaseId: 'crashed', leaseUntil: '2025-12-31T23:59:59.000Z' }));
+    deps.store.tasks.set(
+      'task-1',
+      taskState({ status: 'PROCESSING', attempts: 1, leaseId: 'crashed', leaseUntil: '2025-12-31T23:59:59.000Z' }),
+    );
 
     await run(taskMessage());
 

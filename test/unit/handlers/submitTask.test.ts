@@ -30,7 +30,7 @@ describe('POST /tasks (submitTask handler)', () => {
     expect(deps.queue.enqueued[0].message).to.deep.include({ taskId: 'order-42', attempt: 1, payload: { sku: 'A1', qty: 2 } });
   });
 
-  it('carries the caller\'s X-Correlation-Id into the task, its message and the response', async () => {
+  it("carries the caller's X-Correlation-Id into the task, its message and the response", async () => {
     const res = await call({ taskId: 'c1', payload: {} }, { 'Content-Type': 'application/json', 'X-Correlation-Id': 'req-7f3a' });
 
     expect(res.headers).to.include({ 'X-Correlation-Id': 'req-7f3a' });
@@ -38,7 +38,7 @@ describe('POST /tasks (submitTask handler)', () => {
     expect(deps.queue.enqueued[0].message.correlationId).to.equal('req-7f3a');
   });
 
-  it('issues a new correlation id when the caller\'s is missing or unsafe to log', async () => {
+  it("issues a new correlation id when the caller's is missing or unsafe to log", async () => {
     const res = await call({ taskId: 'c2', payload: {} }, { 'Content-Type': 'application/json', 'X-Correlation-Id': 'bad id\n' });
 
     expect(res.json.correlationId).to.equal('id-1');

@@ -78,7 +78,13 @@ describe('loadConfig', () => {
 
     it('reads every optional setting from the environment', () => {
       const config = loadConfig(
-        requiredEnv({ FAILURE_RATE: '0.5', BACKOFF_BASE_SECONDS: '2', BACKOFF_JITTER: 'full', LEASE_SECONDS: '60', ALLOW_SIMULATION_OVERRIDE: 'true' }),
+        requiredEnv({
+          FAILURE_RATE: '0.5',
+          BACKOFF_BASE_SECONDS: '2',
+          BACKOFF_JITTER: 'full',
+          LEASE_SECONDS: '60',
+          ALLOW_SIMULATION_OVERRIDE: 'true',
+        }),
       );
 
       expect(config).to.deep.include({ failureRate: 0.5, leaseSeconds: 60, allowSimulationOverride: true });
@@ -149,7 +155,12 @@ describe('loadConfig', () => {
       });
     }
 
-    for (const [what, raw] of [['a fraction', '1.5'], ['a negative number', '-1'], ['above 900', '901'], ['text', 'ten']]) {
+    for (const [what, raw] of [
+      ['a fraction', '1.5'],
+      ['a negative number', '-1'],
+      ['above 900', '901'],
+      ['text', 'ten'],
+    ]) {
       it(`refuses ${what} ('${raw}')`, () => {
         const error = configErrorFor(requiredEnv({ BACKOFF_BASE_SECONDS: raw }));
 
@@ -229,7 +240,12 @@ describe('loadConfig', () => {
       expect(config.tracingEnabled).to.equal(false);
     });
 
-    for (const [raw, enabled] of [['true', true], ['TRUE', true], ['false', false], ['False', false]] as const) {
+    for (const [raw, enabled] of [
+      ['true', true],
+      ['TRUE', true],
+      ['false', false],
+      ['False', false],
+    ] as const) {
       it(`reads '${raw}' as ${enabled}`, () => {
         const config = loadConfig(requiredEnv({ POWERTOOLS_TRACE_ENABLED: raw }));
 

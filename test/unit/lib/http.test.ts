@@ -26,15 +26,38 @@ function respond(error: unknown) {
 describe('http', () => {
   describe('errorResponse', () => {
     const mapped: [string, () => Error, number, string][] = [
-      ['ValidationError', () => new ValidationError('invalid request: taskId is required', [{ field: 'taskId', problem: 'is required' }]), 400, 'VALIDATION_ERROR'],
+      [
+        'ValidationError',
+        () => new ValidationError('invalid request: taskId is required', [{ field: 'taskId', problem: 'is required' }]),
+        400,
+        'VALIDATION_ERROR',
+      ],
       ['TaskNotFoundError', () => new TaskNotFoundError('order-7'), 404, 'TASK_NOT_FOUND'],
       ['TaskConflictError', () => new TaskConflictError('order-7'), 409, 'TASK_CONFLICT'],
-      ['TaskStateConflictError', () => new TaskStateConflictError('order-7', 'QUEUED', 'only a FAILED task can be redriven'), 409, 'TASK_STATE_CONFLICT'],
+      [
+        'TaskStateConflictError',
+        () => new TaskStateConflictError('order-7', 'QUEUED', 'only a FAILED task can be redriven'),
+        409,
+        'TASK_STATE_CONFLICT',
+      ],
       ['PayloadTooLargeError', () => new PayloadTooLargeError(245761, 245760), 413, 'PAYLOAD_TOO_LARGE'],
-      ['UnsupportedMediaTypeError', () => new UnsupportedMediaTypeError("Content-Type must be application/json, got 'text/plain'", { context: { contentType: 'text/plain' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [
+        'UnsupportedMediaTypeError',
+        () =>
+          new UnsupportedMediaTypeError("Content-Type must be application/json, got 'text/plain'", {
+            context: { contentType: 'text/plain' },
+          }),
+        415,
+        'UNSUPPORTED_MEDIA_TYPE',
+      ],
       ['EnqueueFailedError', () => new EnqueueFailedError('order-7', new Error('SQS unavailable')), 503, 'ENQUEUE_FAILED'],
       ['RedriveEnqueueFailedError', () => new RedriveEnqueueFailedError('order-7', new Error('SQS unavailable')), 503, 'ENQUEUE_FAILED'],
-      ['TaskMessageRejectedError', () => new TaskMessageRejectedError('order-7', new MessageRejectedError('task queue', 'InvalidMessageContents', 'bad')), 422, 'MESSAGE_REJECTED'],
+      [
+        'TaskMessageRejectedError',
+        () => new TaskMessageRejectedError('order-7', new MessageRejectedError('task queue', 'InvalidMessageContents', 'bad')),
+        422,
+        'MESSAGE_REJECTED',
+      ],
     ];
     for (const [name, make, status, code] of mapped) {
       it(`answers ${status} ${code} for a ${name}, with its message`, () => {
@@ -94,7 +117,9 @@ describe('http', () => {
 
       expect(res.statusCode).to.equal(503);
       expect(res.headers).not.to.have.property('Retry-After');
-      expect(JSON.parse(res.body).error.message).to.equal("task 'order-7' was redriven (QUEUED again) but could not be enqueued; the reconciler will enqueue it, do not redrive it again");
+      expect(JSON.parse(res.body).error.message).to.equal(
+        "task 'order-7' was redriven (QUEUED again) but could not be enqueued; the reconciler will enqueue it, do not redrive it again",
+      );
     });
 
     it('does not log client errors (4xx) as errors', () => {
@@ -134,7 +159,11 @@ describe('http', () => {
     it('serialises the body as JSON and adds extra headers to the JSON Content-Type', () => {
       const res = jsonResponse(202, { taskId: 't' }, { Location: '/tasks/t' });
 
-      expect(res).to.deep.equal({ statusCode: 202, headers: { 'Content-Type': 'application/json', Location: '/tasks/t' }, body: '{"taskId":"t"}' });
+      expect(res).to.deep.equal({
+        statusCode: 202,
+        headers: { 'Content-Type': 'application/json', Location: '/tasks/t' },
+        body: '{"taskId":"t"}',
+      });
     });
   });
 });

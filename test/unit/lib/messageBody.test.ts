@@ -79,7 +79,10 @@ describe('encodeMessageBody (every SQS message body)', () => {
   });
 
   // The densest expansion: a 2-byte UTF-8 character becomes a 6-byte escape, a 4-byte one 12 bytes (3x).
-  for (const [what, char] of [['U+0080 (2 bytes, 6 escaped)', '\u0080'], ['an emoji (4 bytes, 12 escaped)', '😀']]) {
+  for (const [what, char] of [
+    ['U+0080 (2 bytes, 6 escaped)', '\u0080'],
+    ['an emoji (4 bytes, 12 escaped)', '😀'],
+  ]) {
     it(`fits the largest body the API accepts, all ${what}, with the longest error, in one SQS message`, () => {
       const skeleton = JSON.stringify({ taskId: 'x'.repeat(128), payload: { s: '' } });
       const fill = char.repeat(Math.floor((MAX_BODY_BYTES - Buffer.byteLength(skeleton)) / Buffer.byteLength(char)));
@@ -98,7 +101,12 @@ describe('encodeMessageBody (every SQS message body)', () => {
     const bodies = fc.oneof(
       fc.string({ unit: 'binary', maxLength: 40 }),
       fc.jsonValue({ stringUnit: 'binary', maxDepth: 3 }).map((v) => JSON.stringify(v)),
-      fc.record({ taskId: fc.oneof(edgeString(), fc.jsonValue()), payload: fc.oneof(payloadArbitrary, fc.jsonValue()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          { taskId: fc.oneof(edgeString(), fc.jsonValue()), payload: fc.oneof(payloadArbitrary, fc.jsonValue()) },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
       fc.constantFrom('false', 'null', '0', '1e400', '{"taskId":"a","payload":{"n":-1e999}}', '{"taskId":"..","payload":{}}', '\ufeff{}'),
     );
     fc.assert(

@@ -23,7 +23,9 @@ describe('reconcile (stuck-task sweeper)', () => {
     const report = await reconcile(deps, options);
 
     expect(report.resent.QUEUED).to.equal(1);
-    expect(deps.queue.enqueued).to.deep.equal([{ message: { taskId: 'q', attempt: 1, payload: { id: 'q' }, correlationId: 'corr-1' }, delaySeconds: 0 }]);
+    expect(deps.queue.enqueued).to.deep.equal([
+      { message: { taskId: 'q', attempt: 1, payload: { id: 'q' }, correlationId: 'corr-1' }, delaySeconds: 0 },
+    ]);
   });
 
   it('re-enqueues the next attempt of a RETRY_SCHEDULED task whose retry message was lost', async () => {
@@ -48,7 +50,12 @@ describe('reconcile (stuck-task sweeper)', () => {
     await reconcile(deps, options);
 
     expect(deps.queue.deadLettered).to.have.length(1);
-    expect(deps.queue.deadLettered[0]).to.deep.include({ taskId: 'd', attempts: 3, payload: { id: 'd' }, error: { name: 'SimulatedFailure', message: 'boom' } });
+    expect(deps.queue.deadLettered[0]).to.deep.include({
+      taskId: 'd',
+      attempts: 3,
+      payload: { id: 'd' },
+      error: { name: 'SimulatedFailure', message: 'boom' },
+    });
   });
 
   it('leaves alone tasks within their grace time, tasks whose retry is not yet due and terminal tasks', async () => {

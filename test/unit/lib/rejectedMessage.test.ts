@@ -13,7 +13,10 @@ const REFUSAL = 'the task queue refused the message (InvalidMessageContents): In
 
 /** The TASK_FAILED lines a spy logger received. */
 function taskFailedLines(deps: TestDeps): Record<string, unknown>[] {
-  return (deps.log.error as sinon.SinonSpy).getCalls().filter((call) => call.args[0] === 'TASK_FAILED').map((call) => call.args[1]);
+  return (deps.log.error as sinon.SinonSpy)
+    .getCalls()
+    .filter((call) => call.args[0] === 'TASK_FAILED')
+    .map((call) => call.args[1]);
 }
 
 describe('a message the queue refuses as invalid ends its task FAILED (never stuck)', () => {
@@ -50,7 +53,15 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
       await submit({ taskId: 'bad-1', payload: { s: 'x' } });
 
       expect(taskFailedLines(deps)).to.deep.equal([
-        { taskId: 'bad-1', payload: { s: 'x' }, error: REFUSAL, errorName: 'MessageRejected', attempts: 0, source: 'MESSAGE_REJECTED', correlationId: 'id-1' },
+        {
+          taskId: 'bad-1',
+          payload: { s: 'x' },
+          error: REFUSAL,
+          errorName: 'MessageRejected',
+          attempts: 0,
+          source: 'MESSAGE_REJECTED',
+          correlationId: 'id-1',
+        },
       ]);
       expect(deps.metrics.total('TasksFailed')).to.equal(1);
     });
@@ -79,7 +90,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
   });
 
   describe('processTask', () => {
-    it('ends a task FAILED when its retry message is refused, keeping the attempt\'s error in the history', async () => {
+    it("ends a task FAILED when its retry message is refused, keeping the attempt's error in the history", async () => {
       deps.store.tasks.set('task-1', taskState());
 
       const outcome = await processTaskMessage(taskMessage(), deps, deps.log);
@@ -92,7 +103,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
       expect(taskFailedLines(deps)).to.have.length(1);
     });
 
-    it('ends a task FAILED when its DLQ message is refused after the last attempt, keeping the work\'s error as lastError', async () => {
+    it("ends a task FAILED when its DLQ message is refused after the last attempt, keeping the work's error as lastError", async () => {
       deps.store.tasks.set('task-1', taskState({ status: 'RETRY_SCHEDULED', attempts: 2 }));
 
       const outcome = await processTaskMessage(taskMessage({ attempt: 3 }), deps, deps.log);
@@ -102,7 +113,9 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
       expect(task.status).to.equal('FAILED');
       expect(task.lastError?.name).to.equal('SimulatedFailure');
       expect(task.history.at(-1)).to.deep.include({ type: 'FAILED', attempt: 3 });
-      expect(task.history.at(-1)?.error?.message).to.equal('the dead-letter queue refused the message (InvalidMessageContents): Invalid characters found.');
+      expect(task.history.at(-1)?.error?.message).to.equal(
+        'the dead-letter queue refused the message (InvalidMessageContents): Invalid characters found.',
+      );
       expect(taskFailedLines(deps)).to.have.length(1);
     });
   });

@@ -27,8 +27,14 @@ describe('runtime wiring', () => {
 
       const clients = capture.getCalls().map((call) => call.args[0]);
       expect(clients).to.have.length(2);
-      expect(clients.some((client) => client instanceof DynamoDBClient), 'DynamoDBClient').to.equal(true);
-      expect(clients.some((client) => client instanceof SQSClient), 'SQSClient').to.equal(true);
+      expect(
+        clients.some((client) => client instanceof DynamoDBClient),
+        'DynamoDBClient',
+      ).to.equal(true);
+      expect(
+        clients.some((client) => client instanceof SQSClient),
+        'SQSClient',
+      ).to.equal(true);
     });
 
     it('builds the dependencies without a tracer', () => {

@@ -21,7 +21,12 @@ const ERROR: TaskError = { name: 'SimulatedFailure', message: 'simulated work fa
 const REDRIVE_ERROR: TaskError = { name: 'RedrivePolicy', message: 'SQS moved the message to the DLQ' };
 
 /** A task in PROCESSING for `attempt`, held by lease `leaseId` until `leaseUntil`. */
-function processing(attempt: number, leaseId = 'lease-a', leaseUntil = '2026-01-01T00:01:20.000Z', overrides: Partial<TaskState> = {}): TaskState {
+function processing(
+  attempt: number,
+  leaseId = 'lease-a',
+  leaseUntil = '2026-01-01T00:01:20.000Z',
+  overrides: Partial<TaskState> = {},
+): TaskState {
   return taskState({
     status: 'PROCESSING',
     attempts: attempt,
@@ -37,7 +42,13 @@ function processing(attempt: number, leaseId = 'lease-a', leaseUntil = '2026-01-
 
 /** A task waiting for its retry after `failedAttempt` failed. */
 function retryScheduled(failedAttempt: number, overrides: Partial<TaskState> = {}): TaskState {
-  return taskState({ status: 'RETRY_SCHEDULED', attempts: failedAttempt, lastError: ERROR, nextAttemptAt: '2026-01-01T00:00:40.000Z', ...overrides });
+  return taskState({
+    status: 'RETRY_SCHEDULED',
+    attempts: failedAttempt,
+    lastError: ERROR,
+    nextAttemptAt: '2026-01-01T00:00:40.000Z',
+    ...overrides,
+  });
 }
 
 /** Applies t and fails the test when it is refused. */
@@ -84,7 +95,10 @@ describe('stateMachine', () => {
     });
 
     it('does not treat a task without any lease as having an expired one', () => {
-      const matches = matchesGate(taskState({ status: 'PROCESSING', attempts: 1 }), { status: 'PROCESSING', leaseExpiredBefore: NOW.toISOString() });
+      const matches = matchesGate(taskState({ status: 'PROCESSING', attempts: 1 }), {
+        status: 'PROCESSING',
+        leaseExpiredBefore: NOW.toISOString(),
+      });
 
       expect(matches).to.equal(false);
     });
@@ -96,7 +110,13 @@ describe('stateMachine', () => {
 
       const next = applied(task, claim('task-1', 1, NOW, LEASE_SECONDS, 'lease-1'));
 
-      expect(next).to.include({ status: 'PROCESSING', attempts: 1, leaseId: 'lease-1', leaseUntil: '2026-01-01T00:01:30.000Z', updatedAt: NOW.toISOString() });
+      expect(next).to.include({
+        status: 'PROCESSING',
+        attempts: 1,
+        leaseId: 'lease-1',
+        leaseUntil: '2026-01-01T00:01:30.000Z',
+        updatedAt: NOW.toISOString(),
+      });
     });
 
     it('appends exactly one PROCESSING event for the attempt', () => {
@@ -232,7 +252,10 @@ describe('stateMachine', () => {
 
       const next = applied(task, scheduleRetry('task-1', 2, 'lease-a', ERROR, NOW, 40));
 
-      expect(next.history).to.deep.equal([...task.history, { type: 'RETRY_SCHEDULED', at: NOW.toISOString(), attempt: 2, error: ERROR, delaySeconds: 40 }]);
+      expect(next.history).to.deep.equal([
+        ...task.history,
+        { type: 'RETRY_SCHEDULED', at: NOW.toISOString(), attempt: 2, error: ERROR, delaySeconds: 40 },
+      ]);
     });
 
     it('is refused to anyone but the lease holder', () => {

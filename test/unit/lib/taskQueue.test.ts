@@ -29,7 +29,7 @@ describe('SqsTaskQueue', () => {
       expect(calls[0].args[0].input).to.include({ QueueUrl: URLS.queueUrl, DelaySeconds: 40 });
     });
 
-    it('passes SQS\'s maximum delay of 900 s through unchanged', async () => {
+    it("passes SQS's maximum delay of 900 s through unchanged", async () => {
       await queue.enqueue(taskMessage({ attempt: 3 }), 900);
 
       expect(sqs.commandCalls(SendMessageCommand)[0].args[0].input.DelaySeconds).to.equal(900);
@@ -61,7 +61,7 @@ describe('SqsTaskQueue', () => {
     });
 
     it('sends a body of printable ASCII only, whatever the payload holds (emoji, U+FFFF, controls)', async () => {
-      const message = taskMessage({ payload: { e: '😀', s: '\uffff', c: '\u0000', k: { '注文': 'ok' } } });
+      const message = taskMessage({ payload: { e: '😀', s: '\uffff', c: '\u0000', k: { 注文: 'ok' } } });
 
       await queue.enqueue(message, 0);
 
@@ -74,10 +74,17 @@ describe('SqsTaskQueue', () => {
       it(`turns SQS's ${code} into MessageRejectedError naming the queue and the code`, async () => {
         sqs.on(SendMessageCommand).rejects(Object.assign(new Error('Invalid characters found.'), { name: code }));
 
-        const error = await queue.enqueue(taskMessage(), 0).then(() => undefined, (e: unknown) => e);
+        const error = await queue.enqueue(taskMessage(), 0).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
 
         expect(error).to.be.instanceOf(MessageRejectedError);
-        expect(error).to.include({ queue: 'task queue', code, message: `the task queue refused the message (${code}): Invalid characters found.` });
+        expect(error).to.include({
+          queue: 'task queue',
+          code,
+          message: `the task queue refused the message (${code}): Invalid characters found.`,
+        });
       });
     }
 
@@ -89,7 +96,10 @@ describe('SqsTaskQueue', () => {
       const codes: string[] = [];
       for (const shape of shapes) {
         sqs.on(SendMessageCommand).rejects(Object.assign(new Error('bad'), shape));
-        const error = await queue.enqueue(taskMessage(), 0).then(() => undefined, (e: unknown) => e);
+        const error = await queue.enqueue(taskMessage(), 0).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         codes.push((error as MessageRejectedError).code);
       }
 
@@ -100,15 +110,21 @@ describe('SqsTaskQueue', () => {
       it(`passes SQS's ${code} through unchanged: the send may succeed later`, async () => {
         sqs.on(SendMessageCommand).rejects(Object.assign(new Error('try later'), { name: code }));
 
-        const error = await queue.enqueue(taskMessage(), 0).then(() => undefined, (e: unknown) => e);
+        const error = await queue.enqueue(taskMessage(), 0).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
 
         expect(error).to.not.be.instanceOf(MessageRejectedError);
         expect((error as Error).name).to.equal(code);
       });
     }
 
-    it('refuses a message over SQS\'s 1 MiB itself, without sending it', async () => {
-      const error = await queue.enqueue(taskMessage({ payload: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } }), 0).then(() => undefined, (e: unknown) => e);
+    it("refuses a message over SQS's 1 MiB itself, without sending it", async () => {
+      const error = await queue.enqueue(taskMessage({ payload: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } }), 0).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.be.instanceOf(MessageRejectedError);
       expect((error as MessageRejectedError).code).to.equal('MessageTooLarge');
@@ -118,7 +134,10 @@ describe('SqsTaskQueue', () => {
     it('rejects when SQS fails, so the caller can tell the message was not sent', async () => {
       sqs.on(SendMessageCommand).rejects(new Error('SQS unavailable'));
 
-      const result = await queue.enqueue(taskMessage(), 0).then(() => 'sent', (error: Error) => error.message);
+      const result = await queue.enqueue(taskMessage(), 0).then(
+        () => 'sent',
+        (error: Error) => error.message,
+      );
 
       expect(result).to.equal('SQS unavailable');
     });
@@ -128,7 +147,10 @@ describe('SqsTaskQueue', () => {
     it('turns a refusal into MessageRejectedError naming the dead-letter queue', async () => {
       sqs.on(SendMessageCommand).rejects(Object.assign(new Error('bad'), { name: 'InvalidMessageContents' }));
 
-      const error = await queue.deadLetter(deadLetterMessage()).then(() => undefined, (e: unknown) => e);
+      const error = await queue.deadLetter(deadLetterMessage()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.include({ queue: 'dead-letter queue', code: 'InvalidMessageContents' });
     });

@@ -30,7 +30,11 @@ function stateItem(task: Partial<TaskState> & { taskId: string }) {
 
 /** A typed DynamoDB condition failure, optionally carrying the item as it was (ReturnValuesOnConditionCheckFailure). */
 function conditionFailed(item?: TaskState): ConditionalCheckFailedException {
-  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, ...(item ? { Item: stateItem(item) } : {}) });
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: {},
+    ...(item ? { Item: stateItem(item) } : {}),
+  });
 }
 
 /** What an UpdateExpression sets and removes, order-insensitive. */
@@ -66,9 +70,7 @@ function values(input: { ExpressionAttributeValues?: PutItemCommandInput['Expres
 function resolveGates(input: UpdateItemCommandInput): string[][] {
   const vals = values(input);
   return gateTerms(input.ConditionExpression!).map((terms) =>
-    terms
-      .map((term) => term.replace(/:[A-Za-z0-9]+/g, (name) => JSON.stringify(vals[name])).replace('#status', 'status'))
-      .sort(),
+    terms.map((term) => term.replace(/:[A-Za-z0-9]+/g, (name) => JSON.stringify(vals[name])).replace('#status', 'status')).sort(),
   );
 }
 
@@ -113,7 +115,9 @@ describe('DynamoTaskStore', () => {
 
     it('stores a payload gzip-compressed when that is smaller, and reads it back unchanged', async () => {
       ddb.on(PutItemCommand).resolves({});
-      const payloadJson = JSON.stringify({ lines: Array.from({ length: 40 }, (_, i) => ({ sku: `SKU-${i}`, qty: i, note: 'standard shipping' })) });
+      const payloadJson = JSON.stringify({
+        lines: Array.from({ length: 40 }, (_, i) => ({ sku: `SKU-${i}`, qty: i, note: 'standard shipping' })),
+      });
 
       await store.create(taskState({ taskId: 'big' }), payloadJson);
       const item = puts()[0].Item!;
@@ -132,8 +136,18 @@ describe('DynamoTaskStore', () => {
       await store.create(task, '{"n":1}');
 
       const statePut = puts()[1];
-      expect(statePut).to.include({ TableName: TABLE, ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' });
-      expect(unmarshall(statePut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'STATE', ...task, phase: 'UNFINISHED', phaseAt: task.createdAt });
+      expect(statePut).to.include({
+        TableName: TABLE,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      });
+      expect(unmarshall(statePut.Item!)).to.deep.equal({
+        pk: 'TASK#order-7',
+        sk: 'STATE',
+        ...task,
+        phase: 'UNFINISHED',
+        phaseAt: task.createdAt,
+      });
     });
 
     it('returns created: true with the task when both writes succeed', async () => {
@@ -148,7 +162,10 @@ describe('DynamoTaskStore', () => {
     it('throws TaskConflictError and writes no state when the taskId exists with a different payload', async () => {
       ddb.on(PutItemCommand).rejectsOnce(conditionFailed());
 
-      const error = await store.create(taskState({ taskId: 'order-7' }), '{"n":2}').then(() => undefined, (e: unknown) => e);
+      const error = await store.create(taskState({ taskId: 'order-7' }), '{"n":2}').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.be.instanceOf(TaskConflictError);
       expect((error as TaskConflictError).taskId).to.equal('order-7');
@@ -169,7 +186,10 @@ describe('DynamoTaskStore', () => {
       const failure = conditionFailed();
       ddb.on(PutItemCommand).resolvesOnce({}).rejectsOnce(failure);
 
-      const error = await store.create(taskState(), '{"n":1}').then(() => undefined, (e: unknown) => e);
+      const error = await store.create(taskState(), '{"n":1}').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.equal(failure);
     });
@@ -178,7 +198,10 @@ describe('DynamoTaskStore', () => {
       const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
       ddb.on(PutItemCommand).rejects(throttled);
 
-      const error = await store.create(taskState(), '{"n":1}').then(() => undefined, (e: unknown) => e);
+      const error = await store.create(taskState(), '{"n":1}').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.equal(throttled);
       expect(puts()).to.have.length(1);
@@ -207,7 +230,9 @@ describe('DynamoTaskStore', () => {
     });
 
     it('returns the payload parsed from the PAYLOAD item', async () => {
-      ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'TASK#t', sk: 'PAYLOAD', taskId: 't', payloadHash: 'h', payload: '{"sku":"A1","qty":2}' }) });
+      ddb
+        .on(GetItemCommand)
+        .resolves({ Item: marshall({ pk: 'TASK#t', sk: 'PAYLOAD', taskId: 't', payloadHash: 'h', payload: '{"sku":"A1","qty":2}' }) });
 
       const payload = await store.getPayload('t');
 
@@ -284,7 +309,13 @@ describe('DynamoTaskStore', () => {
 
       const { set, remove } = updateClauses(input.UpdateExpression!);
       // Finishing also moves the task to the SUCCEEDED phase of the byPhase index.
-      expect(set).to.have.members(['#status = :to', 'updatedAt = :at', 'history = list_append(history, :event)', 'phase = :phase', 'phaseAt = :at']);
+      expect(set).to.have.members([
+        '#status = :to',
+        'updatedAt = :at',
+        'history = list_append(history, :event)',
+        'phase = :phase',
+        'phaseAt = :at',
+      ]);
       expect(remove).to.have.members(['leaseId', 'leaseUntil', 'nextAttemptAt']);
       expect(values(input)[':event']).to.deep.equal([{ type: 'SUCCEEDED', at: NOW.toISOString(), attempt: 1 }]);
     });
@@ -345,7 +376,10 @@ describe('DynamoTaskStore', () => {
       const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
       ddb.on(UpdateItemCommand).rejects(throttled);
 
-      const error = await store.transition(claim('task-1', 1, NOW, 30, 'lease-1')).then(() => undefined, (e: unknown) => e);
+      const error = await store.transition(claim('task-1', 1, NOW, 30, 'lease-1')).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.equal(throttled);
     });
@@ -364,7 +398,13 @@ describe('DynamoTaskStore', () => {
       await store.list('FAILED', { limit: 5 });
 
       const input = ddb.commandCalls(QueryCommand)[0].args[0].input;
-      expect(input).to.include({ TableName: TABLE, IndexName: 'byPhase', KeyConditionExpression: 'phase = :phase', ScanIndexForward: false, Limit: 5 });
+      expect(input).to.include({
+        TableName: TABLE,
+        IndexName: 'byPhase',
+        KeyConditionExpression: 'phase = :phase',
+        ScanIndexForward: false,
+        Limit: 5,
+      });
       expect(values(input)).to.deep.equal({ ':phase': 'FAILED' });
       expect(input.ExclusiveStartKey).to.equal(undefined);
     });
@@ -379,7 +419,10 @@ describe('DynamoTaskStore', () => {
 
       expect(page).to.deep.equal({ tasks: [summaryOf(b), summaryOf(a)] });
       const keys = ddb.commandCalls(BatchGetItemCommand)[0].args[0].input.RequestItems![TABLE].Keys!.map((k) => unmarshall(k));
-      expect(keys).to.deep.equal([{ pk: 'TASK#b', sk: 'STATE' }, { pk: 'TASK#a', sk: 'STATE' }]);
+      expect(keys).to.deep.equal([
+        { pk: 'TASK#b', sk: 'STATE' },
+        { pk: 'TASK#a', sk: 'STATE' },
+      ]);
     });
 
     it('lists an unfinished status from the UNFINISHED phase, keeping only tasks in that status', async () => {
@@ -397,7 +440,8 @@ describe('DynamoTaskStore', () => {
     it('asks again for keys BatchGetItem left unprocessed', async () => {
       const a = taskState({ taskId: 'a', status: 'FAILED' });
       ddb.on(QueryCommand).resolves({ Items: [indexKey('a', 'FAILED', 't1')] });
-      ddb.on(BatchGetItemCommand)
+      ddb
+        .on(BatchGetItemCommand)
         .resolvesOnce({ Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [marshall({ pk: 'TASK#a', sk: 'STATE' })] } } })
         .resolvesOnce({ Responses: { [TABLE]: [stateItem(summaryOf(a))] } });
 
@@ -422,7 +466,10 @@ describe('DynamoTaskStore', () => {
       ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z') });
       const { cursor } = await store.list('FAILED', { limit: 1 });
 
-      const error = await store.list('SUCCEEDED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e);
+      const error = await store.list('SUCCEEDED', { limit: 1, cursor }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.be.instanceOf(ValidationError);
       expect(ddb.commandCalls(QueryCommand)).to.have.length(1);
@@ -432,7 +479,12 @@ describe('DynamoTaskStore', () => {
       const forged = Buffer.from(JSON.stringify({ pk: 'TASK#x', sk: 'PAYLOAD', phase: 'FAILED', phaseAt: 'x' })).toString('base64url');
 
       const errors = await Promise.all(
-        ['not-base64-json', forged].map((cursor) => store.list('FAILED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e)),
+        ['not-base64-json', forged].map((cursor) =>
+          store.list('FAILED', { limit: 1, cursor }).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        ),
       );
 
       expect(errors.every((e) => e instanceof ValidationError)).to.equal(true);
@@ -443,7 +495,10 @@ describe('DynamoTaskStore', () => {
       // The cursor of the hardening report: base64url JSON of a key, no signature.
       const forged = 'eyJwaGFzZSI6IlNVQ0NFRURFRCIsInBoYXNlQXQiOiIiLCJzayI6IlNUQVRFIiwicGsiOiJUQVNLI3gifQ';
 
-      const error = await store.list('SUCCEEDED', { limit: 1, cursor: forged }).then(() => undefined, (e: unknown) => e);
+      const error = await store.list('SUCCEEDED', { limit: 1, cursor: forged }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
       expect(error).to.be.instanceOf(ValidationError);
       expect((error as ValidationError).details).to.deep.equal([{ field: 'cursor', problem: 'is not a cursor returned by this API' }]);
@@ -457,8 +512,14 @@ describe('DynamoTaskStore', () => {
       const otherStore = new DynamoTaskStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE, 'another-stage-cursor-key-0123');
 
       const errors = await Promise.all([
-        store.list('FAILED', { limit: 1, cursor: altered }).then(() => undefined, (e: unknown) => e),
-        otherStore.list('FAILED', { limit: 1, cursor }).then(() => undefined, (e: unknown) => e),
+        store.list('FAILED', { limit: 1, cursor: altered }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+        otherStore.list('FAILED', { limit: 1, cursor }).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
       ]);
 
       expect(errors.map((e) => e instanceof ValidationError)).to.deep.equal([true, true]);
@@ -473,7 +534,11 @@ describe('DynamoTaskStore', () => {
       await store.listUnfinishedBefore('2026-01-01T00:10:00.000Z', { limit: 100 });
 
       const input = ddb.commandCalls(QueryCommand)[0].args[0].input;
-      expect(input).to.include({ IndexName: 'byPhase', KeyConditionExpression: 'phase = :phase AND phaseAt < :before', ScanIndexForward: true });
+      expect(input).to.include({
+        IndexName: 'byPhase',
+        KeyConditionExpression: 'phase = :phase AND phaseAt < :before',
+        ScanIndexForward: true,
+      });
       expect(values(input)).to.deep.equal({ ':phase': 'UNFINISHED', ':before': '2026-01-01T00:10:00.000Z' });
     });
   });

@@ -14,7 +14,11 @@ const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const MAX_BYTES = 240 * 1024;
 
 /** A POST /tasks request carrying a raw body string (never re-serialised, so `__proto__` and lone surrogates survive). */
-function rawRequest(body: string | null, headers: Record<string, string> | null = JSON_HEADERS, isBase64Encoded = false): RawHttpRequest & { body: string | null } {
+function rawRequest(
+  body: string | null,
+  headers: Record<string, string> | null = JSON_HEADERS,
+  isBase64Encoded = false,
+): RawHttpRequest & { body: string | null } {
   return { headers, body, isBase64Encoded };
 }
 
@@ -136,14 +140,18 @@ describe('validation', () => {
       const error = thrownBy(() => assertTaskId('a/b'));
 
       expect(error).to.be.instanceOf(ValidationError);
-      expect((error as ValidationError).details).to.deep.equal([{ field: 'taskId', problem: 'may contain only letters, digits and - _ . :' }]);
+      expect((error as ValidationError).details).to.deep.equal([
+        { field: 'taskId', problem: 'may contain only letters, digits and - _ . :' },
+      ]);
       expect(error.message).to.equal('taskId may contain only letters, digits and - _ . :');
     });
 
     it('names the given field (such as a path parameter) in the error', () => {
       const error = thrownBy(() => assertTaskId('x'.repeat(129), 'path.taskId'));
 
-      expect((error as ValidationError).details).to.deep.equal([{ field: 'path.taskId', problem: 'must be at most 128 characters, got 129' }]);
+      expect((error as ValidationError).details).to.deep.equal([
+        { field: 'path.taskId', problem: 'must be at most 128 characters, got 129' },
+      ]);
       expect(error.message).to.match(/^path\.taskId /);
     });
   });
@@ -165,7 +173,7 @@ describe('validation', () => {
       });
 
       it('accepts emoji and CJK text in payload values and keys and returns it unchanged', () => {
-        const payload = { note: '注文を確認 😀👍🏽', '名前': '山田', flag: '🇫🇷' };
+        const payload = { note: '注文を確認 😀👍🏽', 名前: '山田', flag: '🇫🇷' };
 
         const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES);
 
@@ -194,7 +202,9 @@ describe('validation', () => {
       });
 
       it('answers 415 for text/plain and quotes the header it got', () => {
-        const error = thrownBy(() => parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': 'text/plain' }), MAX_BYTES));
+        const error = thrownBy(() =>
+          parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': 'text/plain' }), MAX_BYTES),
+        );
 
         expect(error).to.be.instanceOf(UnsupportedMediaTypeError);
         expect(error.message).to.contain("'text/plain'");
@@ -202,7 +212,9 @@ describe('validation', () => {
 
       for (const contentType of ['application/x-www-form-urlencoded', 'application/jsonp', 'application/json-seq', 'multipart/form-data']) {
         it(`answers 415 for ${contentType}`, () => {
-          const error = thrownBy(() => parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': contentType }), MAX_BYTES));
+          const error = thrownBy(() =>
+            parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': contentType }), MAX_BYTES),
+          );
 
           expect(error).to.be.instanceOf(UnsupportedMediaTypeError);
         });
@@ -259,7 +271,7 @@ describe('validation', () => {
       });
 
       it('checks the size before parsing, so an oversized invalid body is a 413 and not a 400', () => {
-        const error = thrownBy(() => parseSubmitRequest(rawRequest('{not json' + ' '.repeat(50)), 10));
+        const error = thrownBy(() => parseSubmitRequest(rawRequest(`{not json${' '.repeat(50)}`), 10));
 
         expect(error).to.be.instanceOf(PayloadTooLargeError);
       });
@@ -288,7 +300,11 @@ describe('validation', () => {
     });
 
     describe('body syntax', () => {
-      for (const [what, body] of [['an empty body', ''], ['a null body', null], ['a whitespace-only body', ' \n\t ']] as const) {
+      for (const [what, body] of [
+        ['an empty body', ''],
+        ['a null body', null],
+        ['a whitespace-only body', ' \n\t '],
+      ] as const) {
         it(`refuses ${what} with a 400 saying the body is empty`, () => {
           const error = validationErrorFor(rawRequest(body));
 
@@ -425,7 +441,9 @@ describe('validation', () => {
 
         const error = validationErrorFor(jsonRequest({ taskId: 't', payload }));
 
-        expect(error.details).to.deep.equal([{ field: 'payload' + '.a'.repeat(MAX_PAYLOAD_DEPTH), problem: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` }]);
+        expect(error.details).to.deep.equal([
+          { field: `payload${'.a'.repeat(MAX_PAYLOAD_DEPTH)}`, problem: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` },
+        ]);
       });
 
       it('counts nested arrays as levels too and names the path with indexes', () => {
@@ -434,11 +452,13 @@ describe('validation', () => {
 
         const error = validationErrorFor(jsonRequest({ taskId: 't', payload: { list: deep } }));
 
-        expect(error.details).to.deep.equal([{ field: 'payload.list' + '[0]'.repeat(MAX_PAYLOAD_DEPTH - 1), problem: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` }]);
+        expect(error.details).to.deep.equal([
+          { field: `payload.list${'[0]'.repeat(MAX_PAYLOAD_DEPTH - 1)}`, problem: `nests deeper than ${MAX_PAYLOAD_DEPTH} levels` },
+        ]);
       });
 
       it('refuses a very deeply nested payload (10,000 levels) with a 400 rather than crashing', () => {
-        const body = '{"taskId":"t","payload":' + '{"a":'.repeat(10_000) + '{}' + '}'.repeat(10_000) + '}';
+        const body = `{"taskId":"t","payload":${'{"a":'.repeat(10_000)}{}${'}'.repeat(10_000)}}`;
 
         const error = validationErrorFor(rawRequest(body));
 
