@@ -1,6 +1,6 @@
 import { PoisonMessageError } from './errors';
 import type { DeadLetterMessage, TaskMessage } from './task';
-import { taskIdProblem } from './validation';
+import { taskIdProblem } from './taskId';
 
 function parseJson(body: string): Record<string, unknown> {
   let value: unknown;

@@ -4,7 +4,12 @@ import { METRIC } from './metrics';
 import { payloadHash } from './payloadHash';
 import { failRejectedTask } from './rejectedMessage';
 import type { TaskState } from './task';
-import type { SubmitRequest } from './validation';
+
+/** A validated POST /tasks request. */
+export interface SubmitRequest {
+  taskId: string;
+  payload: Record<string, unknown>;
+}
 
 export interface SubmitResult {
   /** False when the same taskId and payload had been submitted before. */

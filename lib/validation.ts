@@ -1,18 +1,12 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from './errors';
+import type { SubmitRequest } from './submitTask';
 import { TASK_STATUSES, type TaskStatus } from './task';
+import { describeType, taskIdProblem } from './taskId';
 
-/** Characters allowed in a taskId: letters, digits and - _ . : (1 to 128 of them), but not `.` or `..`. */
-export const TASK_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-export const MAX_TASK_ID_LENGTH = 128;
 /** Deepest nesting accepted in a payload (objects and arrays). */
 export const MAX_PAYLOAD_DEPTH = 32;
 /** Keys refused anywhere in a payload: they reach prototypes when code merges objects. */
 export const FORBIDDEN_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
-
-export interface SubmitRequest {
-  taskId: string;
-  payload: Record<string, unknown>;
-}
 
 export interface RawHttpRequest {
   headers?: Record<string, string | undefined> | null;
@@ -36,27 +30,10 @@ function header(headers: RawHttpRequest['headers'], name: string): string | unde
   return undefined;
 }
 
-/** Returns a problem with a taskId, or undefined when it is valid. */
-export function taskIdProblem(taskId: unknown): string | undefined {
-  if (typeof taskId !== 'string') return `must be a string, got ${describeType(taskId)}`;
-  if (taskId.length === 0) return 'must not be empty';
-  if (taskId.length > MAX_TASK_ID_LENGTH) return `must be at most ${MAX_TASK_ID_LENGTH} characters, got ${taskId.length}`;
-  if (!TASK_ID_PATTERN.test(taskId)) return 'may contain only letters, digits and - _ . :';
-  // URLs normalise these path segments away: /tasks/.. could never be read back.
-  if (taskId === '.' || taskId === '..') return `must not be '${taskId}' (a URL path segment that clients and gateways remove)`;
-  return undefined;
-}
-
 /** Throws ValidationError unless taskId is valid (used for path parameters too). */
 export function assertTaskId(taskId: unknown, field = 'taskId'): asserts taskId is string {
   const problem = taskIdProblem(taskId);
   if (problem) throw new ValidationError(`${field} ${problem}`, [{ field, problem }]);
-}
-
-function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
 }
 
 function payloadProblems(value: unknown, path: string, depth: number, problems: FieldProblem[]): void {

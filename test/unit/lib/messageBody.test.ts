@@ -5,7 +5,8 @@ import { AppError } from '../../../lib/errors';
 import { MAX_MESSAGE_BYTES, SQS_BODY_CHARACTERS, encodeMessageBody } from '../../../lib/messageBody';
 import { MAX_ERROR_MESSAGE_LENGTH } from '../../../lib/processTask';
 import type { DeadLetterMessage, TaskMessage } from '../../../lib/task';
-import { parseSubmitRequest, type SubmitRequest } from '../../../lib/validation';
+import type { SubmitRequest } from '../../../lib/submitTask';
+import { parseSubmitRequest } from '../../../lib/validation';
 import { EDGE_CHARACTERS, edgeString, payloadArbitrary } from '../../support/unicode';
 
 const HEADERS = { 'Content-Type': 'application/json' };

@@ -6,9 +6,9 @@ import {
   parseListQuery,
   parseSubmitRequest,
   pathTaskId,
-  taskIdProblem,
   type RawHttpRequest,
 } from '../../../lib/validation';
+import { taskIdProblem } from '../../../lib/taskId';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const MAX_BYTES = 240 * 1024;
