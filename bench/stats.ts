@@ -1,7 +1,7 @@
 /** Small numeric and concurrency helpers shared by the bench modules. */
 
 /** Deterministic uniform draws in [0, 1): the seeded source of the simulated failures. */
-export { seededRandom } from '../lib/random';
+export { seededRandom } from '../lib/domain/random';
 
 /** The q-quantile (0..1) of `values` by the nearest-rank method; NaN when empty. */
 export function quantile(values: number[], q: number): number {

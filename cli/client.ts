@@ -2,9 +2,9 @@
  * Typed client of the task HTTP API: one function per route, every failure a
  * typed error carrying the HTTP status and the API's error code.
  */
-import type { TaskStatus, TaskSummary, TaskView } from '../lib/task';
+import type { TaskStatus, TaskSummary, TaskView } from '../lib/domain/task';
 
-export type { TaskEvent, TaskStatus, TaskSummary, TaskView } from '../lib/task';
+export type { TaskEvent, TaskStatus, TaskSummary, TaskView } from '../lib/domain/task';
 
 /** One page of GET /tasks?status=... */
 export interface TaskPage {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { readStackInfo } from '../scripts/local/stackFile';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { TASK_STATUSES } from '../lib/task';
+import { TASK_STATUSES } from '../lib/domain/task';
 import {
   ApiError,
   AuthError,

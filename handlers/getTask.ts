@@ -1,9 +1,9 @@
-import { TaskNotFoundError } from '../lib/errors';
-import { jsonResponse } from '../lib/http';
-import { httpHandler } from '../lib/httpHandler';
+import { TaskNotFoundError } from '../lib/domain/errors';
+import { jsonResponse } from '../lib/lambda/http';
+import { httpHandler } from '../lib/lambda/httpHandler';
 import { defaultDeps } from '../lib/runtime';
-import { toTaskView } from '../lib/task';
-import { assertTaskId, pathTaskId } from '../lib/validation';
+import { toTaskView } from '../lib/domain/task';
+import { assertTaskId, pathTaskId } from '../lib/lambda/validation';
 
 /** GET /tasks/{taskId}: status, attempts and the ordered audit history; 404 when unknown. */
 export const createHandler = (getDeps = defaultDeps) =>

@@ -1,7 +1,7 @@
-import { jsonResponse } from '../lib/http';
-import { httpHandler } from '../lib/httpHandler';
+import { jsonResponse } from '../lib/lambda/http';
+import { httpHandler } from '../lib/lambda/httpHandler';
 import { defaultDeps } from '../lib/runtime';
-import { parseListQuery } from '../lib/validation';
+import { parseListQuery } from '../lib/lambda/validation';
 
 /** GET /tasks?status=FAILED&limit=20&cursor=...: tasks in a status, newest first by when each entered its phase
  * (finished, for SUCCEEDED and FAILED; submitted or redriven, for the others). */

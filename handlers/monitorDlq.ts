@@ -1,7 +1,7 @@
-import { PoisonMessageError } from '../lib/errors';
-import { monitorDeadLetter } from '../lib/monitorDeadLetter';
+import { PoisonMessageError } from '../lib/domain/errors';
+import { monitorDeadLetter } from '../lib/app/failDeadLettered';
 import { defaultDeps } from '../lib/runtime';
-import { sqsBatchHandler } from '../lib/sqsBatch';
+import { sqsBatchHandler } from '../lib/lambda/sqsBatch';
 
 /** SQS consumer of the DLQ: logs and marks FAILED each dead-lettered task. */
 export const createHandler = (getDeps = defaultDeps) =>

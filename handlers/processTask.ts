@@ -1,7 +1,7 @@
-import { parseTaskMessage } from '../lib/messages';
-import { processTaskMessage } from '../lib/processTask';
+import { parseTaskMessage } from '../lib/domain/messages';
+import { processTaskMessage } from '../lib/app/processDelivery';
 import { defaultDeps } from '../lib/runtime';
-import { sqsBatchHandler } from '../lib/sqsBatch';
+import { sqsBatchHandler } from '../lib/lambda/sqsBatch';
 
 /** SQS consumer of the task queue; reports failed records in batchItemFailures. */
 export const createHandler = (getDeps = defaultDeps) =>

@@ -1,5 +1,5 @@
-import { reconcile } from '../lib/reconcile';
-import { logger } from '../lib/logger';
+import { reconcile } from '../lib/app/reconcile';
+import { logger } from '../lib/adapters/logger';
 import { defaultDeps } from '../lib/runtime';
 
 /** Scheduled: re-sends the awaited message of every task stuck past its due time. */

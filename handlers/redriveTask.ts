@@ -1,9 +1,9 @@
-import { jsonResponse } from '../lib/http';
-import { httpHandler } from '../lib/httpHandler';
-import { redriveTask } from '../lib/redriveTask';
+import { jsonResponse } from '../lib/lambda/http';
+import { httpHandler } from '../lib/lambda/httpHandler';
+import { redriveTask } from '../lib/app/redrive';
 import { defaultDeps } from '../lib/runtime';
-import { toTaskView } from '../lib/task';
-import { assertTaskId, pathTaskId } from '../lib/validation';
+import { toTaskView } from '../lib/domain/task';
+import { assertTaskId, pathTaskId } from '../lib/lambda/validation';
 
 /** POST /tasks/{taskId}/redrive: a FAILED task back to QUEUED with a fresh attempt budget (202); 409 otherwise. */
 export const createHandler = (getDeps = defaultDeps) =>

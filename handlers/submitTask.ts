@@ -1,9 +1,9 @@
-import { httpHandler } from '../lib/httpHandler';
-import { jsonResponse } from '../lib/http';
+import { httpHandler } from '../lib/lambda/httpHandler';
+import { jsonResponse } from '../lib/lambda/http';
 import { defaultDeps } from '../lib/runtime';
-import { submitTask } from '../lib/submitTask';
-import { toTaskView } from '../lib/task';
-import { correlationIdOf, parseSubmitRequest } from '../lib/validation';
+import { submitTask } from '../lib/app/submit';
+import { toTaskView } from '../lib/domain/task';
+import { correlationIdOf, parseSubmitRequest } from '../lib/lambda/validation';
 
 /** POST /tasks: 202 for a new task, 200 for an idempotent resubmission, 4xx for bad input. */
 export const createHandler = (getDeps = defaultDeps) =>

@@ -1,14 +1,5 @@
-import { ConfigError } from './errors';
-
-export type Jitter = 'none' | 'full';
-
-export interface BackoffPolicy {
-  /** Delay before the first retry; retry r waits baseSeconds * 2^(r-1). */
-  baseSeconds: number;
-  /** SQS refuses DelaySeconds above 900. */
-  maxDelaySeconds: number;
-  jitter: Jitter;
-}
+import type { BackoffPolicy } from './domain/backoff';
+import { ConfigError } from './domain/errors';
 
 export interface Config {
   stage: string;

@@ -1,8 +1,8 @@
 import type { Config } from './config';
-import type { Log } from './logger';
-import type { MetricsSink } from './metrics';
-import type { TaskQueue } from './taskQueue';
-import type { TaskStore } from './taskStore';
+import type { Log } from './adapters/logger';
+import type { MetricsSink } from './adapters/metrics';
+import type { TaskQueue } from './adapters/taskQueue';
+import type { TaskStore } from './adapters/taskStore';
 
 /** Everything the use cases need from outside; tests pass stubs or clients of local servers. */
 export interface Deps {

@@ -4,10 +4,10 @@ import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { ulid } from 'ulid';
 import { getConfig, type Config } from './config';
 import type { Deps } from './deps';
-import { logger } from './logger';
-import { EmfMetrics } from './metrics';
-import { SqsTaskQueue } from './taskQueue';
-import { DynamoTaskStore } from './taskStore';
+import { logger } from './adapters/logger';
+import { EmfMetrics } from './adapters/metrics';
+import { SqsTaskQueue } from './adapters/taskQueue';
+import { DynamoTaskStore } from './adapters/taskStore';
 
 /** What the wiring needs of a tracer: wrap an SDK client so each call becomes an X-Ray subsegment. */
 export type ClientTracer = Pick<Tracer, 'captureAWSv3Client'>;

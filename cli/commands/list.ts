@@ -1,4 +1,4 @@
-import { TASK_STATUSES, type TaskStatus } from '../../lib/task';
+import { TASK_STATUSES, type TaskStatus } from '../../lib/domain/task';
 import type { TaskPage, TaskSummary } from '../client';
 import { summaryTable } from '../format';
 import { EXIT, UsageError, intOption, printJson, type Context } from '../context';

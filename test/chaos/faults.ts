@@ -7,10 +7,10 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { RequestThrottled, SQSServiceException, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Transition, TransitionResult } from '../../lib/stateMachine';
-import type { TaskStatus } from '../../lib/task';
-import type { TaskQueue } from '../../lib/taskQueue';
-import type { TaskStore } from '../../lib/taskStore';
+import type { Transition, TransitionResult } from '../../lib/domain/stateMachine';
+import type { TaskStatus } from '../../lib/domain/task';
+import type { TaskQueue } from '../../lib/adapters/taskQueue';
+import type { TaskStore } from '../../lib/adapters/taskStore';
 import { keyedUniform } from './random';
 
 /** Faults of an SDK call, as the caller sees them. */

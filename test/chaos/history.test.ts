@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { TaskEvent, TaskEventType, TaskState } from '../../lib/task';
+import type { TaskEvent, TaskEventType, TaskState } from '../../lib/domain/task';
 import { historyProblems } from './history';
 
 const error = { name: 'SimulatedFailure', message: 'simulated work failed' };

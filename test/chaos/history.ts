@@ -1,4 +1,4 @@
-import type { TaskEvent, TaskState, TaskStatus } from '../../lib/task';
+import type { TaskEvent, TaskState, TaskStatus } from '../../lib/domain/task';
 
 /**
  * Checks that a task's audit history is a path the state machine allows and that it agrees

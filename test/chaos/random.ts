@@ -1,6 +1,6 @@
-import { seededRandom } from '../../lib/random';
+import { seededRandom } from '../../lib/domain/random';
 
-/** The seeded PRNG of lib/random.ts, under the name the suite uses. */
+/** The seeded PRNG of lib/domain/random.ts, under the name the suite uses. */
 export const mulberry32 = seededRandom;
 
 /** FNV-1a hash of a string, 32 bits. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { resolveTarget } from '../../cli/main';
-import type { TaskEvent } from '../../lib/task';
+import type { TaskEvent } from '../../lib/domain/task';
 import { API_KEY, FakeClock, closedPort, makeTask, runCli, startFakeApi, type FakeApi } from './fakeApi';
 
 describe('cli commands against a fake API', () => {

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { main } from '../../cli/main';
 import type { Io } from '../../cli/context';
-import type { TaskEvent, TaskStatus, TaskView } from '../../lib/task';
+import type { TaskEvent, TaskStatus, TaskView } from '../../lib/domain/task';
 
 export const API_KEY = 'test-key';
 export const T0 = Date.parse('2025-01-02T03:04:05.000Z');

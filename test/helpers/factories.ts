@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Config } from '../../lib/config';
-import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/task';
+import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/domain/task';
 
 let counter = 0;
 

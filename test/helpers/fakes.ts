@@ -1,14 +1,14 @@
 import sinon from 'sinon';
 import type { Config } from '../../lib/config';
 import type { Deps } from '../../lib/deps';
-import type { Log } from '../../lib/logger';
-import { applyTransition, type Transition, type TransitionResult } from '../../lib/stateMachine';
-import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/task';
-import type { TaskQueue } from '../../lib/taskQueue';
-import { MessageRejectedError, TaskConflictError } from '../../lib/errors';
-import type { CreateResult, TaskPage, TaskStore } from '../../lib/taskStore';
-import type { MetricName, MetricsSink } from '../../lib/metrics';
-import { isTerminal, type TaskStatus } from '../../lib/task';
+import type { Log } from '../../lib/adapters/logger';
+import { applyTransition, type Transition, type TransitionResult } from '../../lib/domain/stateMachine';
+import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/domain/task';
+import type { TaskQueue } from '../../lib/adapters/taskQueue';
+import { MessageRejectedError, TaskConflictError } from '../../lib/domain/errors';
+import type { CreateResult, TaskPage, TaskStore } from '../../lib/adapters/taskStore';
+import type { MetricName, MetricsSink } from '../../lib/adapters/metrics';
+import { isTerminal, type TaskStatus } from '../../lib/domain/task';
 import { testConfig } from './factories';
 
 /**

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MAX_MESSAGE_BYTES } from '../../lib/messageBody';
+import { MAX_MESSAGE_BYTES } from '../../lib/domain/messageBody';
 import {
   BEFORE_TIMEOUT_MS,
   STAGE,
@@ -47,7 +47,7 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
   submitTask: [
     LOGGING,
     TRACING,
-    // UpdateItem: the FAILED write for a message SQS refuses (lib/rejectedMessage.ts).
+    // UpdateItem: the FAILED write for a message SQS refuses (lib/app/rejectedMessage.ts).
     { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],

@@ -1,13 +1,13 @@
 /**
  * Checks the monitoring part of the packaged CloudFormation template: the alarms watch
- * the metrics the code emits (lib/metrics.ts, in the functions' EMF namespace) and the
+ * the metrics the code emits (lib/adapters/metrics.ts, in the functions' EMF namespace) and the
  * right queues and functions, notify the alarm topic, take their thresholds and periods
  * from params; the e-mail subscription exists only with alarmEmail; the dashboard body
  * is valid JSON once substituted and shows every metric of METRIC and both queues.
  */
 import { expect } from 'chai';
 import { MAX_DELAY_SECONDS } from '../../lib/config';
-import { METRIC } from '../../lib/metrics';
+import { METRIC } from '../../lib/adapters/metrics';
 import {
   BEFORE_TIMEOUT_MS,
   STAGE,
@@ -368,7 +368,7 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
       }
     });
 
-    it('shows every metric of lib/metrics.ts METRIC, in the namespace and dimension the code publishes', function () {
+    it('shows every metric of lib/adapters/metrics.ts METRIC, in the namespace and dimension the code publishes', function () {
       for (const name of Object.values(METRIC)) {
         const found = find(name, { service: serviceDimension }, namespace);
         expect(found, `${name} on the dashboard`).to.not.be.empty;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { loadConfig, type Config } from '../../../lib/config';
-import { ConfigError } from '../../../lib/errors';
+import { ConfigError } from '../../../lib/domain/errors';
 
 type Env = Record<string, string | undefined>;
 

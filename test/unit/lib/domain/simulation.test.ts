@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { SimulatedFailure } from '../../../lib/errors';
-import { seededRandom as mulberry32 } from '../../../lib/random';
-import { simulateWork, type SimulationOptions } from '../../../lib/simulation';
+import { SimulatedFailure } from '../../../../lib/domain/errors';
+import { seededRandom as mulberry32 } from '../../../../lib/domain/random';
+import { simulateWork, type SimulationOptions } from '../../../../lib/domain/simulation';
 
 function options(overrides: Partial<SimulationOptions> = {}): SimulationOptions {
   return { failureRate: 0.3, allowOverride: true, random: () => 0.9, ...overrides };

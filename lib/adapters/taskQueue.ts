@@ -1,7 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { MessageRejectedError } from './errors';
-import { MAX_MESSAGE_BYTES, encodeMessageBody } from './messageBody';
-import type { DeadLetterMessage, TaskMessage } from './task';
+import { MessageRejectedError } from '../domain/errors';
+import { MAX_MESSAGE_BYTES, encodeMessageBody } from '../domain/messageBody';
+import type { DeadLetterMessage, TaskMessage } from '../domain/task';
 
 /** The queues of the pipeline, as the domain sees them. */
 export interface TaskQueue {

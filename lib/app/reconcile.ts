@@ -1,9 +1,9 @@
-import type { Deps } from './deps';
-import { METRIC } from './metrics';
+import type { Deps } from '../deps';
+import { METRIC } from '../adapters/metrics';
 import { sendOrFail } from './rejectedMessage';
-import type { Gate } from './stateMachine';
-import type { TaskPage } from './taskStore';
-import { deadLetterMessage, type TaskStatus, type TaskSummary } from './task';
+import type { Gate } from '../domain/stateMachine';
+import type { TaskPage } from '../adapters/taskStore';
+import { deadLetterMessage, type TaskStatus, type TaskSummary } from '../domain/task';
 
 /** Statuses the pipeline moves on from by itself, and so can be overdue. */
 export const RECONCILED_STATUSES = ['QUEUED', 'RETRY_SCHEDULED', 'PROCESSING', 'DEAD_LETTERED'] as const satisfies readonly TaskStatus[];

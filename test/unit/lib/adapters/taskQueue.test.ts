@@ -1,10 +1,10 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { MessageRejectedError } from '../../../lib/errors';
-import { MAX_MESSAGE_BYTES } from '../../../lib/messageBody';
-import { SqsTaskQueue } from '../../../lib/taskQueue';
-import { deadLetterMessage, taskMessage } from '../../helpers/factories';
+import { MessageRejectedError } from '../../../../lib/domain/errors';
+import { MAX_MESSAGE_BYTES } from '../../../../lib/domain/messageBody';
+import { SqsTaskQueue } from '../../../../lib/adapters/taskQueue';
+import { deadLetterMessage, taskMessage } from '../../../helpers/factories';
 
 const URLS = { queueUrl: 'https://sqs.local/000000000000/tasks', dlqUrl: 'https://sqs.local/000000000000/tasks-dlq' };
 

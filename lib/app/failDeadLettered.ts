@@ -1,9 +1,9 @@
-import type { Deps } from './deps';
-import type { Log } from './logger';
-import { parseDlqMessage } from './messages';
-import { METRIC } from './metrics';
-import * as sm from './stateMachine';
-import type { TaskError } from './task';
+import type { Deps } from '../deps';
+import type { Log } from '../adapters/logger';
+import { parseDlqMessage } from '../domain/messages';
+import { METRIC } from '../adapters/metrics';
+import * as sm from '../domain/stateMachine';
+import type { TaskError } from '../domain/task';
 
 export type MonitorOutcome = 'FAILED' | 'ALREADY_FAILED' | 'IGNORED';
 

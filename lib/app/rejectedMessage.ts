@@ -1,9 +1,9 @@
-import type { Deps } from './deps';
-import { MessageRejectedError } from './errors';
-import type { Log } from './logger';
-import { METRIC } from './metrics';
-import * as sm from './stateMachine';
-import type { TaskError } from './task';
+import type { Deps } from '../deps';
+import { MessageRejectedError } from '../domain/errors';
+import type { Log } from '../adapters/logger';
+import { METRIC } from '../adapters/metrics';
+import * as sm from '../domain/stateMachine';
+import type { TaskError } from '../domain/task';
 
 /** Name of the error recorded on a task whose message the queue refused. */
 export const MESSAGE_REJECTED = 'MessageRejected';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { canonicalJson, payloadHash } from '../../../lib/payloadHash';
+import { canonicalJson, payloadHash } from '../../../../lib/domain/payloadHash';
 
 describe('payloadHash', () => {
   it('gives the same hash for the same payload with keys in a different order', () => {

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Deps } from './deps';
-import { PoisonMessageError } from './errors';
-import { logger, type Log } from './logger';
+import type { Deps } from '../deps';
+import { PoisonMessageError } from '../domain/errors';
+import { logger, type Log } from '../adapters/logger';
 
 /** Log context of one record: from its message attributes (set by SqsTaskQueue), else from its body. */
 function recordKeys(record: SQSRecord): Record<string, unknown> {

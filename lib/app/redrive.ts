@@ -1,15 +1,15 @@
-import type { Deps } from './deps';
+import type { Deps } from '../deps';
 import {
   MessageRejectedError,
   RedriveEnqueueFailedError,
   TaskMessageRejectedError,
   TaskNotFoundError,
   TaskStateConflictError,
-} from './errors';
-import { METRIC } from './metrics';
+} from '../domain/errors';
+import { METRIC } from '../adapters/metrics';
 import { failRejectedTask } from './rejectedMessage';
-import * as sm from './stateMachine';
-import type { TaskState } from './task';
+import * as sm from '../domain/stateMachine';
+import type { TaskState } from '../domain/task';
 
 /**
  * Puts a FAILED task back to QUEUED with a fresh attempt budget and enqueues attempt 1.

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Deps } from './deps';
+import type { Deps } from '../deps';
 import { errorResponse } from './http';
-import { logger } from './logger';
+import { logger } from '../adapters/logger';
 
 /**
  * Wraps an API route: per-invocation log context, every error mapped to a JSON

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { retryDelaySeconds } from '../../../lib/backoff';
-import type { BackoffPolicy } from '../../../lib/config';
+import { type BackoffPolicy, retryDelaySeconds } from '../../../../lib/domain/backoff';
 
 /** A policy with SQS's 900 s ceiling. */
 function policy(baseSeconds: number, jitter: BackoffPolicy['jitter'] = 'none'): BackoffPolicy {

@@ -1,7 +1,7 @@
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from './errors';
-import type { SubmitRequest } from './submitTask';
-import { TASK_STATUSES, type TaskStatus } from './task';
-import { describeType, taskIdProblem } from './taskId';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '../domain/errors';
+import type { SubmitRequest } from '../app/submit';
+import { TASK_STATUSES, type TaskStatus } from '../domain/task';
+import { describeType, taskIdProblem } from '../domain/taskId';
 
 /** Deepest nesting accepted in a payload (objects and arrays). */
 export const MAX_PAYLOAD_DEPTH = 32;

@@ -12,9 +12,9 @@ import {
   TaskStateConflictError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../../../lib/errors';
-import { errorResponse, jsonResponse } from '../../../lib/http';
-import { spyLog } from '../../helpers/fakes';
+} from '../../../../lib/domain/errors';
+import { errorResponse, jsonResponse } from '../../../../lib/lambda/http';
+import { spyLog } from '../../../helpers/fakes';
 
 /** The response errorResponse gives for error, with its body parsed. */
 function respond(error: unknown) {

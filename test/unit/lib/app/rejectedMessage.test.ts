@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { createHandler as createRedrive } from '../../../handlers/redriveTask';
-import { createHandler as createSubmit } from '../../../handlers/submitTask';
-import { processTaskMessage } from '../../../lib/processTask';
-import { reconcile } from '../../../lib/reconcile';
-import { isTerminal } from '../../../lib/task';
-import { postTaskEvent, taskMessage, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { createHandler as createRedrive } from '../../../../handlers/redriveTask';
+import { createHandler as createSubmit } from '../../../../handlers/submitTask';
+import { processTaskMessage } from '../../../../lib/app/processDelivery';
+import { reconcile } from '../../../../lib/app/reconcile';
+import { isTerminal } from '../../../../lib/domain/task';
+import { postTaskEvent, taskMessage, taskState } from '../../../helpers/factories';
+import { captureLogLines, testDeps, type TestDeps } from '../../../helpers/fakes';
 
 /** A draw that makes the simulated work fail at failure rate 0.3. */
 const FAIL = 0.1;

@@ -10,8 +10,8 @@ import {
   TaskStateConflictError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from './errors';
-import type { Log } from './logger';
+} from '../domain/errors';
+import type { Log } from '../adapters/logger';
 
 /** A JSON response with the given status. */
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {

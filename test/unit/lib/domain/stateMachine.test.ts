@@ -10,9 +10,9 @@ import {
   scheduleRetry,
   succeed,
   type Transition,
-} from '../../../lib/stateMachine';
-import type { TaskError, TaskState, TaskStatus } from '../../../lib/task';
-import { taskState } from '../../helpers/factories';
+} from '../../../../lib/domain/stateMachine';
+import type { TaskError, TaskState, TaskStatus } from '../../../../lib/domain/task';
+import { taskState } from '../../../helpers/factories';
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const NOW = new Date('2026-01-01T00:01:00.000Z');

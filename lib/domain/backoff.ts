@@ -1,4 +1,12 @@
-import type { BackoffPolicy } from './config';
+export type Jitter = 'none' | 'full';
+
+export interface BackoffPolicy {
+  /** Delay before the first retry; retry r waits baseSeconds * 2^(r-1). */
+  baseSeconds: number;
+  /** SQS refuses DelaySeconds above 900. */
+  maxDelaySeconds: number;
+  jitter: Jitter;
+}
 
 /**
  * Seconds the retry after failed attempt `failedAttempt` (1-based) waits in the queue:

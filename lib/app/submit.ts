@@ -1,9 +1,9 @@
-import type { Deps } from './deps';
-import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError } from './errors';
-import { METRIC } from './metrics';
-import { payloadHash } from './payloadHash';
+import type { Deps } from '../deps';
+import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError } from '../domain/errors';
+import { METRIC } from '../adapters/metrics';
+import { payloadHash } from '../domain/payloadHash';
 import { failRejectedTask } from './rejectedMessage';
-import type { TaskState } from './task';
+import type { TaskState } from '../domain/task';
 
 /** A validated POST /tasks request. */
 export interface SubmitRequest {

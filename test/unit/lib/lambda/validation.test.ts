@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../lib/errors';
+import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../../../../lib/domain/errors';
 import {
   assertTaskId,
   MAX_PAYLOAD_DEPTH,
@@ -7,8 +7,8 @@ import {
   parseSubmitRequest,
   pathTaskId,
   type RawHttpRequest,
-} from '../../../lib/validation';
-import { taskIdProblem } from '../../../lib/taskId';
+} from '../../../../lib/lambda/validation';
+import { taskIdProblem } from '../../../../lib/domain/taskId';
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const MAX_BYTES = 240 * 1024;

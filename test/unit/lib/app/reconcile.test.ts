@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { reconcile } from '../../../lib/reconcile';
-import { taskState } from '../../helpers/factories';
-import { testDeps, type TestDeps } from '../../helpers/fakes';
+import { reconcile } from '../../../../lib/app/reconcile';
+import { taskState } from '../../../helpers/factories';
+import { testDeps, type TestDeps } from '../../../helpers/fakes';
 
 describe('reconcile (stuck-task sweeper)', () => {
   let deps: TestDeps;

@@ -13,11 +13,11 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
-import { TaskConflictError, ValidationError } from '../../../lib/errors';
-import { claim, deadLetter, failRedriven, redrive, scheduleRetry, succeed, type Transition } from '../../../lib/stateMachine';
-import type { TaskState } from '../../../lib/task';
-import { DynamoTaskStore } from '../../../lib/taskStore';
-import { taskState } from '../../helpers/factories';
+import { TaskConflictError, ValidationError } from '../../../../lib/domain/errors';
+import { claim, deadLetter, failRedriven, redrive, scheduleRetry, succeed, type Transition } from '../../../../lib/domain/stateMachine';
+import type { TaskState } from '../../../../lib/domain/task';
+import { DynamoTaskStore } from '../../../../lib/adapters/taskStore';
+import { taskState } from '../../../helpers/factories';
 
 const TABLE = 'tasks-test';
 const NOW = new Date('2026-01-01T00:01:00.000Z');

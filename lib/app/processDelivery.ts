@@ -1,11 +1,11 @@
-import { retryDelaySeconds } from './backoff';
-import type { Deps } from './deps';
-import type { Log } from './logger';
-import { METRIC } from './metrics';
+import { retryDelaySeconds } from '../domain/backoff';
+import type { Deps } from '../deps';
+import type { Log } from '../adapters/logger';
+import { METRIC } from '../adapters/metrics';
 import { sendOrFail } from './rejectedMessage';
-import { simulateWork } from './simulation';
-import * as sm from './stateMachine';
-import { deadLetterMessage, type TaskError, type TaskMessage, type TaskState } from './task';
+import { simulateWork } from '../domain/simulation';
+import * as sm from '../domain/stateMachine';
+import { deadLetterMessage, type TaskError, type TaskMessage, type TaskState } from '../domain/task';
 
 /** What one delivery of a task message led to. */
 export type ProcessOutcome =

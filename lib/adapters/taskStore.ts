@@ -10,10 +10,10 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { openCursor, sealCursor } from './cursor';
-import { TaskConflictError, ValidationError } from './errors';
-import type { Gate, Transition, TransitionResult } from './stateMachine';
-import { isTerminal, type TaskState, type TaskStatus, type TaskSummary } from './task';
+import { openCursor, sealCursor } from '../domain/cursor';
+import { TaskConflictError, ValidationError } from '../domain/errors';
+import type { Gate, Transition, TransitionResult } from '../domain/stateMachine';
+import { isTerminal, type TaskState, type TaskStatus, type TaskSummary } from '../domain/task';
 
 export interface TaskPage {
   tasks: TaskSummary[];
