@@ -1,5 +1,5 @@
 import { PoisonMessageError } from '../lib/domain/errors';
-import { monitorDeadLetter } from '../lib/app/failDeadLettered';
+import { failDeadLettered } from '../lib/app/failDeadLettered';
 import { defaultDeps } from '../lib/runtime';
 import { sqsBatchHandler } from '../lib/lambda/sqsBatch';
 
@@ -7,7 +7,7 @@ import { sqsBatchHandler } from '../lib/lambda/sqsBatch';
 export const createHandler = (getDeps = defaultDeps) =>
   sqsBatchHandler(async (record, deps, log) => {
     try {
-      await monitorDeadLetter(record.body, deps, log, record.messageId);
+      await failDeadLettered(record.body, deps, log, record.messageId);
     } catch (error) {
       // Nothing can ever make an unreadable DLQ message readable: log it whole and let it go.
       if (!(error instanceof PoisonMessageError)) throw error;

@@ -1,10 +1,10 @@
 import { parseTaskMessage } from '../lib/domain/messages';
-import { processTaskMessage } from '../lib/app/processDelivery';
+import { processDelivery } from '../lib/app/processDelivery';
 import { defaultDeps } from '../lib/runtime';
 import { sqsBatchHandler } from '../lib/lambda/sqsBatch';
 
 /** SQS consumer of the task queue; reports failed records in batchItemFailures. */
 export const createHandler = (getDeps = defaultDeps) =>
-  sqsBatchHandler((record, deps, log) => processTaskMessage(parseTaskMessage(record.body, deps.config.maxAttempts), deps, log), getDeps);
+  sqsBatchHandler((record, deps, log) => processDelivery(parseTaskMessage(record.body, deps.config.maxAttempts), deps, log), getDeps);
 
 export const handler = createHandler();

@@ -1,6 +1,6 @@
 import { jsonResponse } from '../lib/lambda/http';
 import { httpHandler } from '../lib/lambda/httpHandler';
-import { redriveTask } from '../lib/app/redrive';
+import { redrive } from '../lib/app/redrive';
 import { defaultDeps } from '../lib/runtime';
 import { toTaskView } from '../lib/domain/task';
 import { assertTaskId, pathTaskId } from '../lib/lambda/validation';
@@ -10,7 +10,7 @@ export const createHandler = (getDeps = defaultDeps) =>
   httpHandler(async (event, deps) => {
     const taskId = pathTaskId(event);
     assertTaskId(taskId);
-    const task = await redriveTask(taskId, deps);
+    const task = await redrive(taskId, deps);
     return jsonResponse(202, toTaskView(task), { Location: `/tasks/${encodeURIComponent(taskId)}` });
   }, getDeps);
 

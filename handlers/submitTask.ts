@@ -1,7 +1,7 @@
 import { httpHandler } from '../lib/lambda/httpHandler';
 import { jsonResponse } from '../lib/lambda/http';
 import { defaultDeps } from '../lib/runtime';
-import { submitTask } from '../lib/app/submit';
+import { submit } from '../lib/app/submit';
 import { toTaskView } from '../lib/domain/task';
 import { correlationIdOf, parseSubmitRequest } from '../lib/lambda/validation';
 
@@ -9,7 +9,7 @@ import { correlationIdOf, parseSubmitRequest } from '../lib/lambda/validation';
 export const createHandler = (getDeps = defaultDeps) =>
   httpHandler(async (event, deps) => {
     const request = parseSubmitRequest(event, deps.config.maxBodyBytes);
-    const { created, task } = await submitTask({ ...request, correlationId: correlationIdOf(event) }, deps);
+    const { created, task } = await submit({ ...request, correlationId: correlationIdOf(event) }, deps);
     return jsonResponse(created ? 202 : 200, toTaskView(task), {
       Location: `/tasks/${encodeURIComponent(task.taskId)}`,
       'X-Correlation-Id': task.correlationId,

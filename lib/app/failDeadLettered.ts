@@ -22,7 +22,7 @@ export const REDRIVE_POLICY_ERROR: TaskError = {
  * while the message whose own write's response was lost (repeated by the SDK, or redelivered
  * by SQS with the same message id) recognises its write and logs then.
  */
-export async function monitorDeadLetter(
+export async function failDeadLettered(
   body: string,
   deps: Pick<Deps, 'store' | 'config' | 'clock' | 'metrics'>,
   log: Log,

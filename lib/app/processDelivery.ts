@@ -61,7 +61,7 @@ async function resendOwedMessage(message: TaskMessage, current: TaskState, deps:
  * outcome (conditional, lease holder only) and send what follows it (retry or DLQ).
  * Storage and queue errors propagate, so the caller reports the record as failed and SQS redelivers it.
  */
-export async function processTaskMessage(message: TaskMessage, deps: Deps, log: Log): Promise<ProcessOutcome> {
+export async function processDelivery(message: TaskMessage, deps: Deps, log: Log): Promise<ProcessOutcome> {
   const { taskId, attempt } = message;
   const leaseId = deps.newId();
   const claimed = await deps.store.transition(sm.claim(taskId, attempt, deps.clock(), deps.config.leaseSeconds, leaseId));

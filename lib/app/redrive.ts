@@ -15,7 +15,7 @@ import type { TaskState } from '../domain/task';
  * Puts a FAILED task back to QUEUED with a fresh attempt budget and enqueues attempt 1.
  * The history is kept and gains a REDRIVEN event. Any other status: TaskStateConflictError (409).
  */
-export async function redriveTask(taskId: string, deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>): Promise<TaskState> {
+export async function redrive(taskId: string, deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>): Promise<TaskState> {
   // Read the payload first: a redrive that cannot be enqueued must not change the task.
   const payload = await deps.store.getPayload(taskId);
   if (!payload) throw new TaskNotFoundError(taskId);

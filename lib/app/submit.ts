@@ -24,7 +24,7 @@ export interface SubmitResult {
  * A message the queue refuses as invalid ends the task FAILED (TaskMessageRejectedError, 422).
  * The correlation id (the caller's, or a new ULID) follows the task through every message and log line.
  */
-export async function submitTask(
+export async function submit(
   request: SubmitRequest & { correlationId?: string },
   deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>,
 ): Promise<SubmitResult> {

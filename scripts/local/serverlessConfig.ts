@@ -102,11 +102,6 @@ export function loadServerlessConfig(stage: string, env: Record<string, string> 
   return config;
 }
 
-/** The service name (`service:` may be a string or `{name}`). */
-export function serviceName(config: ServerlessConfig): string {
-  return typeof config.service === 'string' ? config.service : config.service.name;
-}
-
 /** The `params` of a stage: `params.default` overlaid with `params.<stage>`. */
 export function stageParams(config: ServerlessConfig, stage: string): Record<string, unknown> {
   return { ...(config.params?.default ?? {}), ...(config.params?.[stage] ?? {}) };

@@ -1,16 +1,11 @@
 import { startLocalServers, type LocalServers, type LocalServersOptions } from '../../scripts/local/localServers';
 
-export { startLocalServers, sdkEnv, type LocalServers, type LocalServersOptions } from '../../scripts/local/localServers';
-export { createResources, type LocalQueue, type LocalResources, type LocalTable } from '../../scripts/local/resources';
-export {
-  eventSourceMappings,
-  startPoller,
-  type EventSourceMapping,
-  type Invoker,
-  type Poller,
-} from '../../scripts/local/eventSourcePoller';
-export { loadServerlessConfig, stageParams, type ServerlessConfig } from '../../scripts/local/serverlessConfig';
+// What the integration suites use of the local stack, through this one door.
+export { createResources } from '../../scripts/local/resources';
+export { eventSourceMappings, startPoller, type EventSourceMapping, type Poller } from '../../scripts/local/eventSourcePoller';
+export { loadServerlessConfig, type ServerlessConfig } from '../../scripts/local/serverlessConfig';
 export { freePort } from '../../scripts/local/processes';
+export type { LocalServers } from '../../scripts/local/localServers';
 
 /**
  * Mocha hooks for a suite that needs DynamoDB Local and fauxqs with serverless.yml's

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHandler as createRedrive } from '../../../../handlers/redriveTask';
 import { createHandler as createSubmit } from '../../../../handlers/submitTask';
-import { processTaskMessage } from '../../../../lib/app/processDelivery';
+import { processDelivery } from '../../../../lib/app/processDelivery';
 import { reconcile } from '../../../../lib/app/reconcile';
 import { isTerminal } from '../../../../lib/domain/task';
 import { postTaskEvent, taskMessage, taskState } from '../../../helpers/factories';
@@ -93,7 +93,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
     it("ends a task FAILED when its retry message is refused, keeping the attempt's error in the history", async () => {
       deps.store.tasks.set('task-1', taskState());
 
-      const outcome = await processTaskMessage(taskMessage(), deps, deps.log);
+      const outcome = await processDelivery(taskMessage(), deps, deps.log);
 
       expect(outcome).to.equal('FAILED');
       const task = deps.store.tasks.get('task-1')!;
@@ -106,7 +106,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
     it("ends a task FAILED when its DLQ message is refused after the last attempt, keeping the work's error as lastError", async () => {
       deps.store.tasks.set('task-1', taskState({ status: 'RETRY_SCHEDULED', attempts: 2 }));
 
-      const outcome = await processTaskMessage(taskMessage({ attempt: 3 }), deps, deps.log);
+      const outcome = await processDelivery(taskMessage({ attempt: 3 }), deps, deps.log);
 
       expect(outcome).to.equal('FAILED');
       const task = deps.store.tasks.get('task-1')!;
