@@ -56,7 +56,7 @@ function number(env: Env, name: string, fallback: number, min: number, max: numb
 }
 
 /** Shortest signing key accepted: 128 bits of base64 or hex. */
-export const MIN_SIGNING_KEY_LENGTH = 22;
+const MIN_SIGNING_KEY_LENGTH = 22;
 
 function signingKey(env: Env, name: string): string {
   const value = required(env, name);

@@ -18,7 +18,7 @@ export interface TaskQueue {
  * SQS error codes that say the message itself is invalid (characters, size, attributes):
  * a permanent answer for this message. Throttling, 5xx and a missing queue are not among them.
  */
-export const REJECTED_MESSAGE_CODES: readonly string[] = [
+const REJECTED_MESSAGE_CODES: readonly string[] = [
   'InvalidMessageContents',
   'InvalidParameterValue',
   'InvalidAttributeValue',
@@ -30,7 +30,7 @@ export const REJECTED_MESSAGE_CODES: readonly string[] = [
  * SDK may name an error `InvalidMessageContents` or `AWS.SimpleQueueService.InvalidMessageContents`;
  * `__type` is `com.amazonaws.sqs#InvalidMessageContents`.
  */
-export function sqsErrorCode(error: unknown): string {
+function sqsErrorCode(error: unknown): string {
   const { name, __type: type } = (error ?? {}) as { name?: unknown; __type?: unknown };
   if (typeof type === 'string' && type.includes('#')) return type.slice(type.lastIndexOf('#') + 1);
   return typeof name === 'string' ? name.slice(name.lastIndexOf('.') + 1) : '';

@@ -8,11 +8,6 @@ import type { TaskError } from '../domain/task';
 /** Name of the error recorded on a task whose message the queue refused. */
 export const MESSAGE_REJECTED = 'MessageRejected';
 
-/** The task error that records a refusal. */
-export function rejectionError(rejection: MessageRejectedError): TaskError {
-  return { name: MESSAGE_REJECTED, message: rejection.message };
-}
-
 /**
  * Ends a task whose awaited message the queue refused as invalid: no send of that message can
  * ever succeed, so the task goes to FAILED (conditional on the state that waits for it) instead
@@ -26,7 +21,7 @@ export async function failRejectedTask(
   deps: Pick<Deps, 'store' | 'clock' | 'metrics'>,
   log: Log,
 ): Promise<boolean> {
-  const error = rejectionError(rejection);
+  const error: TaskError = { name: MESSAGE_REJECTED, message: rejection.message };
   const now = deps.clock();
   const result = await deps.store.transition(sm.failRejected(task.taskId, gate, error, now));
   if (!result.applied) {

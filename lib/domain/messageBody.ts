@@ -27,6 +27,3 @@ function unicodeEscape(char: string): string {
 export function encodeMessageBody(value: unknown): string {
   return JSON.stringify(value).replace(NOT_PRINTABLE_ASCII, unicodeEscape);
 }
-
-/** Characters SQS accepts in a message body (its documented set). */
-export const SQS_BODY_CHARACTERS = /^[\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;

@@ -63,7 +63,7 @@ export interface DeadLetterMessage {
 }
 
 /** Recorded on a DLQ message re-sent for a task whose last error is missing (should not happen). */
-export const NO_ERROR_RECORDED: TaskError = { name: 'Unknown', message: 'no error recorded' };
+const NO_ERROR_RECORDED: TaskError = { name: 'Unknown', message: 'no error recorded' };
 
 /**
  * The DLQ message of a task whose last attempt failed: the one shape the processor sends and

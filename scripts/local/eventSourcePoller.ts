@@ -88,7 +88,7 @@ export interface InvokeRetryOptions {
  * (socket hang up, connection refused or reset) or a throttle / service error (429, 5xx).
  * A function error is an answer (200 with X-Amz-Function-Error), never retried here.
  */
-export function isRetryableInvokeError(error: unknown): boolean {
+function isRetryableInvokeError(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   return status === undefined || status === 429 || status >= 500;
 }

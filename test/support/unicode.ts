@@ -48,3 +48,6 @@ export const payloadArbitrary: fc.Arbitrary<Record<string, unknown>> = fc.dictio
   fc.jsonValue({ stringUnit: edgeUnit, maxDepth: 4 }),
   { maxKeys: 6 },
 );
+
+/** Characters SQS accepts in a message body (its documented set). */
+export const SQS_BODY_CHARACTERS = /^[\t\n\r\x20-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;

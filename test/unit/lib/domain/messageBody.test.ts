@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { MAX_BODY_BYTES } from '../../../../lib/config';
 import { AppError } from '../../../../lib/domain/errors';
-import { MAX_MESSAGE_BYTES, SQS_BODY_CHARACTERS, encodeMessageBody } from '../../../../lib/domain/messageBody';
+import { MAX_MESSAGE_BYTES, encodeMessageBody } from '../../../../lib/domain/messageBody';
 import { MAX_ERROR_MESSAGE_LENGTH } from '../../../../lib/app/processDelivery';
 import type { DeadLetterMessage, TaskMessage } from '../../../../lib/domain/task';
 import type { SubmitRequest } from '../../../../lib/app/submit';
 import { parseSubmitRequest } from '../../../../lib/lambda/validation';
-import { EDGE_CHARACTERS, edgeString, payloadArbitrary } from '../../../support/unicode';
+import { EDGE_CHARACTERS, SQS_BODY_CHARACTERS, edgeString, payloadArbitrary } from '../../../support/unicode';
 
 const HEADERS = { 'Content-Type': 'application/json' };
 // Seeded: a failure names its seed and path, and a rerun finds the same case.
