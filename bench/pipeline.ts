@@ -26,6 +26,7 @@ import type { LocalServers } from '../scripts/local/localServers';
 import { createResources, type LocalResources } from '../scripts/local/resources';
 import { instrumentDynamoDb, instrumentSqs, type Caller, type UsageCounter, type UsageSnapshot } from './counters';
 import { mapLimit, msSince, payloadOfSize, seededRandom, sleep, until } from './stats';
+import { registryFor } from '../lib/types/registry';
 
 export interface BenchTask {
   taskId: string;
@@ -234,6 +235,7 @@ export function startPipeline(
     metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
     clock: () => new Date(),
     random: () => random(),
+    types: registryFor(config, () => random()),
     newId: ulid,
   };
 

@@ -8,7 +8,7 @@ import { correlationIdOf, parseSubmitRequest } from '../lib/lambda/validation';
 /** POST /tasks: 202 for a new task, 200 for an idempotent resubmission, 4xx for bad input. */
 export const createHandler = (getDeps = defaultDeps) =>
   httpHandler(async (event, deps) => {
-    const request = parseSubmitRequest(event, deps.config.maxBodyBytes);
+    const request = parseSubmitRequest(event, deps.config.maxBodyBytes, deps.types);
     const { created, task } = await submit({ ...request, correlationId: correlationIdOf(event) }, deps);
     return jsonResponse(created ? 202 : 200, toTaskView(task), {
       Location: `/tasks/${encodeURIComponent(task.taskId)}`,

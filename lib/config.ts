@@ -25,6 +25,10 @@ export interface Config {
   cursorSigningKey: string;
   /** X-Ray subsegments for the SDK calls (Powertools Tracer); off unless the stage turns it on. */
   tracingEnabled: boolean;
+  /** The processor function's timeout: every task type's attempt timeout must fit inside it. */
+  processorTimeoutSeconds: number;
+  /** Lets webhook tasks call http://127.0.0.1 (the local stage's tests and demo); refused in production stages. */
+  allowLocalWebhooks: boolean;
 }
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
@@ -82,6 +86,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (allowSimulationOverride && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
     throw new ConfigError(`ALLOW_SIMULATION_OVERRIDE must not be enabled in production stage '${stage}'`);
   }
+  const allowLocalWebhooks = flag(env, 'WEBHOOK_ALLOW_LOCAL_HTTP');
+  if (allowLocalWebhooks && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
+    throw new ConfigError(`WEBHOOK_ALLOW_LOCAL_HTTP must not be enabled in production stage '${stage}'`);
+  }
   const serviceName = env.POWERTOOLS_SERVICE_NAME || 'task-pipeline';
   return {
     stage,
@@ -103,6 +111,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: MAX_BODY_BYTES,
     cursorSigningKey: signingKey(env, 'CURSOR_SIGNING_KEY'),
     tracingEnabled: flag(env, 'POWERTOOLS_TRACE_ENABLED'),
+    processorTimeoutSeconds: number(env, 'PROCESSOR_TIMEOUT_SECONDS', 15, 1, 900, true),
+    allowLocalWebhooks,
   };
 }
 

@@ -3,12 +3,15 @@ import type { Log } from './adapters/logger';
 import type { MetricsSink } from './adapters/metrics';
 import type { TaskQueue } from './adapters/taskQueue';
 import type { TaskStore } from './adapters/taskStore';
+import type { TaskTypeRegistry } from './types/registry';
 
 /** Everything the use cases need from outside; tests pass stubs or clients of local servers. */
 export interface Deps {
   config: Config;
   store: TaskStore;
   queue: TaskQueue;
+  /** The task types this stage runs: handlers and policies. */
+  types: TaskTypeRegistry;
   log: Log;
   metrics: MetricsSink;
   /** Current time (frozen in tests). */

@@ -8,6 +8,7 @@ import { logger } from './adapters/logger';
 import { EmfMetrics } from './adapters/metrics';
 import { SqsTaskQueue } from './adapters/taskQueue';
 import { DynamoTaskStore } from './adapters/taskStore';
+import { registryFor } from './types/registry';
 
 /** What the wiring needs of a tracer: wrap an SDK client so each call becomes an X-Ray subsegment. */
 export type ClientTracer = Pick<Tracer, 'captureAWSv3Client'>;
@@ -35,6 +36,7 @@ export function createDeps(config: Config, tracer?: ClientTracer): Deps {
     config,
     store: new DynamoTaskStore(traced(new DynamoDBClient({})), config.tableName, config.cursorSigningKey),
     queue: new SqsTaskQueue(traced(new SQSClient({})), config),
+    types: registryFor(config, Math.random),
     log: logger,
     metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
     clock: () => new Date(),

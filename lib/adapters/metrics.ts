@@ -9,6 +9,7 @@ export const METRIC = {
   TasksDeadLettered: 'TasksDeadLettered',
   TasksFailed: 'TasksFailed',
   TasksRedriven: 'TasksRedriven',
+  TasksCancelled: 'TasksCancelled',
   /** Stuck tasks whose awaited message the reconciler re-sent. */
   TasksReconciled: 'TasksReconciled',
   /** Milliseconds from submit (createdAt) to SUCCEEDED or FAILED. */
@@ -18,8 +19,9 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** Where use cases record metrics; no AWS types leak into the domain. */
 export interface MetricsSink {
-  count(name: MetricName, value?: number): void;
-  milliseconds(name: MetricName, value: number): void;
+  /** `type`: the task type, a second dimension beside the service (the plain metric is recorded too). */
+  count(name: MetricName, value?: number, type?: string): void;
+  milliseconds(name: MetricName, value: number, type?: string): void;
   /** Writes what was recorded during this invocation; handlers call it once at the end. */
   publish(): void;
 }
@@ -29,29 +31,49 @@ export const noMetrics: MetricsSink = { count: () => undefined, milliseconds: ()
 
 /**
  * Metrics in CloudWatch Embedded Metric Format through Powertools: one JSON line per
- * invocation on stdout, turned into metrics by CloudWatch Logs (no PutMetricData calls).
+ * invocation on stdout (plus one per task type seen), turned into metrics by CloudWatch Logs
+ * (no PutMetricData calls). A metric with a type is recorded twice: under `service` (what the
+ * alarms watch) and under `service, type` (the dashboard's per-type view).
  */
 export class EmfMetrics implements MetricsSink {
   private readonly metrics: Metrics;
+  private readonly byType = new Map<string, Metrics>();
   private pending = 0;
 
-  constructor(namespace: string, serviceName: string) {
+  constructor(
+    private readonly namespace: string,
+    private readonly serviceName: string,
+  ) {
     this.metrics = new Metrics({ namespace, serviceName });
   }
 
-  count(name: MetricName, value = 1): void {
-    this.metrics.addMetric(name, MetricUnit.Count, value);
-    this.pending += 1;
+  count(name: MetricName, value = 1, type?: string): void {
+    this.add(name, MetricUnit.Count, value, type);
   }
 
-  milliseconds(name: MetricName, value: number): void {
-    this.metrics.addMetric(name, MetricUnit.Milliseconds, value);
-    this.pending += 1;
+  milliseconds(name: MetricName, value: number, type?: string): void {
+    this.add(name, MetricUnit.Milliseconds, value, type);
   }
 
   publish(): void {
     if (this.pending === 0) return;
     this.pending = 0;
     this.metrics.publishStoredMetrics();
+    for (const metrics of this.byType.values()) metrics.publishStoredMetrics();
+  }
+
+  private add(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, type: string | undefined): void {
+    this.metrics.addMetric(name, unit, value);
+    if (type) this.typed(type).addMetric(name, unit, value);
+    this.pending += 1;
+  }
+
+  private typed(type: string): Metrics {
+    let metrics = this.byType.get(type);
+    if (!metrics) {
+      metrics = new Metrics({ namespace: this.namespace, serviceName: this.serviceName, defaultDimensions: { type } });
+      this.byType.set(type, metrics);
+    }
+    return metrics;
   }
 }

@@ -13,7 +13,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { openCursor, sealCursor } from '../domain/cursor';
 import { TaskConflictError, ValidationError } from '../domain/errors';
 import type { Gate, Transition, TransitionResult } from '../domain/stateMachine';
-import { isTerminal, type TaskState, type TaskStatus, type TaskSummary } from '../domain/task';
+import { DEFAULT_TASK_TYPE, isTerminal, type TaskState, type TaskStatus, type TaskSummary } from '../domain/task';
 
 export interface TaskPage {
   tasks: TaskSummary[];
@@ -55,7 +55,7 @@ export const STATE_SK = 'STATE';
  */
 export const PHASE_INDEX = 'byPhase';
 export const UNFINISHED = 'UNFINISHED';
-type Phase = typeof UNFINISHED | 'SUCCEEDED' | 'FAILED';
+type Phase = typeof UNFINISHED | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 /** The index phase of a status. */
 export const phaseOf = (status: TaskStatus): Phase => (isTerminal(status) ? (status as Phase) : UNFINISHED);
@@ -63,6 +63,7 @@ export const phaseOf = (status: TaskStatus): Phase => (isTerminal(status) ? (sta
 /** What a listing reads of each state item. */
 const SUMMARY_ATTRIBUTES = [
   'taskId',
+  'type',
   'status',
   'attempts',
   'maxAttempts',
@@ -80,7 +81,8 @@ const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap
 
 function toState(item: Record<string, AttributeValue>): TaskState {
   const { pk: _pk, sk: _sk, phase: _phase, phaseAt: _phaseAt, ...rest } = unmarshall(item);
-  return rest as TaskState;
+  // Tasks stored before task types existed are of the default type.
+  return { type: DEFAULT_TASK_TYPE, ...rest } as TaskState;
 }
 
 /** The payload as stored: gzip when that is smaller (it is written once, and billed per KB). */
@@ -164,15 +166,25 @@ export class DynamoTaskStore implements TaskStore {
         new PutItemCommand({
           TableName: this.tableName,
           Item: marshall(
-            { pk: taskKey(task.taskId), sk: PAYLOAD_SK, payloadHash: task.payloadHash, ...encodePayload(payloadJson) },
+            { pk: taskKey(task.taskId), sk: PAYLOAD_SK, payloadHash: task.payloadHash, type: task.type, ...encodePayload(payloadJson) },
             marshallOptions,
           ),
-          ConditionExpression: 'attribute_not_exists(pk) OR payloadHash = :hash',
-          ExpressionAttributeValues: marshall({ ':hash': task.payloadHash }),
+          // Same taskId, payload and type: the same task. A payload item from before types is of the default type.
+          ConditionExpression:
+            task.type === DEFAULT_TASK_TYPE
+              ? 'attribute_not_exists(pk) OR (payloadHash = :hash AND (#type = :type OR attribute_not_exists(#type)))'
+              : 'attribute_not_exists(pk) OR (payloadHash = :hash AND #type = :type)',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: marshall({ ':hash': task.payloadHash, ':type': task.type }),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new TaskConflictError(task.taskId);
+      if (error instanceof ConditionalCheckFailedException) {
+        const existingType = error.Item?.type?.S ?? DEFAULT_TASK_TYPE;
+        const samePayload = error.Item?.payloadHash?.S === task.payloadHash;
+        throw new TaskConflictError(task.taskId, samePayload && existingType !== task.type ? existingType : undefined);
+      }
       throw error;
     }
     try {
@@ -224,6 +236,10 @@ export class DynamoTaskStore implements TaskStore {
     if (t.lastError !== undefined) {
       set.push('lastError = :lastError');
       values[':lastError'] = t.lastError;
+    }
+    if (t.resultJson !== undefined) {
+      set.push('resultJson = :resultJson');
+      values[':resultJson'] = t.resultJson;
     }
     if (t.lease) {
       set.push('leaseId = :leaseId', 'leaseUntil = :leaseUntil');
@@ -314,7 +330,7 @@ export class DynamoTaskStore implements TaskStore {
         );
         for (const item of Responses?.[this.tableName] ?? []) {
           const { pk, sk: _sk, ...summary } = unmarshall(item);
-          found.set(pk as string, summary as TaskSummary);
+          found.set(pk as string, { type: DEFAULT_TASK_TYPE, ...summary } as TaskSummary);
         }
         keys = UnprocessedKeys?.[this.tableName]?.Keys;
       }

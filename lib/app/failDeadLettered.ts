@@ -33,7 +33,7 @@ export async function failDeadLettered(
   const { taskId, payload } = parsed.message;
   const transition =
     parsed.kind === 'DEAD_LETTERED'
-      ? sm.failDeadLettered(taskId, parsed.message.attempts, parsed.message.error, now, messageId)
+      ? sm.failDeadLettered(taskId, parsed.message.attempts, parsed.message.error, now, messageId, parsed.message.permanent === true)
       : sm.failRedriven(taskId, parsed.message.attempt, REDRIVE_POLICY_ERROR, now, messageId);
   const result = await deps.store.transition(transition);
   // This message's own FAILED write, whose response was lost (the SDK repeated it, or this is a
@@ -54,8 +54,13 @@ export async function failDeadLettered(
   }
 
   const task = result.applied ? result.task : result.current!;
-  deps.metrics.count(METRIC.TasksFailed);
-  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(task.createdAt));
+  deps.metrics.count(METRIC.TasksFailed, 1, task.type);
+  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(task.createdAt), task.type);
+  // Permanent: the message says so, or the DEAD_LETTERED event does (a DLQ message the reconciler re-sent).
+  const permanent =
+    parsed.kind === 'DEAD_LETTERED' &&
+    (parsed.message.permanent === true ||
+      task.history.some((e) => e.type === 'DEAD_LETTERED' && e.permanent === true && e.attempt === task.attempts));
   const error =
     parsed.kind === 'DEAD_LETTERED'
       ? parsed.message.error.message
@@ -64,6 +69,8 @@ export async function failDeadLettered(
         : `no error was recorded for this task; ${REDRIVE_POLICY_ERROR.message}`;
   log.error('TASK_FAILED', {
     taskId,
+    type: task.type,
+    permanent,
     payload,
     error,
     errorName: parsed.kind === 'DEAD_LETTERED' ? parsed.message.error.name : (task.lastError?.name ?? REDRIVE_POLICY_ERROR.name),

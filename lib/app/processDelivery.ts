@@ -2,10 +2,12 @@ import { retryDelaySeconds } from '../domain/backoff';
 import type { Deps } from '../deps';
 import type { Log } from '../adapters/logger';
 import { METRIC } from '../adapters/metrics';
+import { PoisonMessageError } from '../domain/errors';
 import { sendOrFail } from './rejectedMessage';
-import { simulateWork } from '../domain/simulation';
+import { runAttempt } from './runAttempt';
 import * as sm from '../domain/stateMachine';
-import { deadLetterMessage, type TaskError, type TaskMessage, type TaskState } from '../domain/task';
+import { deadLetterMessage, type TaskMessage, type TaskState } from '../domain/task';
+import { MAX_DELAY_LIMIT } from '../types/registry';
 
 /** What one delivery of a task message led to. */
 export type ProcessOutcome =
@@ -19,23 +21,12 @@ export type ProcessOutcome =
   /** The retry or DLQ message was refused by the queue as invalid: the task ended FAILED. */
   | 'FAILED';
 
-/** Longest error message kept: it is stored in the history and travels in the DLQ message. */
-export const MAX_ERROR_MESSAGE_LENGTH = 1000;
-
-function toTaskError(error: unknown): TaskError {
-  const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
-  return {
-    name: String(name).slice(0, 100),
-    message: message.length > MAX_ERROR_MESSAGE_LENGTH ? `${message.slice(0, MAX_ERROR_MESSAGE_LENGTH)}…` : message,
-  };
-}
-
 /** Re-sends the message a recorded transition still owes, when this delivery is the one that recorded it. */
 async function resendOwedMessage(message: TaskMessage, current: TaskState, deps: Deps, log: Log): Promise<ProcessOutcome> {
   const now = deps.clock();
   if (current.status === 'RETRY_SCHEDULED' && current.attempts === message.attempt) {
     const due = current.nextAttemptAt ? Date.parse(current.nextAttemptAt) : now.getTime();
-    const delaySeconds = Math.min(deps.config.backoff.maxDelaySeconds, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
+    const delaySeconds = Math.min(MAX_DELAY_LIMIT, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
     const gate = { status: current.status, attempts: current.attempts };
     if (
       (await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds), message, gate, deps, log)) ===
@@ -46,7 +37,8 @@ async function resendOwedMessage(message: TaskMessage, current: TaskState, deps:
     return 'RESENT';
   }
   if (current.status === 'DEAD_LETTERED' && current.attempts === message.attempt) {
-    const dlqMessage = deadLetterMessage(current, message.payload, current.lastError, current.updatedAt);
+    const permanent = current.history.at(-1)?.permanent === true;
+    const dlqMessage = deadLetterMessage(current, message.payload, current.lastError, current.updatedAt, permanent);
     const gate = { status: current.status, attempts: current.attempts };
     if ((await sendOrFail(() => deps.queue.deadLetter(dlqMessage), message, gate, deps, log)) === 'REJECTED') return 'FAILED';
     log.warn('DEAD_LETTER_RESENT', { status: current.status });
@@ -57,41 +49,44 @@ async function resendOwedMessage(message: TaskMessage, current: TaskState, deps:
 }
 
 /**
- * Runs one attempt of a task, step-gated: claim (conditional), work, then record the
- * outcome (conditional, lease holder only) and send what follows it (retry or DLQ).
+ * Runs one attempt of a task, step-gated: claim (conditional), run the type's handler under its
+ * deadline, then record the outcome (conditional, lease holder only) and send what follows it
+ * (retry or DLQ). A permanent failure skips the remaining attempts.
  * Storage and queue errors propagate, so the caller reports the record as failed and SQS redelivers it.
  */
 export async function processDelivery(message: TaskMessage, deps: Deps, log: Log): Promise<ProcessOutcome> {
   const { taskId, attempt } = message;
+  const type = deps.types.get(message.type);
+  // An unknown type is claimed and ended permanently below; its attempt count cannot be checked.
+  if (type && attempt > type.policy.maxAttempts) {
+    throw new PoisonMessageError(`message attempt ${attempt} is above the '${type.name}' type's maxAttempts (${type.policy.maxAttempts})`, {
+      context: { taskId, type: type.name },
+    });
+  }
   const leaseId = deps.newId();
   const claimed = await deps.store.transition(sm.claim(taskId, attempt, deps.clock(), deps.config.leaseSeconds, leaseId));
   // A claim the SDK repeated after a lost response finds this delivery's own lease: it is ours.
   if (!claimed.applied && claimed.current?.leaseId !== leaseId) return notApplied(message, claimed.current, deps, log);
 
-  let failure: TaskError | undefined;
-  try {
-    simulateWork(message.payload, attempt, {
-      failureRate: deps.config.failureRate,
-      allowOverride: deps.config.allowSimulationOverride,
-      random: deps.random,
-    });
-  } catch (error) {
-    failure = toTaskError(error);
-  }
-
+  const outcome = await runAttempt(type, message, log);
   const now = deps.clock();
-  if (!failure) {
-    const done = await deps.store.transition(sm.succeed(taskId, attempt, leaseId, now));
+  if (outcome.ok) {
+    const done = await deps.store.transition(sm.succeed(taskId, attempt, leaseId, now, outcome.resultJson));
     if (!done.applied) return notApplied(message, done.current, deps, log);
-    deps.metrics.count(METRIC.AttemptsSucceeded);
-    deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(done.task.createdAt));
-    log.info('ATTEMPT_SUCCEEDED', { status: 'SUCCEEDED' });
+    deps.metrics.count(METRIC.AttemptsSucceeded, 1, message.type);
+    deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(done.task.createdAt), message.type);
+    log.info('ATTEMPT_SUCCEEDED', { status: 'SUCCEEDED', type: message.type });
     return 'SUCCEEDED';
   }
 
-  deps.metrics.count(METRIC.AttemptsFailed);
-  if (attempt < deps.config.maxAttempts) {
-    const delaySeconds = retryDelaySeconds(attempt, deps.config.backoff, deps.random);
+  const { error: failure, permanent } = outcome;
+  deps.metrics.count(METRIC.AttemptsFailed, 1, message.type);
+  if (!permanent && type && attempt < type.policy.maxAttempts) {
+    // A failure that asked for a minimum wait (HTTP Retry-After) gets at least that, within SQS's limit.
+    const delaySeconds = Math.min(
+      MAX_DELAY_LIMIT,
+      Math.max(retryDelaySeconds(attempt, type.policy, deps.random), outcome.retryAfterSeconds),
+    );
     const scheduled = await deps.store.transition(sm.scheduleRetry(taskId, attempt, leaseId, failure, now, delaySeconds));
     if (!scheduled.applied) return notApplied(message, scheduled.current, deps, log);
     const gate = { status: 'RETRY_SCHEDULED' as const, attempts: attempt };
@@ -100,17 +95,18 @@ export async function processDelivery(message: TaskMessage, deps: Deps, log: Log
       'REJECTED'
     )
       return 'FAILED';
-    deps.metrics.count(METRIC.RetriesScheduled);
-    log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', error: failure, delaySeconds, nextAttempt: attempt + 1 });
+    deps.metrics.count(METRIC.RetriesScheduled, 1, message.type);
+    log.info('RETRY_SCHEDULED', { status: 'RETRY_SCHEDULED', type: message.type, error: failure, delaySeconds, nextAttempt: attempt + 1 });
     return 'RETRY_SCHEDULED';
   }
 
-  const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now));
+  const dead = await deps.store.transition(sm.deadLetter(taskId, attempt, leaseId, failure, now, permanent));
   if (!dead.applied) return notApplied(message, dead.current, deps, log);
   const gate = { status: 'DEAD_LETTERED' as const, attempts: attempt };
   if (
     (await sendOrFail(
-      () => deps.queue.deadLetter(deadLetterMessage({ ...message, attempts: attempt }, message.payload, failure, now.toISOString())),
+      () =>
+        deps.queue.deadLetter(deadLetterMessage({ ...message, attempts: attempt }, message.payload, failure, now.toISOString(), permanent)),
       message,
       gate,
       deps,
@@ -118,8 +114,8 @@ export async function processDelivery(message: TaskMessage, deps: Deps, log: Log
     )) === 'REJECTED'
   )
     return 'FAILED';
-  deps.metrics.count(METRIC.TasksDeadLettered);
-  log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', error: failure });
+  deps.metrics.count(METRIC.TasksDeadLettered, 1, message.type);
+  log.warn('DEAD_LETTERED', { status: 'DEAD_LETTERED', type: message.type, error: failure, permanent });
   return 'DEAD_LETTERED';
 }
 

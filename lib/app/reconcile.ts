@@ -29,7 +29,8 @@ export interface ReconcileReport {
 
 /** When a task in this status should have moved on. */
 function dueAt(task: TaskSummary, status: ReconciledStatus): string {
-  if (status === 'RETRY_SCHEDULED') return task.nextAttemptAt ?? task.updatedAt;
+  // A delayed start (QUEUED with nextAttemptAt) is due only once its delay is over.
+  if (status === 'RETRY_SCHEDULED' || status === 'QUEUED') return task.nextAttemptAt ?? task.updatedAt;
   if (status === 'PROCESSING') return task.leaseUntil ?? task.updatedAt;
   return task.updatedAt;
 }
@@ -50,7 +51,7 @@ async function resend(
   const gate: Gate = { status, attempts: task.attempts, ...(status === 'PROCESSING' ? { leaseExpiredBefore: now.toISOString() } : {}) };
   return sendOrFail(
     () => send(task, status, payload, deps),
-    { taskId: task.taskId, correlationId: task.correlationId, payload },
+    { taskId: task.taskId, type: task.type, correlationId: task.correlationId, payload },
     gate,
     deps,
     deps.log,
@@ -63,7 +64,8 @@ function send(task: TaskSummary, status: ReconciledStatus, payload: Record<strin
   }
   // PROCESSING waits for the same attempt (its lease ran out); the others for the next one.
   const attempt = status === 'PROCESSING' ? task.attempts : task.attempts + 1;
-  return deps.queue.enqueue({ taskId: task.taskId, attempt, payload, correlationId: task.correlationId }, 0);
+  // Only overdue tasks get here (a delayed start's delay is over), so nothing waits.
+  return deps.queue.enqueue({ taskId: task.taskId, type: task.type, attempt, payload, correlationId: task.correlationId }, 0);
 }
 
 /**

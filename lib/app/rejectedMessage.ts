@@ -15,7 +15,7 @@ export const MESSAGE_REJECTED = 'MessageRejected';
  * Returns false when the task had already moved on (nothing written, nothing logged).
  */
 export async function failRejectedTask(
-  task: { taskId: string; correlationId: string; payload: Record<string, unknown> },
+  task: { taskId: string; type: string; correlationId: string; payload: Record<string, unknown> },
   gate: sm.Gate,
   rejection: MessageRejectedError,
   deps: Pick<Deps, 'store' | 'clock' | 'metrics'>,
@@ -28,10 +28,12 @@ export async function failRejectedTask(
     log.info('REJECTED_TASK_MOVED_ON', { taskId: task.taskId, status: result.current?.status ?? 'UNKNOWN_TASK' });
     return false;
   }
-  deps.metrics.count(METRIC.TasksFailed);
-  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(result.task.createdAt));
+  deps.metrics.count(METRIC.TasksFailed, 1, task.type);
+  deps.metrics.milliseconds(METRIC.EndToEndTime, now.getTime() - Date.parse(result.task.createdAt), task.type);
   log.error('TASK_FAILED', {
     taskId: task.taskId,
+    type: task.type,
+    permanent: true,
     payload: task.payload,
     error: error.message,
     errorName: error.name,
@@ -48,7 +50,7 @@ export async function failRejectedTask(
  */
 export async function sendOrFail(
   send: () => Promise<void>,
-  task: { taskId: string; correlationId: string; payload: Record<string, unknown> },
+  task: { taskId: string; type: string; correlationId: string; payload: Record<string, unknown> },
   gate: sm.Gate,
   deps: Pick<Deps, 'store' | 'clock' | 'metrics'>,
   log: Log,

@@ -1,14 +1,24 @@
 import type { Deps } from '../deps';
-import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError } from '../domain/errors';
+import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError, ValidationError } from '../domain/errors';
 import { METRIC } from '../adapters/metrics';
 import { payloadHash } from '../domain/payloadHash';
 import { failRejectedTask } from './rejectedMessage';
 import type { TaskState } from '../domain/task';
+import { MAX_DELAY_LIMIT } from '../types/registry';
+
+/** The problem text of an unknown type: it names the known ones. */
+export function knownTypes(deps: Pick<Deps, 'types'>): string {
+  return `must be one of: ${deps.types.names().join(', ')}`;
+}
 
 /** A validated POST /tasks request. */
 export interface SubmitRequest {
   taskId: string;
   payload: Record<string, unknown>;
+  /** A registered task type; the registry's default when omitted. */
+  type?: string;
+  /** Seconds before the first attempt may start (0-900; SQS DelaySeconds). */
+  delaySeconds?: number;
 }
 
 export interface SubmitResult {
@@ -26,24 +36,38 @@ export interface SubmitResult {
  */
 export async function submit(
   request: SubmitRequest & { correlationId?: string },
-  deps: Pick<Deps, 'store' | 'queue' | 'config' | 'clock' | 'newId' | 'log' | 'metrics'>,
+  deps: Pick<Deps, 'store' | 'queue' | 'types' | 'clock' | 'newId' | 'log' | 'metrics'>,
 ): Promise<SubmitResult> {
-  const at = deps.clock().toISOString();
+  const typeName = request.type ?? deps.types.defaultType;
+  const type = deps.types.get(typeName);
+  // The HTTP layer checks the name first; this guards other callers.
+  if (!type) throw new ValidationError(`type '${typeName}' is not registered`, [{ field: 'type', problem: knownTypes(deps) }]);
+  const now = deps.clock();
+  const at = now.toISOString();
+  const delaySeconds = request.delaySeconds ?? 0;
   const candidate: TaskState = {
     taskId: request.taskId,
+    type: type.name,
     status: 'QUEUED',
     attempts: 0,
-    maxAttempts: deps.config.maxAttempts,
+    maxAttempts: type.policy.maxAttempts,
     payloadHash: payloadHash(request.payload),
     correlationId: request.correlationId ?? deps.newId(),
     createdAt: at,
     updatedAt: at,
-    history: [{ type: 'QUEUED', at, attempt: 0 }],
+    ...(delaySeconds > 0 ? { nextAttemptAt: new Date(now.getTime() + delaySeconds * 1000).toISOString() } : {}),
+    history: [{ type: 'QUEUED', at, attempt: 0, ...(delaySeconds > 0 ? { delaySeconds } : {}) }],
   };
   const { created, task } = await deps.store.create(candidate, JSON.stringify(request.payload));
   if (created || (task.status === 'QUEUED' && task.attempts === 0)) {
+    // A resubmission re-sends with what is left of the original delay.
+    const due = task.nextAttemptAt ? Date.parse(task.nextAttemptAt) : now.getTime();
+    const delay = Math.min(MAX_DELAY_LIMIT, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
     try {
-      await deps.queue.enqueue({ taskId: task.taskId, attempt: 1, payload: request.payload, correlationId: task.correlationId }, 0);
+      await deps.queue.enqueue(
+        { taskId: task.taskId, type: task.type, attempt: 1, payload: request.payload, correlationId: task.correlationId },
+        delay,
+      );
     } catch (error) {
       if (!(error instanceof MessageRejectedError)) throw new EnqueueFailedError(task.taskId, error);
       // No retry can send this message: end the task now rather than leave it QUEUED for ever.
@@ -51,9 +75,10 @@ export async function submit(
       throw new TaskMessageRejectedError(task.taskId, error);
     }
   }
-  if (created) deps.metrics.count(METRIC.TasksSubmitted);
+  if (created) deps.metrics.count(METRIC.TasksSubmitted, 1, task.type);
   deps.log.info(created ? 'TASK_SUBMITTED' : 'TASK_RESUBMITTED', {
     taskId: task.taskId,
+    type: task.type,
     correlationId: task.correlationId,
     status: task.status,
   });

@@ -44,10 +44,19 @@ export class TaskNotFoundError extends AppError {
   }
 }
 
-/** The taskId exists with a different payload: HTTP 409. */
+/** The taskId exists with a different payload or type: HTTP 409. */
 export class TaskConflictError extends AppError {
-  constructor(readonly taskId: string) {
-    super(`task '${taskId}' already exists with a different payload`, { context: { taskId } });
+  /** `existingType`: set when the payload is the same and the type differs. */
+  constructor(
+    readonly taskId: string,
+    existingType?: string,
+  ) {
+    super(
+      existingType
+        ? `task '${taskId}' already exists with type '${existingType}'`
+        : `task '${taskId}' already exists with a different payload`,
+      { context: { taskId, ...(existingType ? { type: existingType } : {}) } },
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { PoisonMessageError } from './errors';
-import type { DeadLetterMessage, TaskMessage } from './task';
+import { DEFAULT_TASK_TYPE, type DeadLetterMessage, type TaskMessage } from './task';
 import { taskIdProblem } from './taskId';
 
 function parseJson(body: string): Record<string, unknown> {
@@ -26,8 +26,12 @@ export function parseTaskMessage(body: string, maxAttempts: number): TaskMessage
     throw new PoisonMessageError(`message attempt must be an integer in [1, ${maxAttempts}]`, { context: { taskId: m.taskId } });
   }
   if (!isObject(m.payload)) throw new PoisonMessageError('message payload is not an object', { context: { taskId: m.taskId } });
+  if (m.type !== undefined && typeof m.type !== 'string')
+    throw new PoisonMessageError('message type is not a string', { context: { taskId: m.taskId } });
   return {
     taskId: m.taskId as string,
+    // Messages sent before task types existed are of the default type.
+    type: m.type ?? DEFAULT_TASK_TYPE,
     attempt: m.attempt as number,
     payload: m.payload,
     correlationId: typeof m.correlationId === 'string' ? m.correlationId : '',
@@ -47,7 +51,8 @@ export function parseDlqMessage(
     if (taskIdProblem(m.taskId) || !Number.isInteger(m.attempts) || !isObject(m.error) || !isObject(m.payload)) {
       throw new PoisonMessageError('dead-letter message is missing taskId, attempts, payload or error');
     }
-    return { kind: 'DEAD_LETTERED', message: m as unknown as DeadLetterMessage };
+    const message = m as unknown as DeadLetterMessage;
+    return { kind: 'DEAD_LETTERED', message: { ...message, type: typeof m.type === 'string' ? m.type : DEFAULT_TASK_TYPE } };
   }
   return { kind: 'REDRIVE_POLICY', message: parseTaskMessage(body, maxAttempts) };
 }

@@ -1,4 +1,4 @@
-import type { TaskError, TaskEvent, TaskState, TaskStatus } from './task';
+import { REDRIVABLE_STATUSES, type TaskError, type TaskEvent, type TaskState, type TaskStatus } from './task';
 
 /**
  * One allowed starting point of a transition. A transition applies only if the
@@ -26,6 +26,8 @@ export interface Transition {
   lastError?: TaskError;
   /** Set when a retry is scheduled; removed otherwise. */
   nextAttemptAt?: string;
+  /** Set on SUCCEEDED when the attempt returned a result (JSON). */
+  resultJson?: string;
   event: TaskEvent;
 }
 
@@ -55,6 +57,7 @@ export function applyTransition(task: TaskState, t: Transition): TaskState | und
   }
   if (t.nextAttemptAt !== undefined) next.nextAttemptAt = t.nextAttemptAt;
   else delete next.nextAttemptAt;
+  if (t.resultJson !== undefined) next.resultJson = t.resultJson;
   return next;
 }
 
@@ -84,14 +87,15 @@ export function claim(taskId: string, attempt: number, now: Date, leaseSeconds: 
   };
 }
 
-/** Builds PROCESSING → SUCCEEDED, allowed only to the holder of the lease. */
-export function succeed(taskId: string, attempt: number, leaseId: string, now: Date): Transition {
+/** Builds PROCESSING → SUCCEEDED with the attempt's result (JSON, when it returned one), allowed only to the holder of the lease. */
+export function succeed(taskId: string, attempt: number, leaseId: string, now: Date, resultJson?: string): Transition {
   const at = now.toISOString();
   return {
     taskId,
     from: [{ status: 'PROCESSING', attempts: attempt, leaseId }],
     to: 'SUCCEEDED',
     at,
+    ...(resultJson !== undefined ? { resultJson } : {}),
     event: { type: 'SUCCEEDED', at, attempt },
   };
 }
@@ -117,8 +121,8 @@ export function scheduleRetry(
   };
 }
 
-/** Builds PROCESSING → DEAD_LETTERED after the last attempt failed. */
-export function deadLetter(taskId: string, attempt: number, leaseId: string, error: TaskError, now: Date): Transition {
+/** Builds PROCESSING → DEAD_LETTERED after the last attempt failed, or after a permanent failure of any attempt. */
+export function deadLetter(taskId: string, attempt: number, leaseId: string, error: TaskError, now: Date, permanent = false): Transition {
   const at = now.toISOString();
   return {
     taskId,
@@ -126,19 +130,54 @@ export function deadLetter(taskId: string, attempt: number, leaseId: string, err
     to: 'DEAD_LETTERED',
     at,
     lastError: error,
-    event: { type: 'DEAD_LETTERED', at, attempt, error },
+    event: { type: 'DEAD_LETTERED', at, attempt, error, ...(permanent ? { permanent: true as const } : {}) },
   };
 }
 
 /** Builds DEAD_LETTERED → FAILED for a task the processor sent to the DLQ explicitly. */
-export function failDeadLettered(taskId: string, attempts: number, error: TaskError, now: Date, messageId?: string): Transition {
+export function failDeadLettered(
+  taskId: string,
+  attempts: number,
+  error: TaskError,
+  now: Date,
+  messageId?: string,
+  permanent = false,
+): Transition {
   const at = now.toISOString();
   return {
     taskId,
     from: [{ status: 'DEAD_LETTERED', attempts }],
     to: 'FAILED',
     at,
-    event: { type: 'FAILED', at, attempt: attempts, error, ...(messageId ? { messageId } : {}) },
+    event: {
+      type: 'FAILED',
+      at,
+      attempt: attempts,
+      error,
+      ...(messageId ? { messageId } : {}),
+      ...(permanent ? { permanent: true as const } : {}),
+    },
+  };
+}
+
+/** Statuses a cancel applies to: the task waits in the queue and no attempt runs. */
+export const CANCELLABLE_STATUSES = ['QUEUED', 'RETRY_SCHEDULED'] as const satisfies readonly TaskStatus[];
+
+export type CancellableStatus = (typeof CANCELLABLE_STATUSES)[number];
+
+/**
+ * Builds QUEUED or RETRY_SCHEDULED → CANCELLED from the state the caller read (status and
+ * attempts), so the event names the attempt it cancelled. A message still in the queue for the
+ * task is absorbed later: no claim gate matches a CANCELLED task.
+ */
+export function cancel(taskId: string, from: { status: CancellableStatus; attempts: number }, now: Date): Transition {
+  const at = now.toISOString();
+  return {
+    taskId,
+    from: [{ status: from.status, attempts: from.attempts }],
+    to: 'CANCELLED',
+    at,
+    event: { type: 'CANCELLED', at, attempt: from.attempts },
   };
 }
 
@@ -163,10 +202,17 @@ export function failRedriven(taskId: string, attempt: number, error: TaskError, 
   };
 }
 
-/** Builds FAILED → QUEUED with a fresh attempt budget; the history is kept and gains a REDRIVEN event. */
+/** Builds FAILED or CANCELLED → QUEUED with a fresh attempt budget; the history is kept and gains a REDRIVEN event. */
 export function redrive(taskId: string, now: Date): Transition {
   const at = now.toISOString();
-  return { taskId, from: [{ status: 'FAILED' }], to: 'QUEUED', at, attempts: 0, event: { type: 'REDRIVEN', at, attempt: 0 } };
+  return {
+    taskId,
+    from: REDRIVABLE_STATUSES.map((status) => ({ status })),
+    to: 'QUEUED',
+    at,
+    attempts: 0,
+    event: { type: 'REDRIVEN', at, attempt: 0 },
+  };
 }
 
 /**

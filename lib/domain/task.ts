@@ -1,9 +1,15 @@
 /** Every status a task can be in; the names are shared by the table, the API, logs and metrics. */
-export const TASK_STATUSES = ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED'] as const;
+export const TASK_STATUSES = ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED', 'CANCELLED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** Statuses a task never leaves on its own. */
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED'];
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
+
+/** Statuses a redrive starts over from. */
+export const REDRIVABLE_STATUSES: readonly TaskStatus[] = ['FAILED', 'CANCELLED'];
+
+/** The type of a task stored before types existed, and of a submit that names none. */
+export const DEFAULT_TASK_TYPE = 'simulated';
 
 /** Types of audit events: one per transition, named after the status entered; REDRIVEN re-enters QUEUED. */
 export type TaskEventType = TaskStatus | 'REDRIVEN';
@@ -23,11 +29,15 @@ export interface TaskEvent {
   delaySeconds?: number;
   /** Set on FAILED: the DLQ message whose handling recorded it. */
   messageId?: string;
+  /** Set on DEAD_LETTERED and FAILED when the failure was permanent (no retry could fix it). */
+  permanent?: true;
 }
 
 /** The state item of a task, as stored. */
 export interface TaskState {
   taskId: string;
+  /** The task type (lib/types/registry.ts): its handler and policy. */
+  type: string;
   status: TaskStatus;
   /** Attempts started so far (claims); 0 while QUEUED. */
   attempts: number;
@@ -37,7 +47,10 @@ export interface TaskState {
   createdAt: string;
   updatedAt: string;
   lastError?: TaskError;
+  /** When the next attempt is due: set while RETRY_SCHEDULED, and while QUEUED with a delayed start. */
   nextAttemptAt?: string;
+  /** What the successful attempt returned, as JSON (at most MAX_RESULT_BYTES); set on SUCCEEDED. */
+  resultJson?: string;
   leaseId?: string;
   leaseUntil?: string;
   history: TaskEvent[];
@@ -46,6 +59,7 @@ export interface TaskState {
 /** Body of a message on the task queue: one attempt of one task. */
 export interface TaskMessage {
   taskId: string;
+  type: string;
   attempt: number;
   payload: Record<string, unknown>;
   correlationId: string;
@@ -55,9 +69,12 @@ export interface TaskMessage {
 export interface DeadLetterMessage {
   kind: 'DEAD_LETTERED';
   taskId: string;
+  type: string;
   payload: Record<string, unknown>;
   attempts: number;
   error: TaskError;
+  /** True when the failure was permanent (a PermanentError), not the last of the attempts. */
+  permanent?: boolean;
   failedAt: string;
   correlationId: string;
 }
@@ -70,15 +87,18 @@ const NO_ERROR_RECORDED: TaskError = { name: 'Unknown', message: 'no error recor
  * the processor and the reconciler re-send.
  */
 export function deadLetterMessage(
-  task: { taskId: string; correlationId: string; attempts: number },
+  task: { taskId: string; type: string; correlationId: string; attempts: number },
   payload: Record<string, unknown>,
   error: TaskError | undefined,
   failedAt: string,
+  permanent = false,
 ): DeadLetterMessage {
   return {
     kind: 'DEAD_LETTERED',
     taskId: task.taskId,
+    type: task.type,
     payload,
+    ...(permanent ? { permanent: true } : {}),
     attempts: task.attempts,
     error: error ?? NO_ERROR_RECORDED,
     failedAt,
@@ -89,6 +109,7 @@ export function deadLetterMessage(
 /** What clients see of a task (GET /tasks/{taskId}, POST /tasks). */
 export interface TaskView {
   taskId: string;
+  type: string;
   status: TaskStatus;
   attempts: number;
   maxAttempts: number;
@@ -97,6 +118,8 @@ export interface TaskView {
   updatedAt: string;
   nextAttemptAt?: string;
   correlationId: string;
+  /** What the successful attempt returned (SUCCEEDED tasks whose handler returned something). */
+  result?: unknown;
   history: TaskEvent[];
 }
 
@@ -104,6 +127,7 @@ export interface TaskView {
 export type TaskSummary = Pick<
   TaskState,
   | 'taskId'
+  | 'type'
   | 'status'
   | 'attempts'
   | 'maxAttempts'
@@ -119,19 +143,21 @@ export type TaskSummary = Pick<
 export function toTaskView(task: TaskState): TaskView {
   return {
     taskId: task.taskId,
+    type: task.type,
     status: task.status,
     attempts: task.attempts,
     maxAttempts: task.maxAttempts,
     lastError: task.lastError ?? null,
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
-    ...(task.status === 'RETRY_SCHEDULED' && task.nextAttemptAt ? { nextAttemptAt: task.nextAttemptAt } : {}),
+    ...((task.status === 'RETRY_SCHEDULED' || task.status === 'QUEUED') && task.nextAttemptAt ? { nextAttemptAt: task.nextAttemptAt } : {}),
     correlationId: task.correlationId,
+    ...(task.resultJson !== undefined ? { result: JSON.parse(task.resultJson) } : {}),
     history: task.history,
   };
 }
 
-/** True once a task has reached SUCCEEDED or FAILED. */
+/** True once a task has reached SUCCEEDED, FAILED or CANCELLED. */
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }

@@ -1,7 +1,8 @@
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '../domain/errors';
-import type { SubmitRequest } from '../app/submit';
+import { knownTypes, type SubmitRequest } from '../app/submit';
 import { TASK_STATUSES, type TaskStatus } from '../domain/task';
 import { describeType, taskIdProblem } from '../domain/taskId';
+import type { RegisteredType, TaskTypeRegistry } from '../types/registry';
 
 /** Deepest nesting accepted in a payload (objects and arrays). */
 export const MAX_PAYLOAD_DEPTH = 32;
@@ -69,7 +70,7 @@ function payloadProblems(value: unknown, path: string, depth: number, problems: 
  * Parses and validates a POST /tasks request: media type (415), size (413),
  * JSON syntax, fields and payload shape (400). Nothing is written before this passes.
  */
-export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number): SubmitRequest {
+export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number, types: TaskTypeRegistry): SubmitRequest {
   const contentType = header(request.headers, 'content-type');
   const mediaType = contentType?.split(';')[0].trim().toLowerCase();
   if (!mediaType || !(mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType))) {
@@ -98,7 +99,7 @@ export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number
   const fields = body as Record<string, unknown>;
   const problems: FieldProblem[] = [];
   for (const key of Object.keys(fields)) {
-    if (key !== 'taskId' && key !== 'payload') problems.push({ field: key, problem: 'is not a known field (expected taskId and payload)' });
+    if (!SUBMIT_FIELDS.includes(key)) problems.push({ field: key, problem: `is not a known field (expected ${SUBMIT_FIELDS.join(', ')})` });
   }
   if (!('taskId' in fields)) problems.push({ field: 'taskId', problem: 'is required' });
   else {
@@ -109,12 +110,43 @@ export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number
   else if (fields.payload === null || typeof fields.payload !== 'object' || Array.isArray(fields.payload)) {
     problems.push({ field: 'payload', problem: `must be a JSON object, got ${describeType(fields.payload)}` });
   } else payloadProblems(fields.payload, 'payload', 1, problems);
+  const type = typeOf(fields, types, problems);
+  if (fields.delaySeconds !== undefined) {
+    const d = fields.delaySeconds;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > MAX_START_DELAY_SECONDS)
+      problems.push({ field: 'delaySeconds', problem: `must be an integer from 0 to ${MAX_START_DELAY_SECONDS}, got ${describeType(d)}` });
+  }
+  // The type's own checks (e.g. a webhook's URL) run on a payload of the right shape only.
+  if (type?.validate && problems.length === 0) problems.push(...type.validate(fields.payload as Record<string, unknown>));
 
   if (problems.length > 0) {
     const summary = problems.map((p) => `${p.field} ${p.problem}`).join('; ');
     throw new ValidationError(`invalid request: ${summary}`, problems);
   }
-  return { taskId: fields.taskId as string, payload: fields.payload as Record<string, unknown> };
+  return {
+    taskId: fields.taskId as string,
+    payload: fields.payload as Record<string, unknown>,
+    ...(fields.type !== undefined && type ? { type: type.name } : {}),
+    ...(typeof fields.delaySeconds === 'number' ? { delaySeconds: fields.delaySeconds } : {}),
+  };
+}
+
+/** Fields a POST /tasks body may hold. */
+const SUBMIT_FIELDS: readonly string[] = ['taskId', 'payload', 'type', 'delaySeconds'];
+/** Longest delayed start: SQS's largest DelaySeconds. */
+export const MAX_START_DELAY_SECONDS = 900;
+
+/** The registered type a body names (undefined when it names none or a wrong one, which adds a problem). */
+function typeOf(fields: Record<string, unknown>, types: TaskTypeRegistry, problems: FieldProblem[]): RegisteredType | undefined {
+  if (fields.type === undefined) return types.get(types.defaultType);
+  const known = knownTypes({ types });
+  if (typeof fields.type !== 'string') {
+    problems.push({ field: 'type', problem: `${known} (got ${describeType(fields.type)})` });
+    return undefined;
+  }
+  const type = types.get(fields.type);
+  if (!type) problems.push({ field: 'type', problem: known });
+  return type;
 }
 
 /** The taskId path parameter, URL-decoded when the gateway passed it encoded. */

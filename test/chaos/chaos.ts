@@ -24,6 +24,7 @@ import { historyProblems } from './history';
 import { captureJsonLines, type LogLine } from '../support/logCapture';
 import { mulberry32, parseSeed } from './random';
 import { EDGE_CHARACTERS } from '../support/unicode';
+import { registryFor } from '../../lib/types/registry';
 
 export interface ChaosOptions {
   tasks: number;
@@ -269,6 +270,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     });
     const store = new DynamoTaskStore(dynamoDb, config.tableName, config.cursorSigningKey);
     const queue = new SqsTaskQueue(sqs, config);
+    const random = mulberry32(options.seed ^ 0x5eed);
     const deps: Deps = {
       config,
       store,
@@ -277,7 +279,8 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       metrics: noMetrics,
       clock: () => new Date(),
       // The real random failure of the simulated work, seeded.
-      random: mulberry32(options.seed ^ 0x5eed),
+      random,
+      types: registryFor(config, random),
       newId: ulid,
     };
     const processorDeps: Deps = { ...deps, store: faults.processorStore(store) };

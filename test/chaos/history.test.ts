@@ -15,6 +15,7 @@ function taskWith(steps: [TaskEventType, number][], overrides: Partial<TaskState
   const claims = steps.filter(([type]) => type === 'PROCESSING');
   return {
     taskId: 't-1',
+    type: 'simulated',
     status: steps.at(-1)![0] as TaskState['status'],
     attempts: claims.length ? claims.at(-1)![1] : 0,
     maxAttempts: 3,

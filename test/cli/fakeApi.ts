@@ -51,6 +51,7 @@ export function makeTask(taskId: string, status: TaskStatus, overrides: Partial<
   }
   return {
     taskId,
+    type: 'simulated',
     status,
     attempts: status === 'QUEUED' ? 0 : 1,
     maxAttempts: 3,

@@ -22,6 +22,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     maxBodyBytes: 240 * 1024,
     cursorSigningKey: 'test-cursor-signing-key-0123456789',
     tracingEnabled: false,
+    processorTimeoutSeconds: 15,
+    allowLocalWebhooks: true,
     ...overrides,
   };
 }
@@ -64,7 +66,7 @@ function apiEvent(
 
 /** A task message as the pipeline puts it on the task queue. */
 export function taskMessage(overrides: Partial<TaskMessage> = {}): TaskMessage {
-  return { taskId: 'task-1', attempt: 1, payload: { n: 1 }, correlationId: 'corr-1', ...overrides };
+  return { taskId: 'task-1', type: 'simulated', attempt: 1, payload: { n: 1 }, correlationId: 'corr-1', ...overrides };
 }
 
 /** A dead-letter message as the processor sends it after the last attempt. */
@@ -72,6 +74,7 @@ export function deadLetterMessage(overrides: Partial<DeadLetterMessage> = {}): D
   return {
     kind: 'DEAD_LETTERED',
     taskId: 'task-1',
+    type: 'simulated',
     payload: { n: 1 },
     attempts: 3,
     error: { name: 'SimulatedFailure', message: 'simulated work failed' },
@@ -113,6 +116,7 @@ export function taskState(overrides: Partial<TaskState> = {}): TaskState {
   const at = '2026-01-01T00:00:00.000Z';
   return {
     taskId: 'task-1',
+    type: 'simulated',
     status: 'QUEUED',
     attempts: 0,
     maxAttempts: 3,

@@ -10,6 +10,8 @@ import type { CreateResult, TaskPage, TaskStore } from '../../lib/adapters/taskS
 import type { MetricName, MetricsSink } from '../../lib/adapters/metrics';
 import { isTerminal, type TaskStatus } from '../../lib/domain/task';
 import { testConfig } from './factories';
+import type { TaskType } from '../../lib/types/contract';
+import { registryFor, TaskTypeRegistry } from '../../lib/types/registry';
 
 /**
  * When a task entered its byPhase phase (the index's sort key): when it finished, for SUCCEEDED
@@ -28,6 +30,7 @@ export class MemoryTaskStore implements TaskStore {
   async create(task: TaskState, payloadJson: string): Promise<CreateResult> {
     const existing = this.tasks.get(task.taskId);
     if (existing && existing.payloadHash !== task.payloadHash) throw new TaskConflictError(task.taskId);
+    if (existing && existing.type !== task.type) throw new TaskConflictError(task.taskId, existing.type);
     if (existing) return { created: false, task: structuredClone(existing) };
     this.payloads.set(task.taskId, payloadJson);
     this.tasks.set(task.taskId, structuredClone(task));
@@ -70,20 +73,22 @@ export class MemoryTaskStore implements TaskStore {
 
   private page(all: TaskState[], options: { limit: number; cursor?: string }): TaskPage {
     const start = options.cursor ? Number(options.cursor) : 0;
-    const page = all.slice(start, start + options.limit).map(({ history: _h, payloadHash: _p, leaseId: _l, ...summary }) => summary);
+    const page = all
+      .slice(start, start + options.limit)
+      .map(({ history: _h, payloadHash: _p, leaseId: _l, resultJson: _r, ...summary }) => summary);
     return { tasks: page, ...(start + options.limit < all.length ? { cursor: String(start + options.limit) } : {}) };
   }
 }
 
 /** A MetricsSink that keeps what was recorded and how often it was published. */
 export class RecordingMetrics implements MetricsSink {
-  readonly recorded: { name: MetricName; value: number }[] = [];
+  readonly recorded: { name: MetricName; value: number; type?: string }[] = [];
   published = 0;
-  count(name: MetricName, value = 1) {
-    this.recorded.push({ name, value });
+  count(name: MetricName, value = 1, type?: string) {
+    this.recorded.push({ name, value, ...(type ? { type } : {}) });
   }
-  milliseconds(name: MetricName, value: number) {
-    this.recorded.push({ name, value });
+  milliseconds(name: MetricName, value: number, type?: string) {
+    this.recorded.push({ name, value, ...(type ? { type } : {}) });
   }
   publish() {
     this.published += 1;
@@ -130,21 +135,28 @@ export interface TestDeps extends Deps {
 }
 
 /** Deps with an in-memory store, a recording queue, a frozen clock and a scripted random source. */
-export function testDeps(options: { config?: Partial<Config>; randoms?: number[]; now?: string } = {}): TestDeps {
+export function testDeps(options: { config?: Partial<Config>; randoms?: number[]; now?: string; types?: TaskType[] } = {}): TestDeps {
   let now = new Date(options.now ?? '2026-01-01T00:00:00.000Z');
   const randoms = [...(options.randoms ?? [])];
   let ids = 0;
+  const config = testConfig(options.config);
+  const random = () => {
+    if (randoms.length === 0) throw new Error('test random source exhausted');
+    return randoms.shift()!;
+  };
+  const registry = registryFor(config, random);
   return {
-    config: testConfig(options.config),
+    config,
     store: new MemoryTaskStore(),
     queue: new RecordingQueue(),
+    // Extra types a test registers beside the stage's (a handler that hangs, throws, returns...).
+    types: options.types
+      ? new TaskTypeRegistry([...registry.names().map((name) => registry.get(name)!), ...options.types], config)
+      : registry,
     log: spyLog(),
     metrics: new RecordingMetrics(),
     clock: () => new Date(now),
-    random: () => {
-      if (randoms.length === 0) throw new Error('test random source exhausted');
-      return randoms.shift()!;
-    },
+    random,
     newId: () => `id-${++ids}`,
     advance(seconds: number) {
       now = new Date(now.getTime() + seconds * 1000);

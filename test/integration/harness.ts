@@ -16,6 +16,7 @@ import { startLocalServers, type LocalServers } from '../../scripts/local/localS
 import { postTaskEvent } from '../helpers/factories';
 import { captureJsonLines } from '../support/logCapture';
 import { eventually } from '../support/processes';
+import { registryFor } from '../../lib/types/registry';
 
 /** What the simulated work's random source returns: 0 fails every attempt, 0.99 passes (rate 0.3). */
 export type RandomMode = 'fail' | 'pass';
@@ -86,6 +87,7 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
       throw Object.assign(new Error('injected: DynamoDB unavailable'), { name: 'InternalServerError' });
     return store.transition(t);
   };
+  const random = () => (pipeline.randomMode === 'fail' ? 0 : 0.99);
   pipeline.deps = {
     config,
     store: faultyStore,
@@ -93,7 +95,8 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     log: logger,
     metrics: noMetrics,
     clock: () => new Date(),
-    random: () => (pipeline.randomMode === 'fail' ? 0 : 0.99),
+    random,
+    types: registryFor(config, random),
     newId: ulid,
   };
 

@@ -8,7 +8,8 @@ import { createHandler as createRedrive } from '../../handlers/redriveTask';
 import { reconcile } from '../../lib/app/reconcile';
 import { payloadHash } from '../../lib/domain/payloadHash';
 import type { TaskState } from '../../lib/domain/task';
-import { getTaskEvent } from '../helpers/factories';
+import { getTaskEvent, testConfig } from '../helpers/factories';
+import { registryFor } from '../../lib/types/registry';
 import { startPipeline, type Pipeline } from './harness';
 import fc from 'fast-check';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -196,6 +197,7 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     await pipeline.deps.store.create(
       {
         taskId: 'crashed-submit',
+        type: 'simulated',
         status: 'QUEUED',
         attempts: 0,
         maxAttempts: 3,
@@ -241,6 +243,7 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
           parseSubmitRequest(
             { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ taskId: 'p', payload }) },
             240 * 1024,
+            registryFor(testConfig(), () => 0.5),
           ).payload,
         ];
       } catch {
@@ -265,10 +268,12 @@ describe('pipeline on DynamoDB Local and fauxqs (real handlers, Lambda-like poll
     );
     const tiny = new SqsTaskQueue(pipeline.servers.clients.sqs, { queueUrl: QueueUrl!, dlqUrl: QueueUrl! });
 
-    const error = await tiny.enqueue({ taskId: 'big', attempt: 1, payload: { blob: 'x'.repeat(2000) }, correlationId: 'c' }, 0).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await tiny
+      .enqueue({ taskId: 'big', type: 'simulated', attempt: 1, payload: { blob: 'x'.repeat(2000) }, correlationId: 'c' }, 0)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
 
     expect(error).to.be.instanceOf(MessageRejectedError);
     expect(error).to.include({ code: 'InvalidParameterValue' });

@@ -30,7 +30,7 @@ describe('POST /tasks/{taskId}/redrive (redriveTask handler)', () => {
     expect(res.json).to.include({ status: 'QUEUED', attempts: 0 });
     expect(res.json.history.map((e: { type: string }) => e.type)).to.deep.equal(['QUEUED', 'FAILED', 'REDRIVEN']);
     expect(deps.queue.enqueued).to.deep.equal([
-      { message: { taskId: 'task-1', attempt: 1, payload: { order: 7 }, correlationId: 'corr-1' }, delaySeconds: 0 },
+      { message: { taskId: 'task-1', type: 'simulated', attempt: 1, payload: { order: 7 }, correlationId: 'corr-1' }, delaySeconds: 0 },
     ]);
     expect(deps.metrics.total('TasksRedriven')).to.equal(1);
   });

@@ -8,9 +8,11 @@ const LIB = path.resolve(__dirname, '../../../lib');
 const ALLOWED: Record<string, string[]> = {
   domain: [],
   adapters: ['domain'],
-  app: ['domain', 'adapters', 'root'],
-  lambda: ['domain', 'adapters', 'app', 'root'],
-  root: ['domain', 'adapters', 'app', 'lambda'],
+  // Task types (the users' work) use the domain and adapters such as an HTTP client, never the use cases.
+  types: ['domain', 'adapters', 'root'],
+  app: ['domain', 'adapters', 'types', 'root'],
+  lambda: ['domain', 'adapters', 'app', 'types', 'root'],
+  root: ['domain', 'adapters', 'app', 'lambda', 'types'],
 };
 
 /** Packages the domain may use: none but Node's own (node:*), so it runs and tests anywhere. */

@@ -108,8 +108,10 @@ describe('DynamoTaskStore', () => {
 
       const payloadPut = puts()[0];
       expect(payloadPut.TableName).to.equal(TABLE);
-      expect(payloadPut.ConditionExpression).to.equal('attribute_not_exists(pk) OR payloadHash = :hash');
-      expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1' });
+      expect(payloadPut.ConditionExpression).to.equal(
+        'attribute_not_exists(pk) OR (payloadHash = :hash AND (#type = :type OR attribute_not_exists(#type)))',
+      );
+      expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1', ':type': 'simulated' });
       expect(unmarshall(payloadPut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'PAYLOAD', payloadHash: 'h1', payload: '{"n":1}' });
     });
 
@@ -275,10 +277,10 @@ describe('DynamoTaskStore', () => {
       expect(resolveGates(input)).to.deep.equal([['attempts = 1', 'leaseId = "lease-1"', 'status = "PROCESSING"']]);
     });
 
-    it('encodes a status-only gate (a redrive) without attempt or lease terms', async () => {
+    it('encodes status-only gates (a redrive, from FAILED or CANCELLED) without attempt or lease terms', async () => {
       const { input } = await runTransition(redrive('task-1', NOW));
 
-      expect(resolveGates(input)).to.deep.equal([['status = "FAILED"']]);
+      expect(resolveGates(input)).to.deep.equal([['status = "FAILED"'], ['status = "CANCELLED"']]);
     });
 
     it('on a claim sets status, updatedAt, attempts and the lease, appends the event and removes nextAttemptAt', async () => {

@@ -24,7 +24,7 @@ describe('reconcile (stuck-task sweeper)', () => {
 
     expect(report.resent.QUEUED).to.equal(1);
     expect(deps.queue.enqueued).to.deep.equal([
-      { message: { taskId: 'q', attempt: 1, payload: { id: 'q' }, correlationId: 'corr-1' }, delaySeconds: 0 },
+      { message: { taskId: 'q', type: 'simulated', attempt: 1, payload: { id: 'q' }, correlationId: 'corr-1' }, delaySeconds: 0 },
     ]);
   });
 

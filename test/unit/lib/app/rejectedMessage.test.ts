@@ -55,6 +55,8 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
       expect(taskFailedLines(deps)).to.deep.equal([
         {
           taskId: 'bad-1',
+          type: 'simulated',
+          permanent: true,
           payload: { s: 'x' },
           error: REFUSAL,
           errorName: 'MessageRejected',

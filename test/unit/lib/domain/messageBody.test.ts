@@ -3,7 +3,9 @@ import fc from 'fast-check';
 import { MAX_BODY_BYTES } from '../../../../lib/config';
 import { AppError } from '../../../../lib/domain/errors';
 import { MAX_MESSAGE_BYTES, encodeMessageBody } from '../../../../lib/domain/messageBody';
-import { MAX_ERROR_MESSAGE_LENGTH } from '../../../../lib/app/processDelivery';
+import { MAX_ERROR_MESSAGE_LENGTH } from '../../../../lib/app/runAttempt';
+import { registryFor } from '../../../../lib/types/registry';
+import { testConfig } from '../../../helpers/factories';
 import type { DeadLetterMessage, TaskMessage } from '../../../../lib/domain/task';
 import type { SubmitRequest } from '../../../../lib/app/submit';
 import { parseSubmitRequest } from '../../../../lib/lambda/validation';
@@ -16,7 +18,11 @@ const RUNS = { seed: 20261201, numRuns: 400 };
 /** The request the API accepts for this body text, or undefined when it refuses it (4xx). */
 function accepted(body: string): SubmitRequest | undefined {
   try {
-    return parseSubmitRequest({ headers: HEADERS, body }, MAX_BODY_BYTES);
+    return parseSubmitRequest(
+      { headers: HEADERS, body },
+      MAX_BODY_BYTES,
+      registryFor(testConfig(), () => 0.5),
+    );
   } catch (error) {
     if (error instanceof AppError) return undefined;
     throw error;
@@ -27,10 +33,11 @@ function accepted(body: string): SubmitRequest | undefined {
 function messagesOf(request: SubmitRequest, errorMessage = 'simulated failure'): (TaskMessage | DeadLetterMessage)[] {
   const correlationId = '01JDQ7Z5X3G0000000000000000';
   return [
-    { taskId: request.taskId, attempt: 3, payload: request.payload, correlationId },
+    { taskId: request.taskId, type: 'simulated', attempt: 3, payload: request.payload, correlationId },
     {
       kind: 'DEAD_LETTERED',
       taskId: request.taskId,
+      type: 'simulated',
       payload: request.payload,
       attempts: 3,
       error: { name: 'SimulatedFailure', message: errorMessage },

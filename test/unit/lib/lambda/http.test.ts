@@ -81,7 +81,7 @@ describe('http', () => {
     it('lists each field problem of a ValidationError in details', () => {
       const problems = [
         { field: 'taskId', problem: 'is required' },
-        { field: 'extra', problem: 'is not a known field (expected taskId and payload)' },
+        { field: 'extra', problem: 'is not a known field (expected taskId, payload, type, delaySeconds)' },
       ];
 
       const res = respond(new ValidationError('invalid request', problems));

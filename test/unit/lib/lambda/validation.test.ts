@@ -9,6 +9,11 @@ import {
   type RawHttpRequest,
 } from '../../../../lib/lambda/validation';
 import { taskIdProblem } from '../../../../lib/domain/taskId';
+import { registryFor } from '../../../../lib/types/registry';
+import { testConfig } from '../../../helpers/factories';
+
+/** The stage's task types, as the handler passes them. */
+const TYPES = registryFor(testConfig(), () => 0.5);
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 const MAX_BYTES = 240 * 1024;
@@ -39,7 +44,7 @@ function thrownBy(fn: () => unknown): Error {
 
 /** The ValidationError that parsing the request throws. */
 function validationErrorFor(request: RawHttpRequest, maxBodyBytes = MAX_BYTES): ValidationError {
-  const error = thrownBy(() => parseSubmitRequest(request, maxBodyBytes));
+  const error = thrownBy(() => parseSubmitRequest(request, maxBodyBytes, TYPES));
   expect(error).to.be.instanceOf(ValidationError);
   return error as ValidationError;
 }
@@ -161,13 +166,13 @@ describe('validation', () => {
       it('returns the taskId and payload of a valid request', () => {
         const request = jsonRequest({ taskId: 'order-42', payload: { sku: 'A1', qty: 2, tags: ['x'] } });
 
-        const result = parseSubmitRequest(request, MAX_BYTES);
+        const result = parseSubmitRequest(request, MAX_BYTES, TYPES);
 
         expect(result).to.deep.equal({ taskId: 'order-42', payload: { sku: 'A1', qty: 2, tags: ['x'] } });
       });
 
       it('accepts an empty payload object', () => {
-        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }), MAX_BYTES);
+        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }), MAX_BYTES, TYPES);
 
         expect(result.payload).to.deep.equal({});
       });
@@ -175,13 +180,13 @@ describe('validation', () => {
       it('accepts emoji and CJK text in payload values and keys and returns it unchanged', () => {
         const payload = { note: '注文を確認 😀👍🏽', 名前: '山田', flag: '🇫🇷' };
 
-        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES);
+        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES, TYPES);
 
         expect(result.payload).to.deep.equal(payload);
       });
 
       it('accepts a surrogate pair written as JSON escapes (a valid emoji)', () => {
-        const result = parseSubmitRequest(rawRequest('{"taskId":"t","payload":{"e":"\\ud83d\\ude00"}}'), MAX_BYTES);
+        const result = parseSubmitRequest(rawRequest('{"taskId":"t","payload":{"e":"\\ud83d\\ude00"}}'), MAX_BYTES, TYPES);
 
         expect(result.payload).to.deep.equal({ e: '😀' });
       });
@@ -189,21 +194,21 @@ describe('validation', () => {
 
     describe('Content-Type', () => {
       it('answers 415 (UnsupportedMediaTypeError) when the Content-Type header is missing', () => {
-        const error = thrownBy(() => parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, {}), MAX_BYTES));
+        const error = thrownBy(() => parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, {}), MAX_BYTES, TYPES));
 
         expect(error).to.be.instanceOf(UnsupportedMediaTypeError);
         expect(error.message).to.equal('Content-Type must be application/json, got none');
       });
 
       it('answers 415 when there are no headers at all', () => {
-        const error = thrownBy(() => parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, null), MAX_BYTES));
+        const error = thrownBy(() => parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, null), MAX_BYTES, TYPES));
 
         expect(error).to.be.instanceOf(UnsupportedMediaTypeError);
       });
 
       it('answers 415 for text/plain and quotes the header it got', () => {
         const error = thrownBy(() =>
-          parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': 'text/plain' }), MAX_BYTES),
+          parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': 'text/plain' }), MAX_BYTES, TYPES),
         );
 
         expect(error).to.be.instanceOf(UnsupportedMediaTypeError);
@@ -213,7 +218,7 @@ describe('validation', () => {
       for (const contentType of ['application/x-www-form-urlencoded', 'application/jsonp', 'application/json-seq', 'multipart/form-data']) {
         it(`answers 415 for ${contentType}`, () => {
           const error = thrownBy(() =>
-            parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': contentType }), MAX_BYTES),
+            parseSubmitRequest(jsonRequest({ taskId: 't', payload: {} }, { 'Content-Type': contentType }), MAX_BYTES, TYPES),
           );
 
           expect(error).to.be.instanceOf(UnsupportedMediaTypeError);
@@ -229,7 +234,7 @@ describe('validation', () => {
       ];
       for (const [what, headers] of accepted) {
         it(`accepts ${what}`, () => {
-          const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload: { a: 1 } }, headers), MAX_BYTES);
+          const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload: { a: 1 } }, headers), MAX_BYTES, TYPES);
 
           expect(result).to.deep.equal({ taskId: 't', payload: { a: 1 } });
         });
@@ -241,7 +246,7 @@ describe('validation', () => {
         const request = jsonRequest({ taskId: 't', payload: { pad: 'x'.repeat(100) } });
         const exactSize = request.body!.length; // ASCII only: one byte per character
 
-        const result = parseSubmitRequest(request, exactSize);
+        const result = parseSubmitRequest(request, exactSize, TYPES);
 
         expect(result.taskId).to.equal('t');
       });
@@ -250,7 +255,7 @@ describe('validation', () => {
         const request = jsonRequest({ taskId: 't', payload: { pad: 'x'.repeat(100) } });
         const max = request.body!.length - 1;
 
-        const error = thrownBy(() => parseSubmitRequest(request, max));
+        const error = thrownBy(() => parseSubmitRequest(request, max, TYPES));
 
         expect(error).to.be.instanceOf(PayloadTooLargeError);
         expect(error).to.include({ sizeBytes: max + 1, maxBytes: max });
@@ -262,8 +267,8 @@ describe('validation', () => {
         const request = jsonRequest({ taskId: 't', payload: { s: 'é€😀' } });
         const bytes = request.body!.length + 1 + 2 + 2;
 
-        const error = thrownBy(() => parseSubmitRequest(request, bytes - 1));
-        const result = parseSubmitRequest(request, bytes);
+        const error = thrownBy(() => parseSubmitRequest(request, bytes - 1, TYPES));
+        const result = parseSubmitRequest(request, bytes, TYPES);
 
         expect(error).to.be.instanceOf(PayloadTooLargeError);
         expect(error).to.include({ sizeBytes: bytes });
@@ -271,7 +276,7 @@ describe('validation', () => {
       });
 
       it('checks the size before parsing, so an oversized invalid body is a 413 and not a 400', () => {
-        const error = thrownBy(() => parseSubmitRequest(rawRequest(`{not json${' '.repeat(50)}`), 10));
+        const error = thrownBy(() => parseSubmitRequest(rawRequest(`{not json${' '.repeat(50)}`), 10, TYPES));
 
         expect(error).to.be.instanceOf(PayloadTooLargeError);
       });
@@ -281,7 +286,7 @@ describe('validation', () => {
       it('decodes a base64 body (isBase64Encoded) before parsing it', () => {
         const json = JSON.stringify({ taskId: 't', payload: { note: 'héllo 😀' } });
 
-        const result = parseSubmitRequest(rawRequest(Buffer.from(json, 'utf8').toString('base64'), JSON_HEADERS, true), MAX_BYTES);
+        const result = parseSubmitRequest(rawRequest(Buffer.from(json, 'utf8').toString('base64'), JSON_HEADERS, true), MAX_BYTES, TYPES);
 
         expect(result).to.deep.equal({ taskId: 't', payload: { note: 'héllo 😀' } });
       });
@@ -290,8 +295,8 @@ describe('validation', () => {
         const json = JSON.stringify({ taskId: 't', payload: { pad: 'x'.repeat(300) } });
         const encoded = Buffer.from(json, 'utf8').toString('base64');
 
-        const result = parseSubmitRequest(rawRequest(encoded, JSON_HEADERS, true), json.length);
-        const error = thrownBy(() => parseSubmitRequest(rawRequest(encoded, JSON_HEADERS, true), json.length - 1));
+        const result = parseSubmitRequest(rawRequest(encoded, JSON_HEADERS, true), json.length, TYPES);
+        const error = thrownBy(() => parseSubmitRequest(rawRequest(encoded, JSON_HEADERS, true), json.length - 1, TYPES));
 
         expect(encoded.length).to.be.greaterThan(json.length);
         expect(result.taskId).to.equal('t');
@@ -379,7 +384,7 @@ describe('validation', () => {
         const error = validationErrorFor(jsonRequest({ taskId: 't', payload: {}, priority: 1, callbackUrl: 'http://x' }));
 
         expect(error.details.map((d) => d.field)).to.have.members(['priority', 'callbackUrl']);
-        expect(error.details.every((d) => d.problem === 'is not a known field (expected taskId and payload)')).to.equal(true);
+        expect(error.details.every((d) => d.problem === 'is not a known field (expected taskId, payload, type, delaySeconds)')).to.equal(true);
         expect(error.message).to.contain('priority').and.to.contain('callbackUrl');
       });
 
@@ -431,7 +436,7 @@ describe('validation', () => {
       it(`accepts a payload nested exactly ${MAX_PAYLOAD_DEPTH} levels deep (the payload object being level 1)`, () => {
         const payload = nestedObject(MAX_PAYLOAD_DEPTH - 1);
 
-        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES);
+        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES, TYPES);
 
         expect(result.payload).to.deep.equal(payload);
       });
@@ -484,7 +489,7 @@ describe('validation', () => {
       it('accepts keys that merely contain a forbidden word', () => {
         const payload = { proto: 1, __proto: 2, constructorName: 'x', prototypes: [] };
 
-        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES);
+        const result = parseSubmitRequest(jsonRequest({ taskId: 't', payload }), MAX_BYTES, TYPES);
 
         expect(result.payload).to.deep.equal(payload);
       });
@@ -521,7 +526,11 @@ describe('validation', () => {
       }
 
       it('accepts the largest double and the smallest subnormal', () => {
-        const result = parseSubmitRequest(rawRequest('{"taskId":"t","payload":{"max":1.7976931348623157e308,"min":5e-324}}'), MAX_BYTES);
+        const result = parseSubmitRequest(
+          rawRequest('{"taskId":"t","payload":{"max":1.7976931348623157e308,"min":5e-324}}'),
+          MAX_BYTES,
+          TYPES,
+        );
 
         expect(result.payload).to.deep.equal({ max: Number.MAX_VALUE, min: Number.MIN_VALUE });
       });
