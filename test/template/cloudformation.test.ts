@@ -71,6 +71,7 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
     { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
+  cancelTask: [LOGGING, TRACING, { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [TABLE] }],
   processTask: [
     LOGGING,
     TRACING,

@@ -108,7 +108,10 @@ describe('POST /tasks (submitTask handler)', () => {
   it('answers 400 for an unknown top-level field', async () => {
     const res = await call({ taskId: 'a', payload: {}, priority: 1 });
     expect(res.statusCode).to.equal(400);
-    expect(res.json.error.details).to.deep.include({ field: 'priority', problem: 'is not a known field (expected taskId, payload, type, delaySeconds)' });
+    expect(res.json.error.details).to.deep.include({
+      field: 'priority',
+      problem: 'is not a known field (expected taskId, payload, type, delaySeconds)',
+    });
   });
 
   it('answers 413 for a body over the documented maximum', async () => {

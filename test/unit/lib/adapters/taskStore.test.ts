@@ -112,7 +112,13 @@ describe('DynamoTaskStore', () => {
         'attribute_not_exists(pk) OR (payloadHash = :hash AND (#type = :type OR attribute_not_exists(#type)))',
       );
       expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1', ':type': 'simulated' });
-      expect(unmarshall(payloadPut.Item!)).to.deep.equal({ pk: 'TASK#order-7', sk: 'PAYLOAD', payloadHash: 'h1', type: 'simulated', payload: '{"n":1}' });
+      expect(unmarshall(payloadPut.Item!)).to.deep.equal({
+        pk: 'TASK#order-7',
+        sk: 'PAYLOAD',
+        payloadHash: 'h1',
+        type: 'simulated',
+        payload: '{"n":1}',
+      });
     });
 
     it('stores a payload gzip-compressed when that is smaller, and reads it back unchanged', async () => {

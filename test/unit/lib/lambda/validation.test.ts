@@ -384,7 +384,9 @@ describe('validation', () => {
         const error = validationErrorFor(jsonRequest({ taskId: 't', payload: {}, priority: 1, callbackUrl: 'http://x' }));
 
         expect(error.details.map((d) => d.field)).to.have.members(['priority', 'callbackUrl']);
-        expect(error.details.every((d) => d.problem === 'is not a known field (expected taskId, payload, type, delaySeconds)')).to.equal(true);
+        expect(error.details.every((d) => d.problem === 'is not a known field (expected taskId, payload, type, delaySeconds)')).to.equal(
+          true,
+        );
         expect(error.message).to.contain('priority').and.to.contain('callbackUrl');
       });
 
