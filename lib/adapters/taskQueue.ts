@@ -37,9 +37,10 @@ function sqsErrorCode(error: unknown): string {
 }
 
 /** Message attributes that let logs follow a task across queues without parsing bodies. */
-function attributes(taskId: string, correlationId: string, attempt: number) {
+function attributes(taskId: string, type: string, correlationId: string, attempt: number) {
   return {
     taskId: { DataType: 'String', StringValue: taskId },
+    type: { DataType: 'String', StringValue: type },
     correlationId: { DataType: 'String', StringValue: correlationId },
     attempt: { DataType: 'Number', StringValue: String(attempt) },
   };
@@ -67,13 +68,13 @@ export class SqsTaskQueue implements TaskQueue {
       'task queue',
       this.urls.queueUrl,
       message,
-      attributes(message.taskId, message.correlationId, message.attempt),
+      attributes(message.taskId, message.type, message.correlationId, message.attempt),
       delaySeconds,
     );
   }
 
   deadLetter(message: DeadLetterMessage): Promise<void> {
-    return this.send('dead-letter queue', this.urls.dlqUrl, message, attributes(message.taskId, message.correlationId, message.attempts));
+    return this.send('dead-letter queue', this.urls.dlqUrl, message, attributes(message.taskId, message.type, message.correlationId, message.attempts));
   }
 
   private async send(queue: string, url: string, message: unknown, attrs: Attributes, delaySeconds?: number): Promise<void> {

@@ -18,6 +18,7 @@ function recordKeys(record: SQSRecord): Record<string, unknown> {
   return {
     messageId: record.messageId,
     taskId: attr('taskId') ?? body.taskId,
+    type: attr('type') ?? body.type,
     attempt: attempt !== undefined ? Number(attempt) : undefined,
     correlationId: attr('correlationId') ?? body.correlationId,
     receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 0),

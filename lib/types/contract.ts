@@ -64,8 +64,8 @@ export interface TaskType<Payload extends Record<string, unknown> = Record<strin
    * `details` name them (fields as paths such as `payload.url`). Optional.
    */
   validate?(payload: Record<string, unknown>): FieldProblem[];
-  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing is typed `void` (or `Promise<void>`)
-  handle(payload: Payload, ctx: TaskContext): Promise<JsonValue | undefined | void> | JsonValue | undefined | void;
+  /** Returns (or resolves to) the result: a JsonValue, or nothing. Anything JSON.stringify refuses fails the task permanently. */
+  handle(payload: Payload, ctx: TaskContext): unknown;
 }
 
 /** Policy fields a type leaves out. */

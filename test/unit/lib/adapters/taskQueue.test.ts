@@ -50,11 +50,12 @@ describe('SqsTaskQueue', () => {
       expect(JSON.parse(body)).to.deep.equal(message);
     });
 
-    it('sets taskId, correlationId and attempt message attributes', async () => {
+    it('sets taskId, type, correlationId and attempt message attributes', async () => {
       await queue.enqueue(taskMessage({ taskId: 'order-7', attempt: 2, correlationId: 'corr-9' }), 10);
 
       expect(sqs.commandCalls(SendMessageCommand)[0].args[0].input.MessageAttributes).to.deep.equal({
         taskId: { DataType: 'String', StringValue: 'order-7' },
+        type: { DataType: 'String', StringValue: 'simulated' },
         correlationId: { DataType: 'String', StringValue: 'corr-9' },
         attempt: { DataType: 'Number', StringValue: '2' },
       });
@@ -173,6 +174,7 @@ describe('SqsTaskQueue', () => {
       expect(JSON.parse(input.MessageBody!)).to.deep.equal(message);
       expect(input.MessageAttributes).to.deep.equal({
         taskId: { DataType: 'String', StringValue: 'order-7' },
+        type: { DataType: 'String', StringValue: 'simulated' },
         correlationId: { DataType: 'String', StringValue: 'corr-9' },
         attempt: { DataType: 'Number', StringValue: '3' },
       });
