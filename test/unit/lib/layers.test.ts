@@ -8,9 +8,10 @@ const LIB = path.resolve(__dirname, '../../../lib');
 const ALLOWED: Record<string, string[]> = {
   domain: [],
   adapters: ['domain'],
-  app: ['domain', 'adapters', 'root'],
-  lambda: ['domain', 'adapters', 'app', 'root'],
-  root: ['domain', 'adapters', 'app', 'lambda'],
+  types: ['domain', 'adapters'],
+  app: ['domain', 'adapters', 'types', 'root'],
+  lambda: ['domain', 'adapters', 'app', 'types', 'root'],
+  root: ['domain', 'adapters', 'app', 'lambda', 'types'],
 };
 
 /** Packages the domain may use: none but Node's own (node:*), so it runs and tests anywhere. */
