@@ -47,7 +47,16 @@ describe('classifyAddress', () => {
     }
 
     it('accepts public addresses, including the neighbours just outside each range', () => {
-      const neighbours = ['1.1.1.1', '8.8.8.8', '9.255.255.255', '11.0.0.0', '100.63.255.255', '100.128.0.0', '126.255.255.255', '128.0.0.0'];
+      const neighbours = [
+        '1.1.1.1',
+        '8.8.8.8',
+        '9.255.255.255',
+        '11.0.0.0',
+        '100.63.255.255',
+        '100.128.0.0',
+        '126.255.255.255',
+        '128.0.0.0',
+      ];
       const more = ['169.253.255.255', '169.255.0.0', '172.15.255.255', '172.32.0.0', '192.0.1.1', '192.167.255.255', '192.169.0.0'];
       const edges = ['198.17.255.255', '198.20.0.0', '198.51.101.1', '203.0.114.1', '223.255.255.255', '52.94.76.10'];
 
@@ -120,7 +129,9 @@ describe('classifyAddress', () => {
     }
 
     it('accepts a mapped, NAT64 or 6to4 form of a public IPv4 address (DNS64 answers in IPv6-only subnets)', () => {
-      expect(['::ffff:8.8.8.8', '::ffff:808:808', '64:ff9b::8.8.8.8', '2002:808:808::1'].map(verdict)).to.deep.equal(new Array(4).fill('public'));
+      expect(['::ffff:8.8.8.8', '::ffff:808:808', '64:ff9b::8.8.8.8', '2002:808:808::1'].map(verdict)).to.deep.equal(
+        new Array(4).fill('public'),
+      );
     });
 
     it('refuses an IPv4-compatible address even of a public IPv4 address: the form is deprecated and no host has one', () => {
