@@ -22,17 +22,18 @@ export type ForbiddenReason =
 /** The IPv6 forms that carry an IPv4 address the traffic ends up at. */
 export type Embedding = 'IPv4-mapped' | 'IPv4-compatible' | 'NAT64' | '6to4';
 
-export type AddressClass =
-  | { public: true; address: string }
-  | {
-      public: false;
-      address: string;
-      reason: ForbiddenReason;
-      /** The special-purpose range (CIDR) the address, or its embedded IPv4 address, lies in; or 'outside 2000::/3'. */
-      range: string;
-      /** Set when an IPv6 address was judged by the IPv4 address it embeds. */
-      embedded?: { form: Embedding; ipv4: string };
-    };
+/** Why an address is refused. */
+export interface ForbiddenAddress {
+  public: false;
+  address: string;
+  reason: ForbiddenReason;
+  /** The special-purpose range (CIDR) the address, or its embedded IPv4 address, lies in; or 'outside 2000::/3'. */
+  range: string;
+  /** Set when an IPv6 address was judged by the IPv4 address it embeds. */
+  embedded?: { form: Embedding; ipv4: string };
+}
+
+export type AddressClass = { public: true; address: string } | ForbiddenAddress;
 
 const LABELS: Record<ForbiddenReason, string> = {
   loopback: 'a loopback address',
@@ -178,7 +179,7 @@ export function classifyAddress(text: string): AddressClass | undefined {
  * One phrase for a forbidden address: "169.254.169.254 is a link-local address (169.254.0.0/16)",
  * "::ffff:7f00:1 embeds 127.0.0.1 (IPv4-mapped), a loopback address (127.0.0.0/8)".
  */
-export function describeForbidden(verdict: Extract<AddressClass, { public: false }>): string {
+export function describeForbidden(verdict: ForbiddenAddress): string {
   const what = `${LABELS[verdict.reason]} (${verdict.range})`;
   if (!verdict.embedded) return `${verdict.address} is ${what}`;
   return `${verdict.address} embeds ${verdict.embedded.ipv4} (${verdict.embedded.form}), ${what}`;

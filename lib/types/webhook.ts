@@ -85,9 +85,22 @@ const bareHost = (url: URL): string => url.hostname.replace(/^\[(.*)\]$/, '$1');
 /** Names that always mean this machine (RFC 6761), whatever DNS says. */
 const isLocalhostName = (host: string): boolean => /(^|\.)localhost\.?$/i.test(host);
 
-/** Whether a verdict may be called: public, or loopback where the stage allows it. */
-const allowed = (verdict: AddressClass, allowLocalHttp: boolean): boolean =>
-  verdict.public || (allowLocalHttp && verdict.reason === 'loopback');
+/** Why an address may not be called, or undefined when it may: public, or loopback where the stage allows it. */
+function refusalOf(verdict: AddressClass, allowLocalHttp: boolean): string | undefined {
+  if (verdict.public || (allowLocalHttp && verdict.reason === 'loopback')) return undefined;
+  return `${describeForbidden(verdict)}: ${PUBLIC_ONLY}`;
+}
+
+/** Why a resolved address may not be called, or undefined when it may. */
+function addressRefusal(address: string, protocol: string, allowLocalHttp: boolean): string | undefined {
+  const verdict = classifyAddress(address);
+  if (!verdict) return `resolved to ${JSON.stringify(address)}, which is not an IP address`;
+  const refusal = refusalOf(verdict, allowLocalHttp);
+  if (refusal) return `resolves to ${refusal}`;
+  // Only on the local stage: plain text must not leave the machine.
+  if (protocol === 'http:' && verdict.public) return `resolves to ${address}: http: may go to loopback addresses only`;
+  return undefined;
+}
 
 /** The first problem with payload.url, or undefined. */
 function urlProblem(value: unknown, allowLocalHttp: boolean): string | undefined {
@@ -111,8 +124,8 @@ function urlProblem(value: unknown, allowLocalHttp: boolean): string | undefined
   } else if (url.protocol !== 'https:') {
     return `must use https:, got ${url.protocol}`;
   }
-  if (verdict && !allowed(verdict, allowLocalHttp))
-    return `host ${describeForbidden(verdict as Extract<AddressClass, { public: false }>)}: ${PUBLIC_ONLY}`;
+  const refusal = verdict && refusalOf(verdict, allowLocalHttp);
+  if (refusal) return `host ${refusal}`;
   if (!allowLocalHttp && isLocalhostName(host)) return `host ${url.hostname} always means this machine (loopback): ${PUBLIC_ONLY}`;
   return undefined;
 }
@@ -142,7 +155,7 @@ function shownLocation(location: string | string[] | undefined, base: URL): stri
 }
 
 /** A lookup for http(s).request that answers with the vetted addresses only, as node:dns would. */
-function vettedLookup(addresses: ResolvedAddress[]): LookupFunction {
+export function vettedLookup(addresses: ResolvedAddress[]): LookupFunction {
   return (hostname, options, callback) => {
     const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : (options.family ?? 0);
     const matching = addresses.filter((candidate) => family === 0 || candidate.family === family);
@@ -234,16 +247,10 @@ export function webhookType(options: WebhookOptions): TaskType<WebhookPayload> {
     }
     if (addresses.length === 0) throw new WebhookFailed(`could not resolve ${url.hostname}: no addresses`);
     for (const { address } of addresses) {
-      const verdict = classifyAddress(address);
-      let refusal: string | undefined;
-      if (!verdict) refusal = `${url.hostname} resolved to ${JSON.stringify(address)}, which is not an IP address`;
-      else if (!allowed(verdict, allowLocalHttp))
-        refusal = `${url.hostname} resolves to ${describeForbidden(verdict as Extract<AddressClass, { public: false }>)}: ${PUBLIC_ONLY}`;
-      else if (url.protocol === 'http:' && verdict.public)
-        refusal = `${url.hostname} resolves to ${address}: http: may go to loopback addresses only`;
+      const refusal = addressRefusal(address, url.protocol, allowLocalHttp);
       if (refusal) {
         ctx.log.warn('WEBHOOK_REFUSED', { origin: url.origin, address, reason: refusal });
-        throw new PermanentError(`payload.url ${refusal}`);
+        throw new PermanentError(`payload.url ${url.hostname} ${refusal}`);
       }
     }
     return addresses;

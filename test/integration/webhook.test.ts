@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { isPermanent, RetryLaterError, retryAfterOf } from '../../lib/types/contract';
 import { nodeConnector, webhookType } from '../../lib/types/webhook';
+import { rejectionOf } from '../support/rejection';
 import { taskContext } from '../support/taskContext';
 
 // The webhook type's default resolver and connector against a real HTTP server on 127.0.0.1
@@ -56,16 +57,6 @@ const status =
   (_req, res) =>
     res.writeHead(code, headers).end('{"note":"scripted"}');
 
-/** The error a promise rejects with (fails the test if it fulfils). */
-async function rejection(promise: unknown): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('webhook type against a local HTTP receiver', function () {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const webhook = webhookType({ allowLocalHttp: true });
@@ -82,8 +73,8 @@ describe('webhook type against a local HTTP receiver', function () {
     receiver.answer(status(503), status(503), (_req, res) => setTimeout(() => res.writeHead(200).end(), 50));
     const payload = { url: receiver.url('/hook'), body: { orderId: 42 } };
 
-    const first = await rejection(webhook.handle(payload, taskContext({ attempt: 1 })));
-    const second = await rejection(webhook.handle(payload, taskContext({ attempt: 2 })));
+    const first = await rejectionOf(webhook.handle(payload, taskContext({ attempt: 1 })));
+    const second = await rejectionOf(webhook.handle(payload, taskContext({ attempt: 2 })));
     const third = (await webhook.handle(payload, taskContext({ attempt: 3 }))) as { status: number; durationMs: number };
 
     expect([first, second].map((error) => [isPermanent(error), retryAfterOf(error), error.message])).to.deep.equal([
@@ -99,7 +90,7 @@ describe('webhook type against a local HTTP receiver', function () {
     receiver.answer(status(503), status(204));
     const payload = { url: receiver.url('/hook?source=test'), body: { orderId: 42, lines: ['a', 'b'] } };
 
-    await rejection(webhook.handle(payload, taskContext({ taskId: 'order-42', attempt: 1 })));
+    await rejectionOf(webhook.handle(payload, taskContext({ taskId: 'order-42', attempt: 1 })));
     await webhook.handle(payload, taskContext({ taskId: 'order-42', attempt: 2 }));
 
     for (const request of receiver.received) {
@@ -119,7 +110,7 @@ describe('webhook type against a local HTTP receiver', function () {
   it('fails permanently on 400', async () => {
     receiver.answer(status(400));
 
-    const error = await rejection(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
+    const error = await rejectionOf(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
 
     expect(isPermanent(error)).to.equal(true);
     expect(error.message).to.equal(
@@ -131,7 +122,7 @@ describe('webhook type against a local HTTP receiver', function () {
     receiver.answer(() => {});
     const started = Date.now();
 
-    const error = await rejection(webhook.handle({ url: receiver.url('/hang') }, taskContext({ signal: AbortSignal.timeout(200) })));
+    const error = await rejectionOf(webhook.handle({ url: receiver.url('/hang') }, taskContext({ signal: AbortSignal.timeout(200) })));
 
     expect(Date.now() - started).to.be.within(150, 2000);
     expect(isPermanent(error)).to.equal(false);
@@ -143,7 +134,7 @@ describe('webhook type against a local HTTP receiver', function () {
     receiver.answer(() => {});
     const started = Date.now();
 
-    const error = await rejection(webhook.handle({ url: receiver.url('/hang') }, taskContext({ remainingMs: () => 200 })));
+    const error = await rejectionOf(webhook.handle({ url: receiver.url('/hang') }, taskContext({ remainingMs: () => 200 })));
 
     expect(Date.now() - started).to.be.within(150, 2000);
     expect(isPermanent(error)).to.equal(false);
@@ -153,7 +144,7 @@ describe('webhook type against a local HTTP receiver', function () {
   it('does not follow a 302 to another path of the same server: permanent failure, and that path is never requested', async () => {
     receiver.answer(status(302, { location: '/other' }), status(200));
 
-    const error = await rejection(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
+    const error = await rejectionOf(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
     await sleep(100);
 
     expect(isPermanent(error)).to.equal(true);
@@ -164,7 +155,7 @@ describe('webhook type against a local HTTP receiver', function () {
   it('asks for a retry no sooner than Retry-After: 120', async () => {
     receiver.answer(status(503, { 'retry-after': '120' }));
 
-    const error = await rejection(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
+    const error = await rejectionOf(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
 
     expect(error).to.be.instanceOf(RetryLaterError);
     expect((error as RetryLaterError).retryAfterSeconds).to.equal(120);
@@ -174,7 +165,7 @@ describe('webhook type against a local HTTP receiver', function () {
   it('caps a Retry-After larger than 900 s at 900', async () => {
     receiver.answer(status(429, { 'retry-after': '3600' }));
 
-    const error = await rejection(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
+    const error = await rejectionOf(webhook.handle({ url: receiver.url('/hook') }, taskContext()));
 
     expect((error as RetryLaterError).retryAfterSeconds).to.equal(900);
   });
@@ -183,8 +174,8 @@ describe('webhook type against a local HTTP receiver', function () {
     receiver.answer(status(429), status(408));
 
     const errors = [
-      await rejection(webhook.handle({ url: receiver.url('/a') }, taskContext())),
-      await rejection(webhook.handle({ url: receiver.url('/b') }, taskContext())),
+      await rejectionOf(webhook.handle({ url: receiver.url('/a') }, taskContext())),
+      await rejectionOf(webhook.handle({ url: receiver.url('/b') }, taskContext())),
     ];
 
     expect(errors.map((error) => [isPermanent(error), error.message])).to.deep.equal([
@@ -197,7 +188,7 @@ describe('webhook type against a local HTTP receiver', function () {
     const port = receiver.port;
     await receiver.close();
 
-    const error = await rejection(webhook.handle({ url: `http://127.0.0.1:${port}/hook` }, taskContext()));
+    const error = await rejectionOf(webhook.handle({ url: `http://127.0.0.1:${port}/hook` }, taskContext()));
 
     expect(isPermanent(error)).to.equal(false);
     expect(error.message).to.contain('ECONNREFUSED');
@@ -254,7 +245,7 @@ describe('webhook type against a local HTTP receiver', function () {
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
     const { port } = tcp.address() as AddressInfo;
 
-    const error = await rejection(
+    const error = await rejectionOf(
       nodeConnector({
         url: new URL(`https://webhook.test:${port}/hook`),
         addresses: [{ address: '127.0.0.1', family: 4 }],

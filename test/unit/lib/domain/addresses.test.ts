@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type AddressClass, classifyAddress, describeForbidden, type ForbiddenReason } from '../../../../lib/domain/addresses';
+import { classifyAddress, describeForbidden, type ForbiddenAddress, type ForbiddenReason } from '../../../../lib/domain/addresses';
 
 /** The reason and range an address is refused for, or 'public'. */
 function verdict(address: string): string {
@@ -121,7 +121,7 @@ describe('classifyAddress', () => {
     ];
     for (const [address, form, expected] of cases) {
       it(`refuses ${address}: ${form}, judged by its IPv4 address (${expected})`, () => {
-        const result = classifyAddress(address) as Extract<AddressClass, { public: false }>;
+        const result = classifyAddress(address) as ForbiddenAddress;
 
         expect(`${result.reason} ${result.range}`).to.equal(expected);
         expect(result.embedded?.form).to.equal(form);
@@ -170,7 +170,7 @@ describe('classifyAddress', () => {
 });
 
 describe('describeForbidden', () => {
-  const describeAddress = (address: string) => describeForbidden(classifyAddress(address) as Extract<AddressClass, { public: false }>);
+  const describeAddress = (address: string) => describeForbidden(classifyAddress(address) as ForbiddenAddress);
 
   it('names the address, what it is and its range', () => {
     expect(describeAddress('169.254.169.254')).to.equal('169.254.169.254 is a link-local address (169.254.0.0/16)');

@@ -9,8 +9,10 @@ import {
   type WebhookOptions,
   type WebhookRequest,
   type WebhookResponse,
+  vettedLookup,
   webhookType,
 } from '../../../../lib/types/webhook';
+import { rejectionOf } from '../../../support/rejection';
 import { taskContext } from '../../../support/taskContext';
 
 const v4 = (address: string): ResolvedAddress => ({ address, family: 4 });
@@ -26,16 +28,6 @@ function setup(
   const connect = sinon.stub<[WebhookRequest], Promise<WebhookResponse>>().resolves(response);
   const type = webhookType({ allowLocalHttp: false, resolve, connect, ...options });
   return { type, resolve, connect };
-}
-
-/** The error a promise rejects with (fails the test if it fulfils). */
-async function rejection(promise: unknown): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const problems = (url: unknown, allowLocalHttp = false) =>
@@ -170,7 +162,7 @@ describe('webhook type', () => {
       it(`refuses, permanently and without connecting, a host that resolves to ${what}`, async () => {
         const { type, resolve, connect } = setup(addresses);
 
-        const error = await rejection(type.handle({ url: 'https://hooks.example.com/in' }, taskContext()));
+        const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/in' }, taskContext()));
 
         expect(isPermanent(error)).to.equal(true);
         expect(error.message).to.equal(`payload.url hooks.example.com resolves to ${why}: webhooks call public addresses only`);
@@ -182,7 +174,7 @@ describe('webhook type', () => {
     it('refuses an answer that is not an IP address at all', async () => {
       const { type, connect } = setup([v4('evil.example.net')]);
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/in' }, taskContext()));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/in' }, taskContext()));
 
       expect(isPermanent(error)).to.equal(true);
       expect(error.message).to.equal('payload.url hooks.example.com resolved to "evil.example.net", which is not an IP address');
@@ -193,7 +185,7 @@ describe('webhook type', () => {
       const { type } = setup([v4('10.0.0.1')]);
       const ctx = taskContext();
 
-      await rejection(type.handle({ url: 'https://hooks.example.com/secret-path?token=abc' }, ctx));
+      await rejectionOf(type.handle({ url: 'https://hooks.example.com/secret-path?token=abc' }, ctx));
 
       expect(ctx.lines.map((line) => [line.level, line.message, line.extra?.origin])).to.deep.equal([
         ['warn', 'WEBHOOK_REFUSED', 'https://hooks.example.com'],
@@ -233,7 +225,7 @@ describe('webhook type', () => {
     it('on the local stage, refuses http: to a name that resolves to a public address (plain text leaves the machine)', async () => {
       const { type, connect } = setup([v4('127.0.0.1'), v4('93.184.215.14')], undefined, { allowLocalHttp: true });
 
-      const error = await rejection(type.handle({ url: 'http://localhost:3000/in' }, taskContext()));
+      const error = await rejectionOf(type.handle({ url: 'http://localhost:3000/in' }, taskContext()));
 
       expect(isPermanent(error)).to.equal(true);
       expect(error.message).to.equal('payload.url localhost resolves to 93.184.215.14: http: may go to loopback addresses only');
@@ -243,7 +235,7 @@ describe('webhook type', () => {
     it('on the local stage, still refuses a name that resolves to a private address', async () => {
       const { type } = setup([v4('10.0.0.5')], undefined, { allowLocalHttp: true });
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/' }, taskContext()));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/' }, taskContext()));
 
       expect(isPermanent(error)).to.equal(true);
       expect(error.message).to.contain('10.0.0.5 is a private address (10.0.0.0/8)');
@@ -253,7 +245,7 @@ describe('webhook type', () => {
       const { type, resolve, connect } = setup();
       resolve.rejects(Object.assign(new Error('getaddrinfo ENOTFOUND hooks.example.com'), { code: 'ENOTFOUND' }));
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/' }, taskContext()));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/' }, taskContext()));
 
       expect(isPermanent(error)).to.equal(false);
       expect(error.message).to.equal('could not resolve hooks.example.com: getaddrinfo ENOTFOUND hooks.example.com');
@@ -263,7 +255,7 @@ describe('webhook type', () => {
     it('retries when the name resolves to no address', async () => {
       const { type, connect } = setup([]);
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/' }, taskContext()));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/' }, taskContext()));
 
       expect(isPermanent(error)).to.equal(false);
       expect(error.message).to.equal('could not resolve hooks.example.com: no addresses');
@@ -274,7 +266,7 @@ describe('webhook type', () => {
       const { type, resolve, connect } = setup();
       resolve.returns(new Promise(() => {}));
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/' }, taskContext({ remainingMs: () => 20 })));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/' }, taskContext({ remainingMs: () => 20 })));
 
       expect(isPermanent(error)).to.equal(false);
       expect(error.message).to.match(/^could not resolve hooks\.example\.com: /);
@@ -321,7 +313,7 @@ describe('webhook type', () => {
     it('refuses, at handle too, a stored payload that today breaks the rules (no resolving, no connecting)', async () => {
       const { type, resolve, connect } = setup();
 
-      const error = await rejection(type.handle({ url: 'http://127.0.0.1:8080/in' }, taskContext()));
+      const error = await rejectionOf(type.handle({ url: 'http://127.0.0.1:8080/in' }, taskContext()));
 
       expect(isPermanent(error)).to.equal(true);
       expect(error.message).to.equal('payload.url must use https: (plain http: is refused on this stage)');
@@ -365,7 +357,7 @@ describe('webhook type', () => {
         [303, undefined, 'redirects are not followed: 303 to a missing Location'],
       ];
       for (const [status, location, message] of cases) {
-        const error = await rejection(answer(status, { location }));
+        const error = await rejectionOf(answer(status, { location }));
 
         expect(isPermanent(error), String(status)).to.equal(true);
         expect(error.message).to.equal(message);
@@ -374,28 +366,28 @@ describe('webhook type', () => {
 
     it('fails permanently on a 4xx other than 408 and 429', async () => {
       for (const status of [400, 401, 403, 404, 410, 413, 422]) {
-        const error = await rejection(answer(status, { 'retry-after': '60' }));
+        const error = await rejectionOf(answer(status, { 'retry-after': '60' }));
 
         expect(isPermanent(error), String(status)).to.equal(true);
         expect(retryAfterOf(error)).to.equal(0);
       }
-      expect((await rejection(answer(400))).message).to.equal(
+      expect((await rejectionOf(answer(400))).message).to.equal(
         'https://hooks.example.com answered 400 Bad Request: a 4xx other than 408 and 429 is not retried',
       );
     });
 
     it('retries 408, 429 and every 5xx', async () => {
       for (const status of [408, 429, 500, 502, 503, 504, 599]) {
-        const error = await rejection(answer(status));
+        const error = await rejectionOf(answer(status));
 
         expect(isPermanent(error), String(status)).to.equal(false);
         expect(retryAfterOf(error)).to.equal(0);
       }
-      expect((await rejection(answer(503))).message).to.equal('https://hooks.example.com answered 503 Service Unavailable');
+      expect((await rejectionOf(answer(503))).message).to.equal('https://hooks.example.com answered 503 Service Unavailable');
     });
 
     it('retries no sooner than a Retry-After in seconds asks', async () => {
-      const error = await rejection(answer(429, { 'retry-after': '120' }));
+      const error = await rejectionOf(answer(429, { 'retry-after': '120' }));
 
       expect(isPermanent(error)).to.equal(false);
       expect(retryAfterOf(error)).to.equal(120);
@@ -405,18 +397,18 @@ describe('webhook type', () => {
     it('reads a Retry-After HTTP-date against the clock', async () => {
       const clock = () => new Date('2026-03-01T12:00:00Z');
 
-      const error = await rejection(answer(503, { 'retry-after': 'Sun, 01 Mar 2026 12:01:30 GMT' }, clock));
+      const error = await rejectionOf(answer(503, { 'retry-after': 'Sun, 01 Mar 2026 12:01:30 GMT' }, clock));
 
       expect(retryAfterOf(error)).to.equal(90);
     });
 
     it('caps a Retry-After at 900 s', async () => {
-      expect(retryAfterOf(await rejection(answer(503, { 'retry-after': '86400' })))).to.equal(900);
+      expect(retryAfterOf(await rejectionOf(answer(503, { 'retry-after': '86400' })))).to.equal(900);
     });
 
     it('retries with no minimum delay on a retryable status whose Retry-After is unreadable or asks for none', async () => {
       for (const value of ['soon', '0', '-5', '1.5', '']) {
-        const error = await rejection(answer(503, { 'retry-after': value }));
+        const error = await rejectionOf(answer(503, { 'retry-after': value }));
 
         expect(isPermanent(error), value).to.equal(false);
         expect(retryAfterOf(error), value).to.equal(0);
@@ -424,7 +416,7 @@ describe('webhook type', () => {
     });
 
     it('retries a status outside HTTP 2xx-5xx', async () => {
-      const error = await rejection(answer(600));
+      const error = await rejectionOf(answer(600));
 
       expect(isPermanent(error)).to.equal(false);
       expect(error.message).to.equal("https://hooks.example.com answered with status 600, which is not HTTP's");
@@ -437,7 +429,7 @@ describe('webhook type', () => {
       connect.rejects(Object.assign(new Error('connect ECONNREFUSED 93.184.215.14:443'), { code: 'ECONNREFUSED' }));
       const ctx = taskContext();
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/in' }, ctx));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/in' }, ctx));
 
       expect(isPermanent(error)).to.equal(false);
       expect(error.message).to.equal('the request to https://hooks.example.com failed: connect ECONNREFUSED 93.184.215.14:443');
@@ -449,7 +441,7 @@ describe('webhook type', () => {
       const type = webhookType({ allowLocalHttp: false, resolve: async () => [v4('93.184.215.14')], connect });
       const started = Date.now();
 
-      const error = await rejection(type.handle({ url: 'https://hooks.example.com/in' }, taskContext({ remainingMs: () => 50 })));
+      const error = await rejectionOf(type.handle({ url: 'https://hooks.example.com/in' }, taskContext({ remainingMs: () => 50 })));
 
       expect(Date.now() - started).to.be.below(1000);
       expect(isPermanent(error)).to.equal(false);
@@ -461,7 +453,7 @@ describe('webhook type', () => {
     it('does not connect once the attempt is already aborted', async () => {
       const { type, connect } = setup();
 
-      const error = await rejection(type.handle({ url: 'https://93.184.215.14/in' }, taskContext({ signal: AbortSignal.abort() })));
+      const error = await rejectionOf(type.handle({ url: 'https://93.184.215.14/in' }, taskContext({ signal: AbortSignal.abort() })));
 
       expect(isPermanent(error)).to.equal(false);
       expect(connect.called).to.equal(false);
@@ -490,5 +482,36 @@ describe('retryAfterSeconds', () => {
   it('caps at 900 and reads the first of repeated headers', () => {
     expect(retryAfterSeconds('901', now)).to.equal(900);
     expect(retryAfterSeconds(['45', '90'], now)).to.equal(45);
+  });
+});
+
+describe('vettedLookup (what the default connector gives http.request instead of DNS)', () => {
+  const addresses = [v4('93.184.215.14'), v6('2606:2800:21f:cb07:6820:80da:af6b:8b2c'), v4('93.184.215.15')];
+
+  /** What the lookup answers for these options: [error code, address(es), family]. */
+  const ask = (options: Parameters<ReturnType<typeof vettedLookup>>[1]) =>
+    new Promise<unknown[]>((resolve) =>
+      vettedLookup(addresses)('hooks.example.com', options, (error, address, family) => resolve([error?.code, address, family])),
+    );
+
+  it('answers every vetted address when asked for all (happy eyeballs), or those of the family asked for', async () => {
+    expect(await ask({ all: true })).to.deep.equal([undefined, addresses, undefined]);
+    expect(await ask({ all: true, family: 4 })).to.deep.equal([undefined, [addresses[0], addresses[2]], undefined]);
+    expect(await ask({ all: true, family: 'IPv6' })).to.deep.equal([undefined, [addresses[1]], undefined]);
+  });
+
+  it('answers the first vetted address of the family when asked for one', async () => {
+    expect(await ask({})).to.deep.equal([undefined, '93.184.215.14', 4]);
+    expect(await ask({ family: 6 })).to.deep.equal([undefined, '2606:2800:21f:cb07:6820:80da:af6b:8b2c', 6]);
+  });
+
+  it('fails with ENOTFOUND rather than resolve the name when no vetted address has the family', async () => {
+    const only4 = await new Promise<unknown[]>((resolve) =>
+      vettedLookup([v4('93.184.215.14')])('hooks.example.com', { family: 'IPv6', all: true }, (error, address) =>
+        resolve([error?.code, error?.message, address]),
+      ),
+    );
+
+    expect(only4).to.deep.equal(['ENOTFOUND', 'no vetted IPv6 address for hooks.example.com', '']);
   });
 });
