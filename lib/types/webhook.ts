@@ -58,8 +58,9 @@ export interface WebhookOptions {
 }
 
 /**
- * Five attempts over about five minutes (full jitter spreads a receiver's recovery); 10 s per
- * attempt, within the processor's 15 s less the time to record the outcome.
+ * Five attempts; the retries wait a uniform draw up to 5, 10, 20 and 40 s (full jitter spreads
+ * the load on a recovering receiver), longer when a Retry-After asks. 10 s per attempt stays
+ * within the processor's 15 s, less the time to record the outcome.
  */
 export const WEBHOOK_POLICY: TaskPolicy = { maxAttempts: 5, baseSeconds: 5, maxDelaySeconds: 300, jitter: 'full', timeoutSeconds: 10 };
 
