@@ -244,7 +244,8 @@ export function webhookType(options: WebhookOptions): TaskType<WebhookPayload> {
     try {
       addresses = literal ? [{ address: host, family: host.includes(':') ? 6 : 4 }] : await raced(resolve(host), signal);
     } catch (error) {
-      throw new WebhookFailed(`could not resolve ${url.hostname}: ${reasonOf(error)}`, { cause: error });
+      const reason = signal.aborted ? "no answer before the attempt's deadline" : reasonOf(error);
+      throw new WebhookFailed(`could not resolve ${url.hostname}: ${reason}`, { cause: error });
     }
     if (addresses.length === 0) throw new WebhookFailed(`could not resolve ${url.hostname}: no addresses`);
     for (const { address } of addresses) {
