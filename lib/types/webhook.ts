@@ -62,7 +62,11 @@ export interface WebhookOptions {
  * the load on a recovering receiver), longer when a Retry-After asks. 10 s per attempt stays
  * within the processor's 15 s, less the time to record the outcome.
  */
-export const WEBHOOK_POLICY: TaskPolicy = { maxAttempts: 5, baseSeconds: 5, maxDelaySeconds: 300, jitter: 'full', timeoutSeconds: 10 };
+/** Six attempts over several minutes (15, 30, 60, 120, 240 s, jittered): a receiver down for a deploy is waited out. */
+export const WEBHOOK_POLICY: TaskPolicy = { maxAttempts: 6, baseSeconds: 15, maxDelaySeconds: 300, jitter: 'full', timeoutSeconds: 10 };
+
+/** Fields a webhook payload may hold: a typo (`bdy`) is refused at submit rather than sending null. */
+const WEBHOOK_FIELDS: readonly string[] = ['url', 'body'];
 
 /** The longest delay a Retry-After may ask for: SQS's largest DelaySeconds. */
 export const MAX_RETRY_AFTER_SECONDS = 900;
@@ -232,8 +236,11 @@ export function webhookType(options: WebhookOptions): TaskType<WebhookPayload> {
   const clock = options.clock ?? (() => new Date());
 
   function validate(payload: Record<string, unknown>): FieldProblem[] {
+    const problems: FieldProblem[] = Object.keys(payload)
+      .filter((key) => !WEBHOOK_FIELDS.includes(key))
+      .map((key) => ({ field: `payload.${key}`, problem: `is not a webhook field (expected ${WEBHOOK_FIELDS.join(', ')})` }));
     const problem = urlProblem(payload.url, allowLocalHttp);
-    return problem ? [{ field: 'payload.url', problem }] : [];
+    return problem ? [{ field: 'payload.url', problem }, ...problems] : problems;
   }
 
   /** Every address of the URL's host, each checked: the connection goes to these and no others. */

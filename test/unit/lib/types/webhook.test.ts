@@ -34,15 +34,23 @@ const problems = (url: unknown, allowLocalHttp = false) =>
   webhookType({ allowLocalHttp }).validate!({ url }).map((p) => `${p.field} ${p.problem}`);
 
 describe('webhook type', () => {
-  it('is named webhook and carries its policy: 5 attempts, 5 s base, 300 s cap, full jitter, 10 s per attempt', () => {
+  it('is named webhook and carries its policy: 6 attempts, 15 s base, 300 s cap, full jitter, 10 s per attempt', () => {
     const type = webhookType({ allowLocalHttp: false });
 
     expect(type.name).to.equal('webhook');
-    expect(type.policy).to.deep.equal({ maxAttempts: 5, baseSeconds: 5, maxDelaySeconds: 300, jitter: 'full', timeoutSeconds: 10 });
+    expect(type.policy).to.deep.equal({ maxAttempts: 6, baseSeconds: 15, maxDelaySeconds: 300, jitter: 'full', timeoutSeconds: 10 });
     expect(WEBHOOK_POLICY.timeoutSeconds).to.be.at.most(12);
   });
 
   describe('validate (at submit)', () => {
+    it('names each field a webhook payload does not have, so a typo is not sent as null', () => {
+      const type = webhookType({ allowLocalHttp: false });
+
+      expect(type.validate!({ url: 'https://example.com/hook', bdy: {} })).to.deep.equal([
+        { field: 'payload.bdy', problem: 'is not a webhook field (expected url, body)' },
+      ]);
+    });
+
     it('accepts an https URL to a host name or a public address, with any JSON body or none', () => {
       const type = webhookType({ allowLocalHttp: false });
 
