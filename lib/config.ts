@@ -25,6 +25,8 @@ export interface Config {
   cursorSigningKey: string;
   /** X-Ray subsegments for the SDK calls (Powertools Tracer); off unless the stage turns it on. */
   tracingEnabled: boolean;
+  /** How long an attempt of the default type may run (its policy's timeoutSeconds). */
+  attemptTimeoutSeconds: number;
   /** The processor function's timeout: every task type's attempt timeout must fit inside it. */
   processorTimeoutSeconds: number;
   /** Lets webhook tasks call http://127.0.0.1 (the local stage's tests and demo); refused in production stages. */
@@ -111,6 +113,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: MAX_BODY_BYTES,
     cursorSigningKey: signingKey(env, 'CURSOR_SIGNING_KEY'),
     tracingEnabled: flag(env, 'POWERTOOLS_TRACE_ENABLED'),
+    attemptTimeoutSeconds: number(env, 'ATTEMPT_TIMEOUT_SECONDS', 10, 0.1, 900),
     processorTimeoutSeconds: number(env, 'PROCESSOR_TIMEOUT_SECONDS', 15, 1, 900, true),
     allowLocalWebhooks,
   };

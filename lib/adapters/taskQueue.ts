@@ -74,7 +74,12 @@ export class SqsTaskQueue implements TaskQueue {
   }
 
   deadLetter(message: DeadLetterMessage): Promise<void> {
-    return this.send('dead-letter queue', this.urls.dlqUrl, message, attributes(message.taskId, message.type, message.correlationId, message.attempts));
+    return this.send(
+      'dead-letter queue',
+      this.urls.dlqUrl,
+      message,
+      attributes(message.taskId, message.type, message.correlationId, message.attempts),
+    );
   }
 
   private async send(queue: string, url: string, message: unknown, attrs: Attributes, delaySeconds?: number): Promise<void> {

@@ -129,6 +129,7 @@ export function registryFor(config: Config, random: () => number): TaskTypeRegis
         baseSeconds: config.backoff.baseSeconds,
         maxDelaySeconds: config.backoff.maxDelaySeconds,
         jitter: config.backoff.jitter,
+        timeoutSeconds: config.attemptTimeoutSeconds,
       },
     },
     allowLocalWebhooks: config.allowLocalWebhooks,

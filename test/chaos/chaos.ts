@@ -249,6 +249,8 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       BACKOFF_BASE_SECONDS: String(options.backoffBaseSeconds),
       BACKOFF_JITTER: 'none',
       LEASE_SECONDS: String(options.leaseSeconds),
+      // An attempt must end before its lease does (the registry checks it).
+      ATTEMPT_TIMEOUT_SECONDS: String(options.leaseSeconds / 2),
       RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds),
     });
     for (const queue of Object.values(servers.resources.queues)) {

@@ -22,6 +22,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     maxBodyBytes: 240 * 1024,
     cursorSigningKey: 'test-cursor-signing-key-0123456789',
     tracingEnabled: false,
+    attemptTimeoutSeconds: 10,
     processorTimeoutSeconds: 15,
     allowLocalWebhooks: true,
     ...overrides,

@@ -51,6 +51,7 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     ALLOW_SIMULATION_OVERRIDE: 'true',
     // Leases end before a returned message is visible again, as with the deployed 30 s / 90 s.
     LEASE_SECONDS: '1',
+    ATTEMPT_TIMEOUT_SECONDS: '0.5',
   });
   const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName, config.cursorSigningKey);
   const pipeline: Pipeline = {

@@ -91,6 +91,8 @@ function dashboardMetrics(body: Json): DashboardMetric[] {
     const p = widget.properties;
     expect(p.region, `region of widget "${p.title}"`).to.equal(PSEUDO_PARAMETERS['AWS::Region']);
     for (const line of p.metrics as Json[]) {
+      // A metric-math line (SEARCH) is checked by the per-type test.
+      if (line.length === 1 && typeof line[0]?.expression === 'string') continue;
       const options = typeof line[line.length - 1] === 'object' ? line[line.length - 1] : {};
       const parts: string[] = typeof line[line.length - 1] === 'object' ? line.slice(0, -1) : line;
       expect(parts, `metric line of "${p.title}" (write it out in full)`).to.not.include.oneOf(['...', '.']);
@@ -375,6 +377,19 @@ describe(`Monitoring (serverless package --stage ${STAGE})`, function () {
         const stats = found.map((m) => m.stat);
         if (name === METRIC.EndToEndTime) expect(stats, name).to.include.members(['p50', 'p99']);
         else expect(stats, `${name} is a count`).to.include('Sum');
+      }
+    });
+
+    it('shows the attempt and task counts per task type: SEARCH over the {namespace, service, type} dimension set the code publishes', function () {
+      const expressions: string[] = body.widgets
+        .filter((w: Json) => w.type === 'metric')
+        .flatMap((w: Json) =>
+          (w.properties.metrics as Json[]).filter((l) => l.length === 1 && l[0].expression).map((l) => l[0].expression),
+        );
+      for (const name of [METRIC.AttemptsSucceeded, METRIC.AttemptsFailed, METRIC.TasksFailed, METRIC.TasksCancelled]) {
+        expect(expressions, `${name} by type`).to.include(
+          `SEARCH('{"${namespace}",service,type} service="${serviceDimension}" MetricName="${name}"', 'Sum', 60)`,
+        );
       }
     });
 
