@@ -119,7 +119,12 @@ export function createRegistry(options: RegistryOptions): TaskTypeRegistry {
 
 /** The registry a configuration describes; `random` drives the simulation (seeded in tests). */
 export function registryFor(config: Config, random: () => number): TaskTypeRegistry {
-  return createRegistry({
+  return createRegistry(registryOptions(config, random));
+}
+
+/** What a configuration says of the types: the default type's policy, local webhooks, the limits. */
+export function registryOptions(config: Config, random: () => number): RegistryOptions {
+  return {
     simulated: {
       failureRate: config.failureRate,
       allowOverride: config.allowSimulationOverride,
@@ -135,5 +140,5 @@ export function registryFor(config: Config, random: () => number): TaskTypeRegis
     allowLocalWebhooks: config.allowLocalWebhooks,
     processorTimeoutSeconds: config.processorTimeoutSeconds,
     leaseSeconds: config.leaseSeconds,
-  });
+  };
 }

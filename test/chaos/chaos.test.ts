@@ -43,7 +43,17 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
     expect(report.lost).to.deep.equal([]);
     expect(report.stuck).to.deep.equal([]);
     expect(report.drained).to.equal(true);
-    expect(report.succeeded + report.failed).to.equal(report.accepted + report.abandonedButRecorded);
+    expect(report.succeeded + report.failed + report.cancelled).to.equal(report.accepted + report.abandonedButRecorded);
+  });
+
+  it('ends permanent failures after one attempt, retries attempts that timed out, and honours every cancel it answered 200', () => {
+    expect(report.permanent.failed, 'chaosRefuses tasks that reached FAILED').to.be.greaterThan(0);
+    expect(report.permanent.afterOneAttempt).to.equal(report.permanent.failed);
+    expect(report.timeouts.attempts, 'attempts that ran past their timeout').to.be.greaterThan(0);
+    expect(report.timeouts.slowSucceeded, 'slow tasks that succeeded on a later attempt').to.be.greaterThan(0);
+    expect(report.cancels.accepted, 'cancels answered 200').to.be.greaterThan(0);
+    expect(report.cancels.notCancelled).to.deep.equal([]);
+    expect(report.cancelled).to.be.at.least(report.cancels.accepted);
   });
 
   it('never runs a task more than 3 times', () => {

@@ -24,7 +24,9 @@ import { historyProblems } from './history';
 import { captureJsonLines, type LogLine } from '../support/logCapture';
 import { mulberry32, parseSeed } from './random';
 import { EDGE_CHARACTERS } from '../support/unicode';
-import { registryFor } from '../../lib/types/registry';
+import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
+import { createHandler as createCancel } from '../../handlers/cancelTask';
+import { cancelsTask, chaosTypeOf, chaosTypes } from './types';
 
 export interface ChaosOptions {
   tasks: number;
@@ -109,9 +111,12 @@ export function chaosOptionsFromEnv(env: Env, defaults: Omit<ChaosOptions, 'seed
 interface SubmitOutcome {
   taskId: string;
   payload: Record<string, unknown>;
+  type?: string;
   /** A 2xx answer: the API accepted the task. */
   accepted: boolean;
   statuses: number[];
+  /** The answer to the cancel the client sent right after an accepted submit, if it sent one. */
+  cancelStatus?: number;
 }
 
 export interface ChaosReport {
@@ -127,6 +132,13 @@ export interface ChaosReport {
   abandonedButRecorded: number;
   succeeded: number;
   failed: number;
+  cancelled: number;
+  /** Tasks FAILED by a permanent failure (the chaosRefuses type), and how many of them took one attempt. */
+  permanent: { failed: number; afterOneAttempt: number };
+  /** Attempts that ran past their timeout (AttemptTimedOut in the history), and chaosSlow tasks that still SUCCEEDED. */
+  timeouts: { attempts: number; slowSucceeded: number; slowTasks: number };
+  /** Cancels answered 200, and of those, tasks that did not end CANCELLED (must be none). */
+  cancels: { sent: number; accepted: number; notCancelled: string[] };
   lost: string[];
   stuck: { taskId: string; status: string; attempts: number }[];
   duplicatesAbsorbed: { deliveryIgnored: number; duplicateDlqMessages: number; staleDlqMessages: number };
@@ -273,6 +285,8 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const store = new DynamoTaskStore(dynamoDb, config.tableName, config.cursorSigningKey);
     const queue = new SqsTaskQueue(sqs, config);
     const random = mulberry32(options.seed ^ 0x5eed);
+    // The default type and the chaos mix's (the stage's other types need a longer lease than this run's 1 s).
+    const simulated = taskTypes(registryOptions(config, random)).filter((type) => type.name === 'simulated');
     const deps: Deps = {
       config,
       store,
@@ -282,7 +296,8 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       clock: () => new Date(),
       // The real random failure of the simulated work, seeded.
       random,
-      types: registryFor(config, random),
+      // The stage's types plus the chaos mix's: permanent failures and attempts that time out.
+      types: new TaskTypeRegistry([...simulated, ...chaosTypes()], config),
       newId: ulid,
     };
     const processorDeps: Deps = { ...deps, store: faults.processorStore(store) };
@@ -337,26 +352,39 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
 
     // The chaos client: POST /tasks through the real handler; retries some 5xx answers, gives up on the others.
     const submitHandler = createSubmit(() => submitDeps);
+    const cancelHandler = createCancel(() => deps);
     const payloadRandom = mulberry32(options.seed ^ 0xc0ffee);
     const tasks = Array.from({ length: options.tasks }, (_, i) => ({
       taskId: `chaos-${options.seed}-${i}`,
       payload: payloadFor(i, payloadRandom),
+      type: chaosTypeOf(i),
+      cancel: cancelsTask(i),
     }));
     const outcomes: SubmitOutcome[] = [];
     let clientRetries = 0;
     let next = 0;
     const submitStartedAt = Date.now();
-    const submitOne = async (taskId: string, payload: Record<string, unknown>): Promise<SubmitOutcome> => {
+    const submitOne = async (taskId: string, payload: Record<string, unknown>, type?: string, cancel = false): Promise<SubmitOutcome> => {
       const statuses: number[] = [];
       for (;;) {
-        const response = await submitHandler(postTaskEvent({ taskId, payload }));
+        const response = await submitHandler(postTaskEvent({ taskId, payload, ...(type ? { type } : {}) }));
         statuses.push(response.statusCode);
-        if (response.statusCode === 200 || response.statusCode === 202) return { taskId, payload, accepted: true, statuses };
+        if (response.statusCode === 200 || response.statusCode === 202) {
+          if (!cancel) return { taskId, payload, type, accepted: true, statuses };
+          const cancelled = await cancelHandler({
+            httpMethod: 'POST',
+            path: `/tasks/${taskId}/cancel`,
+            pathParameters: { taskId },
+            headers: {},
+            body: null,
+          } as unknown as Parameters<typeof cancelHandler>[0]);
+          return { taskId, payload, type, accepted: true, statuses, cancelStatus: cancelled.statusCode };
+        }
         const retry =
           response.statusCode >= 500 &&
           statuses.length <= options.clientMaxRetries &&
           faults.draw(`client|${taskId}`) < options.clientRetryShare;
-        if (!retry) return { taskId, payload, accepted: false, statuses };
+        if (!retry) return { taskId, payload, type, accepted: false, statuses };
         clientRetries += 1;
         await sleep(Number(response.headers?.['Retry-After'] ?? 0.2) * 1000);
       }
@@ -382,7 +410,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       Array.from({ length: options.submitConcurrency }, async () => {
         while (next < tasks.length) {
           const task = tasks[next++];
-          outcomes.push(await submitOne(task.taskId, task.payload));
+          outcomes.push(await submitOne(task.taskId, task.payload, task.type, task.cancel));
         }
       }),
     );
@@ -494,6 +522,10 @@ function audit(input: AuditInput): ChaosReport {
   const stuck: ChaosReport['stuck'] = [];
   let succeeded = 0;
   let failed = 0;
+  let cancelled = 0;
+  const permanent = { failed: 0, afterOneAttempt: 0 };
+  const timeouts = { attempts: 0, slowSucceeded: 0, slowTasks: 0 };
+  const cancels = { sent: 0, accepted: 0, notCancelled: [] as string[] };
   let abandoned = 0;
   let abandonedButRecorded = 0;
   let failedLoggedOnce = 0;
@@ -521,10 +553,33 @@ function audit(input: AuditInput): ChaosReport {
       explain('stuck', task.taskId, `${task.status} after the drain (attempts ${task.attempts}, updated ${task.updatedAt})`);
     }
     if (task.status === 'SUCCEEDED') succeeded += 1;
+    if (task.status === 'CANCELLED') cancelled += 1;
+    if (outcome.cancelStatus !== undefined) {
+      cancels.sent += 1;
+      if (outcome.cancelStatus === 200) {
+        cancels.accepted += 1;
+        if (task.status !== 'CANCELLED') {
+          cancels.notCancelled.push(task.taskId);
+          explain('cancel not honoured', task.taskId, `the cancel answered 200 but the task is ${task.status}`);
+        }
+      } else if (outcome.cancelStatus !== 409 && outcome.cancelStatus < 500)
+        explain('unexpected cancel answer', task.taskId, `HTTP ${outcome.cancelStatus}`);
+    }
+    if (outcome.type === 'chaosRefuses' && task.status === 'FAILED') {
+      permanent.failed += 1;
+      if (task.history.some((e) => e.type === 'DEAD_LETTERED' && e.permanent && e.attempt === 1)) permanent.afterOneAttempt += 1;
+      else explain('permanent failure retried', task.taskId, 'a PermanentError was not dead-lettered on attempt 1');
+    }
+    timeouts.attempts += task.history.filter((e) => e.error?.name === 'AttemptTimedOut').length;
+    if (outcome.type === 'chaosSlow') {
+      timeouts.slowTasks += 1;
+      if (task.status === 'SUCCEEDED') timeouts.slowSucceeded += 1;
+      if (task.resultJson?.includes('late')) explain('late result kept', task.taskId, `result ${task.resultJson}`);
+    }
     maxSeen = Math.max(maxSeen, task.attempts, ...task.history.map((e) => e.attempt));
 
     historiesChecked += 1;
-    const inconsistencies = historyProblems(task, maxAttempts);
+    const inconsistencies = historyProblems(task);
     if (inconsistencies.length === 0) historiesConsistent += 1;
     else explain('inconsistent history', task.taskId, inconsistencies.join('; '));
 
@@ -566,6 +621,10 @@ function audit(input: AuditInput): ChaosReport {
     abandonedButRecorded,
     succeeded,
     failed,
+    cancelled,
+    permanent,
+    timeouts,
+    cancels,
     lost,
     stuck,
     duplicatesAbsorbed: {
@@ -613,6 +672,12 @@ export function formatReport(report: ChaosReport): string {
   add('  abandoned after a 5xx (state written)', `${report.abandoned} (${report.abandonedButRecorded})`);
   add('SUCCEEDED', report.succeeded);
   add('FAILED', report.failed);
+  add('CANCELLED (cancels sent / answered 200)', `${report.cancelled} (${report.cancels.sent} / ${report.cancels.accepted})`);
+  add('permanent failures FAILED after 1 attempt', `${report.permanent.afterOneAttempt} / ${report.permanent.failed}`);
+  add(
+    'attempts timed out (slow tasks SUCCEEDED)',
+    `${report.timeouts.attempts} (${report.timeouts.slowSucceeded} / ${report.timeouts.slowTasks})`,
+  );
   add('lost', report.lost.length);
   add('stuck', report.stuck.length);
   const d = report.duplicatesAbsorbed;

@@ -84,12 +84,36 @@ describe('chaos history checker', () => {
         ['PROCESSING', 1],
         ['SUCCEEDED', 1],
       ],
+      'cancelled while queued': [
+        ['QUEUED', 0],
+        ['CANCELLED', 0],
+      ],
+      'cancelled while waiting for a retry, redriven, then success': [
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['RETRY_SCHEDULED', 1],
+        ['CANCELLED', 1],
+        ['REDRIVEN', 0],
+        ['PROCESSING', 1],
+        ['SUCCEEDED', 1],
+      ],
     };
     for (const [name, steps] of Object.entries(valid)) {
       it(name, () => {
         expect(historyProblems(taskWith(steps), 3)).to.deep.equal([]);
       });
     }
+
+    it('a permanent failure dead-lettered on the first attempt', () => {
+      const task = taskWith([
+        ['QUEUED', 0],
+        ['PROCESSING', 1],
+        ['DEAD_LETTERED', 1],
+        ['FAILED', 1],
+      ]);
+      task.history[2].permanent = true;
+      expect(historyProblems(task, 3)).to.deep.equal([]);
+    });
   });
 
   describe('reports what the state machine forbids', () => {
@@ -148,6 +172,22 @@ describe('chaos history checker', () => {
           ['DEAD_LETTERED', 1],
         ],
         /dead-lettered before the last attempt/,
+      ],
+      'a cancel while an attempt runs': [
+        [
+          ['QUEUED', 0],
+          ['PROCESSING', 1],
+          ['CANCELLED', 1],
+        ],
+        /cannot cancel from PROCESSING/,
+      ],
+      'a claim after CANCELLED': [
+        [
+          ['QUEUED', 0],
+          ['CANCELLED', 0],
+          ['PROCESSING', 1],
+        ],
+        /cannot claim from CANCELLED/,
       ],
       'a fourth attempt': [
         [

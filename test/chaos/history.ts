@@ -5,9 +5,11 @@ import type { TaskEvent, TaskState, TaskStatus } from '../../lib/domain/task';
  * with the state item: QUEUED → PROCESSING → (RETRY_SCHEDULED → PROCESSING)* →
  * SUCCEEDED | DEAD_LETTERED → FAILED, with re-claims (PROCESSING → PROCESSING, same attempt)
  * after an expired lease, and FAILED straight from QUEUED / RETRY_SCHEDULED / PROCESSING when
- * SQS's RedrivePolicy moved the awaited message to the DLQ. Returns the problems found (none: consistent).
+ * SQS's RedrivePolicy moved the awaited message to the DLQ, DEAD_LETTERED before the last attempt
+ * only for a permanent failure, CANCELLED from QUEUED or RETRY_SCHEDULED, and REDRIVEN from
+ * FAILED or CANCELLED. Returns the problems found (none: consistent).
  */
-export function historyProblems(task: TaskState, maxAttempts: number): string[] {
+export function historyProblems(task: TaskState, maxAttempts: number = task.maxAttempts): string[] {
   const problems: string[] = [];
   const history: TaskEvent[] = task.history ?? [];
   if (history.length === 0) return ['history is empty'];
@@ -38,7 +40,8 @@ export function historyProblems(task: TaskState, maxAttempts: number): string[] 
         if (status !== 'PROCESSING') problems.push(`${where}: only a PROCESSING task records an outcome`);
         if (event.attempt !== attempts) problems.push(`${where}: the outcome belongs to attempt ${attempts}`);
         if (event.type === 'RETRY_SCHEDULED' && attempts >= maxAttempts) problems.push(`${where}: retry scheduled after the last attempt`);
-        if (event.type === 'DEAD_LETTERED' && attempts !== maxAttempts) problems.push(`${where}: dead-lettered before the last attempt`);
+        if (event.type === 'DEAD_LETTERED' && attempts !== maxAttempts && !event.permanent)
+          problems.push(`${where}: dead-lettered before the last attempt, and not permanently`);
         if (event.type !== 'SUCCEEDED' && !event.error) problems.push(`${where}: no error recorded`);
         break;
       case 'FAILED': {
@@ -51,8 +54,12 @@ export function historyProblems(task: TaskState, maxAttempts: number): string[] 
         if (!event.error?.message) problems.push(`${where}: no error recorded`);
         break;
       }
+      case 'CANCELLED':
+        if (status !== 'QUEUED' && status !== 'RETRY_SCHEDULED') problems.push(`${where}: cannot cancel from ${status}`);
+        else if (event.attempt !== attempts) problems.push(`${where}: a cancel records the attempts so far (${attempts})`);
+        break;
       case 'REDRIVEN':
-        if (status !== 'FAILED') problems.push(`${where}: only a FAILED task is redriven`);
+        if (status !== 'FAILED' && status !== 'CANCELLED') problems.push(`${where}: only a FAILED or CANCELLED task is redriven`);
         attempts = 0;
         failedCount = 0;
         lastAttempt = 0;

@@ -16,7 +16,8 @@ import { startLocalServers, type LocalServers } from '../../scripts/local/localS
 import { postTaskEvent } from '../helpers/factories';
 import { captureJsonLines } from '../support/logCapture';
 import { eventually } from '../support/processes';
-import { registryFor } from '../../lib/types/registry';
+import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
+import { WEBHOOK_POLICY, webhookType } from '../../lib/types/webhook';
 
 /** What the simulated work's random source returns: 0 fails every attempt, 0.99 passes (rate 0.3). */
 export type RandomMode = 'fail' | 'pass';
@@ -35,7 +36,12 @@ export interface Pipeline {
   brokenClaims: Set<string>;
   /** JSON log lines written by the handlers since start. */
   logs: Record<string, unknown>[];
-  submit(taskId: string, payload: Record<string, unknown>): Promise<{ statusCode: number; body: Record<string, unknown> }>;
+  /** POST /tasks through the real handler; `extra` adds `type`, `delaySeconds`. */
+  submit(
+    taskId: string,
+    payload: Record<string, unknown>,
+    extra?: { type?: string; delaySeconds?: number },
+  ): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   waitFor(taskId: string, done: (task: TaskState) => boolean, timeoutMs?: number): Promise<TaskState>;
   /** The first log line with this message about this task; waits for it (the monitor logs after its FAILED write). */
   waitForLine(message: string, taskId: string, timeoutMs?: number): Promise<Record<string, unknown>>;
@@ -60,8 +66,8 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     brokenClaims: new Set(),
     logs: [],
     deps: undefined as unknown as Deps,
-    async submit(taskId, payload) {
-      const result = await createSubmit(() => pipeline.deps)(postTaskEvent({ taskId, payload }));
+    async submit(taskId, payload, extra = {}) {
+      const result = await createSubmit(() => pipeline.deps)(postTaskEvent({ taskId, payload, ...extra }));
       return { statusCode: result.statusCode, body: JSON.parse(result.body) };
     },
     async waitFor(taskId, done, timeoutMs = 20_000) {
@@ -97,7 +103,15 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     metrics: noMetrics,
     clock: () => new Date(),
     random,
-    types: registryFor(config, random),
+    // The default type, and the webhook type on this stack's short clock (1 s lease): its retries
+    // wait 1 s, 2 s, ... and an attempt gets 0.5 s.
+    types: new TaskTypeRegistry(
+      [
+        ...taskTypes(registryOptions(config, random)).filter((type) => type.name === 'simulated'),
+        { ...webhookType({ allowLocalHttp: true }), policy: { ...WEBHOOK_POLICY, baseSeconds: 1, jitter: 'none', timeoutSeconds: 0.5 } },
+      ],
+      config,
+    ),
     newId: ulid,
   };
 

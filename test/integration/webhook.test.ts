@@ -1,4 +1,3 @@
-import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
@@ -6,56 +5,10 @@ import { isPermanent, RetryLaterError, retryAfterOf } from '../../lib/types/cont
 import { nodeConnector, webhookType } from '../../lib/types/webhook';
 import { rejectionOf } from '../support/rejection';
 import { taskContext } from '../support/taskContext';
+import { startReceiver, status } from '../support/webhookReceiver';
 
 // The webhook type's default resolver and connector against a real HTTP server on 127.0.0.1
 // that answers in scripted ways. Nothing here connects outside 127.0.0.0/8.
-
-/** A request the receiver got, and when its connection closed. */
-interface Received {
-  method: string;
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  closed: Promise<void>;
-}
-
-type Answer = (req: http.IncomingMessage, res: http.ServerResponse) => void;
-
-/** A receiver that answers each request with the next scripted answer (500 when the script runs out). */
-async function startReceiver() {
-  const received: Received[] = [];
-  const script: Answer[] = [];
-  const server = http.createServer((req, res) => {
-    const closed = new Promise<void>((resolve) => req.socket.once('close', () => resolve()));
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, closed });
-      (script.shift() ?? ((_, r) => r.writeHead(500).end()))(req, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    received,
-    /** Queues answers, one per request to come. */
-    answer: (...answers: Answer[]) => script.push(...answers),
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-const status =
-  (code: number, headers: http.OutgoingHttpHeaders = {}): Answer =>
-  (_req, res) =>
-    res.writeHead(code, headers).end('{"note":"scripted"}');
 
 describe('webhook type against a local HTTP receiver', function () {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
