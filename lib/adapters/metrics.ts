@@ -27,15 +27,23 @@ export interface MetricsSink {
 /** A sink that drops everything (tools and tests that do not look at metrics). */
 export const noMetrics: MetricsSink = { count: () => undefined, milliseconds: () => undefined, publish: () => undefined };
 
+/** Receives each EMF line an EmfMetrics would have printed (without the newline). */
+export type MetricsRecorder = (line: string) => void;
+
 /**
  * Metrics in CloudWatch Embedded Metric Format through Powertools: one JSON line per
  * invocation on stdout, turned into metrics by CloudWatch Logs (no PutMetricData calls).
+ * Given `record` (the bench), the same line goes to it instead of stdout.
  */
 export class EmfMetrics implements MetricsSink {
   private readonly metrics: Metrics;
   private pending = 0;
 
-  constructor(namespace: string, serviceName: string) {
+  constructor(
+    namespace: string,
+    serviceName: string,
+    private readonly record?: MetricsRecorder,
+  ) {
     this.metrics = new Metrics({ namespace, serviceName });
   }
 
@@ -52,6 +60,12 @@ export class EmfMetrics implements MetricsSink {
   publish(): void {
     if (this.pending === 0) return;
     this.pending = 0;
-    this.metrics.publishStoredMetrics();
+    if (!this.record) {
+      this.metrics.publishStoredMetrics();
+      return;
+    }
+    // What publishStoredMetrics prints, then clears (no dimension or metadata is ever added per invocation).
+    this.record(JSON.stringify(this.metrics.serializeMetrics()));
+    this.metrics.clearMetrics();
   }
 }
