@@ -15,6 +15,7 @@ export interface RootLog extends Log {
 
 /** Log levels the configuration accepts (Powertools' names). */
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
+/** One of LOG_LEVELS. */
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /** What a logger is built from; lib/config.ts reads it, this module never reads the environment. */

@@ -27,7 +27,8 @@ function recordKeys(record: SQSRecord): Record<string, unknown> {
 /**
  * Turns a per-record function into an SQS batch handler with partial batch responses:
  * records run concurrently, and only those that threw are returned in batchItemFailures,
- * so SQS redelivers just them. Each record logs through a child of `deps.log` carrying its keys; metrics are published once per batch.
+ * so SQS redelivers just them. Each record logs through a child of `deps.log` carrying its keys;
+ * metrics are published once per batch.
  */
 export function sqsBatchHandler(handleRecord: (record: SQSRecord, deps: Deps, log: Log) => Promise<unknown>, getDeps: () => Deps) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
