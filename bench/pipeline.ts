@@ -3,7 +3,8 @@
  * running in this process against DynamoDB Local and fauxqs, fed by the Lambda-like pollers
  * of scripts/local/eventSourcePoller.ts, as in test/integration/harness.ts. The difference:
  * every client is counted (bench/counters.ts), the failure draws are seeded, each Lambda
- * invocation is timed, and the handlers' log lines are counted and dropped.
+ * invocation is timed, and the handlers' log and metrics lines are counted (their logger and
+ * metrics hand each line to the counter) instead of printed.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -14,7 +15,7 @@ import { createHandler as createProcessor } from '../handlers/processTask';
 import { createHandler as createSubmit } from '../handlers/submitTask';
 import { loadConfig, type Config } from '../lib/config';
 import type { Deps } from '../lib/deps';
-import { logger } from '../lib/adapters/logger';
+import { RecordingLogger } from '../lib/adapters/logger';
 import { EmfMetrics } from '../lib/adapters/metrics';
 import type { Transition } from '../lib/domain/stateMachine';
 import { isTerminal, type TaskState } from '../lib/domain/task';
@@ -93,24 +94,9 @@ export function postTasksEvent(task: BenchTask): APIGatewayProxyEvent {
   };
 }
 
-/** Counts the JSON lines (the handlers' logs and EMF metrics) written to stdout/stderr and drops them; other lines pass. */
-function captureLogLines(counter: UsageCounter): () => void {
-  const restores = [process.stdout, process.stderr].map((stream) => {
-    const original = stream.write;
-    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      const text = chunk.toString();
-      if (!text.startsWith('{')) return original.call(stream, chunk, ...(rest as []));
-      const lines = text.split('\n').filter((line) => line !== '');
-      counter.recordLogBytes(Buffer.byteLength(text, 'utf8'), lines.length);
-      const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
-      callback?.();
-      return true;
-    }) as typeof stream.write;
-    return () => {
-      stream.write = original;
-    };
-  });
-  return () => restores.forEach((restore) => restore());
+/** Counts a JSON line (a log line or an EMF metrics line) as CloudWatch Logs would ingest it: its UTF-8 bytes and the newline. */
+function countLine(counter: UsageCounter): (line: string) => void {
+  return (line) => counter.recordLogBytes(Buffer.byteLength(line, 'utf8') + 1, 1);
 }
 
 /** Waits until both queues hold no message (visible, in flight or delayed). */
@@ -227,12 +213,13 @@ export function startPipeline(
     }
     return result;
   };
+  const count = countLine(counter);
   const deps: Deps = {
     config,
     store: watchedStore,
     queue: new SqsTaskQueue(userClients.sqs, config),
-    log: logger,
-    metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
+    log: new RecordingLogger((_entry, line) => count(line), { serviceName: config.serviceName, logLevel: config.logLevel }),
+    metrics: new EmfMetrics(config.metricsNamespace, config.serviceName, count),
     clock: () => new Date(),
     random: () => random(),
     types: registryFor(config, () => random()),
@@ -263,7 +250,6 @@ export function startPipeline(
   };
 
   const problems: string[] = [];
-  const stopCapture = captureLogLines(counter);
   const mappings = eventSourceMappings(servers.config, resources, options.pollerConcurrency).map((mapping) =>
     options.batchingWindowSeconds === undefined ? mapping : { ...mapping, maximumBatchingWindowSeconds: options.batchingWindowSeconds },
   );
@@ -316,7 +302,6 @@ export function startPipeline(
   const stop = () =>
     (stopped ??= (async () => {
       await Promise.all(pollers.map((poller) => poller.stop()));
-      stopCapture();
       for (const client of [userClients, pollerClients]) {
         client.dynamoDb.destroy();
         client.sqs.destroy();

@@ -1,5 +1,4 @@
 import { reconcile } from '../lib/app/reconcile';
-import { logger } from '../lib/adapters/logger';
 import { defaultDeps } from '../lib/runtime';
 
 /** Scheduled: re-sends the awaited message of every task stuck past its due time. */
@@ -11,8 +10,9 @@ export const createHandler =
       const report = await reconcile(deps, { graceSeconds: deps.config.reconcileGraceSeconds, maxPerStatus: 1000 });
       // A quiet sweep is the normal case: say so only at debug level.
       const resent = Object.values(report.resent).reduce((sum, n) => sum + n, 0);
-      if (resent > 0 || report.missingPayload > 0 || report.rejected > 0 || report.errors > 0) logger.warn('RECONCILE_DONE', { ...report });
-      else logger.debug('RECONCILE_DONE', { ...report });
+      if (resent > 0 || report.missingPayload > 0 || report.rejected > 0 || report.errors > 0)
+        deps.log.warn('RECONCILE_DONE', { ...report });
+      else deps.log.debug('RECONCILE_DONE', { ...report });
       return report;
     } finally {
       deps.metrics.publish();

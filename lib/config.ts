@@ -1,9 +1,13 @@
 import type { BackoffPolicy } from './domain/backoff';
 import { ConfigError } from './domain/errors';
+import { LOG_LEVELS, type LogLevelName } from './adapters/logger';
 
 export interface Config {
   stage: string;
+  /** The `service` key of every log line and the service dimension of the metrics. */
   serviceName: string;
+  /** The lowest level logged. */
+  logLevel: LogLevelName;
   /** CloudWatch namespace of the pipeline's metrics: one per service and stage. */
   metricsNamespace: string;
   tableName: string;
@@ -35,6 +39,8 @@ export interface Config {
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
 export const PRODUCTION_STAGES: readonly string[] = ['prod', 'production', 'prd', 'live'];
+/** The service name when POWERTOOLS_SERVICE_NAME is unset. */
+export const DEFAULT_SERVICE_NAME = 'task-pipeline';
 export const MAX_ATTEMPTS = 3;
 export const MAX_DELAY_SECONDS = 900;
 export const MAX_BODY_BYTES = 240 * 1024;
@@ -71,6 +77,13 @@ function signingKey(env: Env, name: string): string {
   return value;
 }
 
+function logLevel(env: Env, name: string): LogLevelName {
+  const raw = env[name] || 'INFO';
+  const level = LOG_LEVELS.find((l) => l === raw.toUpperCase());
+  if (!level) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got '${raw}'`, { context: { name, raw } });
+  return level;
+}
+
 function flag(env: Env, name: string): boolean {
   const raw = (env[name] ?? 'false').toLowerCase();
   if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got '${raw}'`);
@@ -92,10 +105,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (allowLocalWebhooks && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
     throw new ConfigError(`WEBHOOK_ALLOW_LOCAL_HTTP must not be enabled in production stage '${stage}'`);
   }
-  const serviceName = env.POWERTOOLS_SERVICE_NAME || 'task-pipeline';
+  const serviceName = env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
   return {
     stage,
     serviceName,
+    logLevel: logLevel(env, 'POWERTOOLS_LOG_LEVEL'),
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE || `${serviceName}/${stage}`,
     tableName: required(env, 'TASKS_TABLE'),
     queueUrl: required(env, 'TASKS_QUEUE_URL'),

@@ -1,5 +1,5 @@
 import type { Config } from './config';
-import type { Log } from './adapters/logger';
+import type { RootLog } from './adapters/logger';
 import type { MetricsSink } from './adapters/metrics';
 import type { TaskQueue } from './adapters/taskQueue';
 import type { TaskStore } from './adapters/taskStore';
@@ -12,7 +12,8 @@ export interface Deps {
   queue: TaskQueue;
   /** The task types this stage runs: handlers and policies. */
   types: TaskTypeRegistry;
-  log: Log;
+  /** Structured JSON logs (Powertools); the Lambda wrappers derive each invocation's and record's logger from it. */
+  log: RootLog;
   metrics: MetricsSink;
   /** Current time (frozen in tests). */
   clock: () => Date;

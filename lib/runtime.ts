@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { ulid } from 'ulid';
-import { getConfig, type Config } from './config';
+import { DEFAULT_SERVICE_NAME, getConfig, type Config } from './config';
 import type { Deps } from './deps';
-import { logger } from './adapters/logger';
+import { createLog, type RootLog } from './adapters/logger';
 import { EmfMetrics } from './adapters/metrics';
 import { SqsTaskQueue } from './adapters/taskQueue';
 import { DynamoTaskStore } from './adapters/taskStore';
@@ -14,6 +14,7 @@ import { registryFor } from './types/registry';
 export type ClientTracer = Pick<Tracer, 'captureAWSv3Client'>;
 
 let deps: Deps | undefined;
+let boot: RootLog | undefined;
 
 /**
  * The Powertools Tracer when `config.tracingEnabled`, else undefined. Loaded on demand: the
@@ -37,7 +38,7 @@ export function createDeps(config: Config, tracer?: ClientTracer): Deps {
     store: new DynamoTaskStore(traced(new DynamoDBClient({})), config.tableName, config.cursorSigningKey),
     queue: new SqsTaskQueue(traced(new SQSClient({})), config),
     types: registryFor(config, Math.random),
-    log: logger,
+    log: createLog(config),
     metrics: new EmfMetrics(config.metricsNamespace, config.serviceName),
     clock: () => new Date(),
     random: Math.random,
@@ -55,4 +56,13 @@ export function defaultDeps(): Deps {
     deps = createDeps(config, createTracer(config));
   }
   return deps;
+}
+
+/**
+ * The logger of a request whose dependencies could not be built: the configuration itself
+ * failed, so it has Powertools' settings with the default service name and level.
+ */
+export function bootLog(): RootLog {
+  boot ??= createLog({ serviceName: DEFAULT_SERVICE_NAME, logLevel: 'INFO' });
+  return boot;
 }

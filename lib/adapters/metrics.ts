@@ -29,11 +29,15 @@ export interface MetricsSink {
 /** A sink that drops everything (tools and tests that do not look at metrics). */
 export const noMetrics: MetricsSink = { count: () => undefined, milliseconds: () => undefined, publish: () => undefined };
 
+/** Receives each EMF line an EmfMetrics would have printed (without the newline). */
+export type MetricsRecorder = (line: string) => void;
+
 /**
  * Metrics in CloudWatch Embedded Metric Format through Powertools: one JSON line per
  * invocation on stdout (plus one per task type seen), turned into metrics by CloudWatch Logs
  * (no PutMetricData calls). A metric with a type is recorded twice: under `service` (what the
- * alarms watch) and under `service, type` (the dashboard's per-type view).
+ * alarms watch) and under `service, type` (the dashboard's per-type view). Given `record` (the
+ * bench), the same lines go to it instead of stdout.
  */
 export class EmfMetrics implements MetricsSink {
   private readonly metrics: Metrics;
@@ -43,6 +47,7 @@ export class EmfMetrics implements MetricsSink {
   constructor(
     private readonly namespace: string,
     private readonly serviceName: string,
+    private readonly record?: MetricsRecorder,
   ) {
     this.metrics = new Metrics({ namespace, serviceName });
   }
@@ -58,8 +63,16 @@ export class EmfMetrics implements MetricsSink {
   publish(): void {
     if (this.pending === 0) return;
     this.pending = 0;
-    this.metrics.publishStoredMetrics();
-    for (const metrics of this.byType.values()) metrics.publishStoredMetrics();
+    for (const metrics of [this.metrics, ...this.byType.values()]) {
+      if (!metrics.hasStoredMetrics()) continue;
+      if (!this.record) {
+        metrics.publishStoredMetrics();
+        continue;
+      }
+      // What publishStoredMetrics prints, then clears (no dimension or metadata is ever added per invocation).
+      this.record(JSON.stringify(metrics.serializeMetrics()));
+      metrics.clearMetrics();
+    }
   }
 
   private add(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, type: string | undefined): void {

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Deps } from '../deps';
 import { PoisonMessageError } from '../domain/errors';
-import { logger, type Log } from '../adapters/logger';
+import type { Log } from '../adapters/logger';
 
 /** Log context of one record: from its message attributes (set by SqsTaskQueue), else from its body. */
 function recordKeys(record: SQSRecord): Record<string, unknown> {
@@ -28,16 +28,17 @@ function recordKeys(record: SQSRecord): Record<string, unknown> {
 /**
  * Turns a per-record function into an SQS batch handler with partial batch responses:
  * records run concurrently, and only those that threw are returned in batchItemFailures,
- * so SQS redelivers just them. Each record logs with its own context; metrics are published once per batch.
+ * so SQS redelivers just them. Each record logs through a child of `deps.log` carrying its keys;
+ * metrics are published once per batch.
  */
 export function sqsBatchHandler(handleRecord: (record: SQSRecord, deps: Deps, log: Log) => Promise<unknown>, getDeps: () => Deps) {
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    if (context) logger.addContext(context);
     const deps = getDeps();
+    if (context) deps.log.addContext(context);
     try {
       const results = await Promise.allSettled(
         event.Records.map(async (record) => {
-          const log = logger.createChild({ persistentKeys: recordKeys(record) });
+          const log = deps.log.createChild({ persistentKeys: recordKeys(record) });
           try {
             await handleRecord(record, deps, log);
           } catch (error) {

@@ -9,7 +9,7 @@ import { createHandler as createProcessor } from '../../handlers/processTask';
 import { createHandler as createSubmit } from '../../handlers/submitTask';
 import { loadConfig } from '../../lib/config';
 import type { Deps } from '../../lib/deps';
-import { logger } from '../../lib/adapters/logger';
+import { MemoryLogger, type LogEntry } from '../../lib/adapters/logger';
 import { noMetrics } from '../../lib/adapters/metrics';
 import { RECONCILED_STATUSES, reconcile } from '../../lib/app/reconcile';
 import { isTerminal, type TaskState } from '../../lib/domain/task';
@@ -21,7 +21,6 @@ import { startLocalServers, type LocalServers } from '../../scripts/local/localS
 import { postTaskEvent } from '../helpers/factories';
 import { FaultInjector, invocationContext, type FaultKind, type FaultRates, type InvocationState } from './faults';
 import { historyProblems } from './history';
-import { captureJsonLines, type LogLine } from '../support/logCapture';
 import { mulberry32, parseSeed } from './random';
 import { EDGE_CHARACTERS } from '../support/unicode';
 import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
@@ -245,8 +244,6 @@ async function queuesEmpty(servers: LocalServers, urls?: string[]): Promise<bool
 export async function runChaos(options: ChaosOptions, progress: (line: string) => void = () => undefined): Promise<ChaosReport> {
   // fauxqs in a process of its own, so that it can be paused like DynamoDB Local.
   const servers = await startLocalServers({ stage: 'test', sqsInOwnProcess: options.pauses > 0 });
-  const logs: LogLine[] = [];
-  let stopCapture: () => void = () => undefined;
   const pollers: Poller[] = [];
   const clients: { destroy(): void }[] = [];
   let reconciling = true;
@@ -287,11 +284,13 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const random = mulberry32(options.seed ^ 0x5eed);
     // The default type and the chaos mix's (the stage's other types need a longer lease than this run's 1 s).
     const simulated = taskTypes(registryOptions(config, random)).filter((type) => type.name === 'simulated');
+    // Every handler's and the reconciler's lines, as Powertools would print them.
+    const log = new MemoryLogger({ serviceName: config.serviceName, logLevel: config.logLevel });
     const deps: Deps = {
       config,
       store,
       queue,
-      log: logger,
+      log,
       metrics: noMetrics,
       clock: () => new Date(),
       // The real random failure of the simulated work, seeded.
@@ -303,8 +302,6 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const processorDeps: Deps = { ...deps, store: faults.processorStore(store) };
     const monitorDeps: Deps = { ...deps, store: faults.monitorStore(store) };
     const submitDeps: Deps = { ...deps, queue: faults.submitQueue(queue) };
-
-    stopCapture = captureJsonLines(logs);
 
     const fnName = (key: string) => servers.config.functions[key].name;
     const handlers: Record<string, (event: SQSEvent) => Promise<unknown>> = {
@@ -446,7 +443,6 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     reconciling = false;
     await reconcilerLoop;
     await Promise.all(pollers.splice(0).map((poller) => poller.stop()));
-    stopCapture();
 
     const states = await scanStates(servers.clients.dynamoDb, config.tableName);
     return audit({
@@ -454,7 +450,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       faults,
       outcomes,
       states,
-      logs,
+      logs: log.entries,
       reconciler,
       invocations,
       clientRetries,
@@ -467,7 +463,6 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     clearInterval(progressTimer);
     reconciling = false;
     await reconcilerLoop;
-    stopCapture();
     await Promise.all(pollers.map((poller) => poller.stop()));
     clients.forEach((client) => client.destroy());
     await servers.stop();
@@ -479,7 +474,7 @@ interface AuditInput {
   faults: FaultInjector;
   outcomes: SubmitOutcome[];
   states: Map<string, TaskState>;
-  logs: LogLine[];
+  logs: LogEntry[];
   reconciler: { runs: number; errors: number };
   invocations: ChaosReport['invocations'];
   clientRetries: number;
@@ -511,7 +506,7 @@ function audit(input: AuditInput): ChaosReport {
   };
   const count = (message: string) => logs.filter((line) => line.message === message).length;
 
-  const failedLines = new Map<string, LogLine[]>();
+  const failedLines = new Map<string, LogEntry[]>();
   for (const line of logs) {
     if (line.message !== 'TASK_FAILED') continue;
     const id = String(line.taskId);

@@ -9,6 +9,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     stage: 'test',
     serviceName: 'task-pipeline',
+    logLevel: 'INFO',
     metricsNamespace: 'task-pipeline/test',
     tableName: 'tasks',
     queueUrl: 'http://queue.local/000000000000/tasks',

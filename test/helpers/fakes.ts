@@ -1,7 +1,6 @@
-import sinon from 'sinon';
 import type { Config } from '../../lib/config';
 import type { Deps } from '../../lib/deps';
-import type { Log } from '../../lib/adapters/logger';
+import { MemoryLogger } from '../../lib/adapters/logger';
 import { applyTransition, type Transition, type TransitionResult } from '../../lib/domain/stateMachine';
 import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/domain/task';
 import type { TaskQueue } from '../../lib/adapters/taskQueue';
@@ -121,15 +120,12 @@ export class RecordingQueue implements TaskQueue {
   }
 }
 
-/** A logger whose calls are sinon spies. */
-export function spyLog(): Log & { [K in keyof Log]: sinon.SinonSpy } {
-  return { debug: sinon.spy(), info: sinon.spy(), warn: sinon.spy(), error: sinon.spy() };
-}
-
 export interface TestDeps extends Deps {
   store: MemoryTaskStore;
   queue: RecordingQueue;
   metrics: RecordingMetrics;
+  /** Keeps every line logged, by the wrappers' per-record children too, as Powertools would print it. */
+  log: MemoryLogger;
   /** Moves the frozen clock forward. */
   advance(seconds: number): void;
 }
@@ -153,7 +149,7 @@ export function testDeps(options: { config?: Partial<Config>; randoms?: number[]
     types: options.types
       ? new TaskTypeRegistry([...registry.names().map((name) => registry.get(name)!), ...options.types], config)
       : registry,
-    log: spyLog(),
+    log: new MemoryLogger({ serviceName: config.serviceName, logLevel: config.logLevel }),
     metrics: new RecordingMetrics(),
     clock: () => new Date(now),
     random,
@@ -162,27 +158,4 @@ export function testDeps(options: { config?: Partial<Config>; randoms?: number[]
       now = new Date(now.getTime() + seconds * 1000);
     },
   };
-}
-
-/** Captures the JSON lines the Powertools logger writes to stdout and stderr while fn runs. */
-export async function captureLogLines<T>(fn: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
-  const lines: Record<string, unknown>[] = [];
-  const stubs = [process.stdout, process.stderr].map((stream) => {
-    const original = stream.write.bind(stream);
-    return sinon.stub(stream, 'write').callsFake((chunk: string | Uint8Array) => {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) {
-        try {
-          lines.push(JSON.parse(line));
-        } catch {
-          original(`${line}\n`);
-        }
-      }
-      return true;
-    });
-  });
-  try {
-    return { result: await fn(), lines };
-  } finally {
-    stubs.forEach((stub) => stub.restore());
-  }
 }

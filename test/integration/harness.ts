@@ -5,7 +5,7 @@ import { createHandler as createProcessor } from '../../handlers/processTask';
 import { createHandler as createSubmit } from '../../handlers/submitTask';
 import { loadConfig } from '../../lib/config';
 import type { Deps } from '../../lib/deps';
-import { logger } from '../../lib/adapters/logger';
+import { MemoryLogger, type LogEntry } from '../../lib/adapters/logger';
 import { noMetrics } from '../../lib/adapters/metrics';
 import type { Transition } from '../../lib/domain/stateMachine';
 import type { TaskState } from '../../lib/domain/task';
@@ -14,7 +14,6 @@ import { DynamoTaskStore } from '../../lib/adapters/taskStore';
 import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
 import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
 import { postTaskEvent } from '../helpers/factories';
-import { captureJsonLines } from '../support/logCapture';
 import { eventually } from '../support/processes';
 import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
 import { WEBHOOK_POLICY, webhookType } from '../../lib/types/webhook';
@@ -34,8 +33,8 @@ export interface Pipeline {
   randomMode: RandomMode;
   /** Task ids whose claims fail as if DynamoDB were down (their bookkeeping never succeeds). */
   brokenClaims: Set<string>;
-  /** JSON log lines written by the handlers since start. */
-  logs: Record<string, unknown>[];
+  /** The lines the handlers logged since start, as Powertools would print them (the handlers' logger keeps them). */
+  logs: LogEntry[];
   /** POST /tasks through the real handler; `extra` adds `type`, `delaySeconds`. */
   submit(
     taskId: string,
@@ -44,7 +43,7 @@ export interface Pipeline {
   ): Promise<{ statusCode: number; body: Record<string, unknown> }>;
   waitFor(taskId: string, done: (task: TaskState) => boolean, timeoutMs?: number): Promise<TaskState>;
   /** The first log line with this message about this task; waits for it (the monitor logs after its FAILED write). */
-  waitForLine(message: string, taskId: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLine(message: string, taskId: string, timeoutMs?: number): Promise<LogEntry>;
   stop(): Promise<void>;
 }
 
@@ -60,11 +59,12 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     ATTEMPT_TIMEOUT_SECONDS: '0.5',
   });
   const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName, config.cursorSigningKey);
+  const log = new MemoryLogger({ serviceName: config.serviceName, logLevel: config.logLevel });
   const pipeline: Pipeline = {
     servers,
     randomMode: 'pass',
     brokenClaims: new Set(),
-    logs: [],
+    logs: log.entries,
     deps: undefined as unknown as Deps,
     async submit(taskId, payload, extra = {}) {
       const result = await createSubmit(() => pipeline.deps)(postTaskEvent({ taskId, payload, ...extra }));
@@ -99,7 +99,7 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     config,
     store: faultyStore,
     queue: new SqsTaskQueue(servers.clients.sqs, config),
-    log: logger,
+    log,
     metrics: noMetrics,
     clock: () => new Date(),
     random,
@@ -135,14 +135,12 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
       return { ok: false, error: (error as Error).message };
     }
   };
-  const stopCapture = captureJsonLines(pipeline.logs);
   const mappings = eventSourceMappings(servers.config, servers.resources, 2).map((m) =>
     options.visibilityTimeoutSeconds !== undefined ? { ...m, visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : m,
   );
   const pollers: Poller[] = mappings.map((mapping) => startPoller(mapping, servers.clients.sqs, invoke, () => undefined));
   pipeline.stop = async () => {
     await Promise.all(pollers.map((poller) => poller.stop()));
-    stopCapture();
     await servers.stop();
   };
   return pipeline;

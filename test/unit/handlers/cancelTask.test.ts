@@ -1,11 +1,10 @@
-import type sinon from 'sinon';
 import { expect } from 'chai';
 import { createHandler as createCancel } from '../../../handlers/cancelTask';
 import { createHandler as createProcessor } from '../../../handlers/processTask';
 import { createHandler as createRedrive } from '../../../handlers/redriveTask';
 import { reconcile } from '../../../lib/app/reconcile';
 import { sqsEvent, sqsRecord, taskMessage, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { TaskStatus } from '../../../lib/domain/task';
 
@@ -26,7 +25,9 @@ describe('POST /tasks/{taskId}/cancel (cancelTask handler)', () => {
   });
 
   const cancel = async (taskId: string) => {
-    const { result, lines } = await captureLogLines(() => createCancel(() => deps)(cancelEvent(taskId)));
+    const before = deps.log.entries.length;
+    const result = await createCancel(() => deps)(cancelEvent(taskId));
+    const lines = deps.log.entries.slice(before);
     return { ...result, json: JSON.parse(result.body), lines };
   };
 
@@ -40,7 +41,7 @@ describe('POST /tasks/{taskId}/cancel (cancelTask handler)', () => {
       expect(res.json).to.include({ taskId: 'c1', status: 'CANCELLED' });
       expect(res.json.history.at(-1)).to.include({ type: 'CANCELLED', attempt: status === 'QUEUED' ? 0 : 1 });
       expect(deps.store.tasks.get('c1')!.status).to.equal('CANCELLED');
-      expect((deps.log.info as sinon.SinonSpy).getCalls().filter((call) => call.args[0] === 'TASK_CANCELLED')).to.have.length(1);
+      expect(deps.log.withMessage('TASK_CANCELLED')).to.have.length(1);
     });
   }
 
@@ -88,7 +89,7 @@ describe('POST /tasks/{taskId}/cancel (cancelTask handler)', () => {
     deps.store.tasks.set('task-1', taskState());
     await cancel('task-1');
 
-    const { result } = await captureLogLines(() => createProcessor(() => deps)(sqsEvent(sqsRecord(taskMessage()))));
+    const result = await createProcessor(() => deps)(sqsEvent(sqsRecord(taskMessage())));
 
     expect(result.batchItemFailures).to.deep.equal([]);
     expect(deps.store.tasks.get('task-1')!.status).to.equal('CANCELLED');
@@ -100,13 +101,11 @@ describe('POST /tasks/{taskId}/cancel (cancelTask handler)', () => {
     deps.store.payloads.set('task-1', '{"n":1}');
     await cancel('task-1');
 
-    const { result } = await captureLogLines(() =>
-      createRedrive(() => deps)({ ...cancelEvent('task-1'), path: '/tasks/task-1/redrive' } as APIGatewayProxyEvent),
-    );
+    const result = await createRedrive(() => deps)({ ...cancelEvent('task-1'), path: '/tasks/task-1/redrive' } as APIGatewayProxyEvent);
 
     expect(result.statusCode).to.equal(202);
     expect(deps.store.tasks.get('task-1')).to.include({ status: 'QUEUED', attempts: 0 });
-    await captureLogLines(() => createProcessor(() => deps)(sqsEvent(sqsRecord(deps.queue.enqueued.at(-1)!.message))));
+    await createProcessor(() => deps)(sqsEvent(sqsRecord(deps.queue.enqueued.at(-1)!.message)));
     expect(deps.store.tasks.get('task-1')!.status).to.equal('SUCCEEDED');
   });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHandler as createSubmit } from '../../../handlers/submitTask';
 import { reconcile } from '../../../lib/app/reconcile';
 import { postTaskEvent } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 describe('delayed start (POST /tasks with delaySeconds)', () => {
   let deps: TestDeps;
@@ -12,7 +12,7 @@ describe('delayed start (POST /tasks with delaySeconds)', () => {
   });
 
   const submit = async (body: unknown) => {
-    const { result } = await captureLogLines(() => createSubmit(() => deps)(postTaskEvent(body)));
+    const result = await createSubmit(() => deps)(postTaskEvent(body));
     return { ...result, json: JSON.parse(result.body) };
   };
 

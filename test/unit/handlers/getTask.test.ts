@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { createHandler } from '../../../handlers/getTask';
 import { getTaskEvent, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 describe('GET /tasks/{taskId} (getTask handler)', () => {
   let deps: TestDeps;
   const call = async (taskId: string) => {
-    const { result } = await captureLogLines(() => createHandler(() => deps)(getTaskEvent(taskId)));
+    const result = await createHandler(() => deps)(getTaskEvent(taskId));
     return { ...result, json: JSON.parse(result.body) };
   };
 

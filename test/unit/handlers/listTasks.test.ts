@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler } from '../../../handlers/listTasks';
 import { getTaskEvent, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 describe('GET /tasks?status= (listTasks handler)', () => {
   let deps: TestDeps;
   const call = async (query: Record<string, string> | null) => {
     const event: APIGatewayProxyEvent = { ...getTaskEvent('x'), path: '/tasks', pathParameters: null, queryStringParameters: query };
-    const { result } = await captureLogLines(() => createHandler(() => deps)(event));
+    const result = await createHandler(() => deps)(event);
     return { ...result, json: JSON.parse(result.body) };
   };
 

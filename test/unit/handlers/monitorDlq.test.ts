@@ -1,14 +1,16 @@
 import { expect } from 'chai';
 import { createHandler } from '../../../handlers/monitorDlq';
 import { deadLetterMessage, sqsEvent, sqsRecord, taskMessage, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 describe('monitorDlq handler', () => {
   let deps: TestDeps;
 
   const run = async (...bodies: unknown[]) => {
     const records = bodies.map((body) => sqsRecord(body));
-    const { result, lines } = await captureLogLines(() => createHandler(() => deps)(sqsEvent(...records)));
+    const before = deps.log.entries.length;
+    const result = await createHandler(() => deps)(sqsEvent(...records));
+    const lines = deps.log.entries.slice(before);
     return { response: result, lines, failedLines: lines.filter((l) => l.message === 'TASK_FAILED'), records };
   };
 
@@ -112,8 +114,9 @@ describe('monitorDlq handler', () => {
     deps.store.transition = transition;
 
     // SQS redelivers the same message: same messageId.
-    const { result: response, lines } = await captureLogLines(() => createHandler(() => deps)(sqsEvent(first.records[0])));
-    const redelivery = { response, failedLines: lines.filter((l) => l.message === 'TASK_FAILED') };
+    const before = deps.log.entries.length;
+    const response = await createHandler(() => deps)(sqsEvent(first.records[0]));
+    const redelivery = { response, failedLines: deps.log.entries.slice(before).filter((l) => l.message === 'TASK_FAILED') };
 
     expect(first.response.batchItemFailures).to.have.length(1);
     expect(redelivery.response.batchItemFailures).to.deep.equal([]);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHandler } from '../../../handlers/processTask';
 import { sqsEvent, sqsRecord, taskMessage, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 /** A draw that makes the simulated work fail / succeed at failure rate 0.3. */
 const FAIL = 0.1;
@@ -13,7 +13,9 @@ describe('processTask handler', () => {
   const run = async (...bodies: unknown[]) => {
     const handler = createHandler(() => deps);
     const records = bodies.map((body) => sqsRecord(body));
-    const { result, lines } = await captureLogLines(() => handler(sqsEvent(...records)));
+    const before = deps.log.entries.length;
+    const result = await handler(sqsEvent(...records));
+    const lines = deps.log.entries.slice(before);
     return { response: result, lines, records };
   };
 

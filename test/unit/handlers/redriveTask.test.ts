@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler } from '../../../handlers/redriveTask';
 import { getTaskEvent, taskState } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 describe('POST /tasks/{taskId}/redrive (redriveTask handler)', () => {
   let deps: TestDeps;
   const call = async (taskId: string) => {
     const event: APIGatewayProxyEvent = { ...getTaskEvent(taskId), httpMethod: 'POST', path: `/tasks/${taskId}/redrive` };
-    const { result } = await captureLogLines(() => createHandler(() => deps)(event));
+    const result = await createHandler(() => deps)(event);
     return { ...result, json: JSON.parse(result.body) };
   };
 

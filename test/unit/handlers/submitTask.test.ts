@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createHandler } from '../../../handlers/submitTask';
 import { postTaskEvent } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 
 describe('POST /tasks (submitTask handler)', () => {
   let deps: TestDeps;
@@ -13,7 +13,7 @@ describe('POST /tasks (submitTask handler)', () => {
   });
 
   const call = async (...args: Parameters<typeof postTaskEvent>) => {
-    const { result } = await captureLogLines(() => handler(postTaskEvent(...args)));
+    const result = await handler(postTaskEvent(...args));
     return { ...result, json: JSON.parse(result.body) };
   };
 
@@ -132,10 +132,12 @@ describe('POST /tasks (submitTask handler)', () => {
     deps.store.create = async () => {
       throw new Error('secret internal detail');
     };
-    const { result, lines } = await captureLogLines(() => handler(postTaskEvent({ taskId: 'a', payload: {} })));
+    const result = await handler(postTaskEvent({ taskId: 'a', payload: {} }));
 
     expect(result.statusCode).to.equal(500);
     expect(result.body).not.to.contain('secret');
-    expect(lines.some((l) => l.message === 'REQUEST_FAILED')).to.equal(true);
+    const [line] = deps.log.withMessage('REQUEST_FAILED');
+    expect(line).to.include({ level: 'ERROR', service: 'task-pipeline' });
+    expect(line.error).to.include({ name: 'Error', message: 'secret internal detail' });
   });
 });

@@ -4,7 +4,7 @@ import { createHandler as createSubmit } from '../../../handlers/submitTask';
 import { createHandler as createGet } from '../../../handlers/getTask';
 import { createHandler as createMonitor } from '../../../handlers/monitorDlq';
 import { getTaskEvent, postTaskEvent, sqsEvent, sqsRecord } from '../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../helpers/fakes';
 import { defineTaskType, PermanentError, RetryLaterError, type TaskContext, type TaskType } from '../../../lib/types/contract';
 import { MAX_RESULT_BYTES } from '../../../lib/app/runAttempt';
 
@@ -78,22 +78,26 @@ describe('task types through the handlers', () => {
   });
 
   const submit = async (body: unknown) => {
-    const { result } = await captureLogLines(() => createSubmit(() => deps)(postTaskEvent(body)));
+    const result = await createSubmit(() => deps)(postTaskEvent(body));
     return { ...result, json: JSON.parse(result.body) };
   };
   const get = async (taskId: string) => {
-    const { result } = await captureLogLines(() => createGet(() => deps)(getTaskEvent(taskId)));
+    const result = await createGet(() => deps)(getTaskEvent(taskId));
     return JSON.parse(result.body);
   };
   /** Delivers the newest message on the task queue to the processor. */
   const processNext = async () => {
     const { message } = deps.queue.enqueued.at(-1)!;
-    const { result, lines } = await captureLogLines(() => createProcessor(() => deps)(sqsEvent(sqsRecord(message))));
+    const before = deps.log.entries.length;
+    const result = await createProcessor(() => deps)(sqsEvent(sqsRecord(message)));
+    const lines = deps.log.entries.slice(before);
     return { response: result, lines };
   };
   const monitorNext = async () => {
     const message = deps.queue.deadLettered.at(-1)!;
-    return captureLogLines(() => createMonitor(() => deps)(sqsEvent(sqsRecord(message))));
+    const before = deps.log.entries.length;
+    await createMonitor(() => deps)(sqsEvent(sqsRecord(message)));
+    return { lines: deps.log.entries.slice(before) };
   };
 
   it('submits a typed task: stored with its type and its policy maxAttempts, the type in the message and the answer', async () => {

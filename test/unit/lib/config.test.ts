@@ -46,6 +46,7 @@ describe('loadConfig', () => {
         maxBodyBytes: 240 * 1024,
         cursorSigningKey: 'k'.repeat(48),
         tracingEnabled: false,
+        logLevel: 'INFO',
       });
     });
 
@@ -260,5 +261,25 @@ describe('loadConfig', () => {
         expect(error.message).to.equal(`POWERTOOLS_TRACE_ENABLED must be true or false, got '${raw}'`);
       });
     }
+  });
+
+  describe('POWERTOOLS_LOG_LEVEL', () => {
+    for (const [raw, level] of [
+      ['DEBUG', 'DEBUG'],
+      ['warn', 'WARN'],
+      ['', 'INFO'],
+    ] as const) {
+      it(`reads '${raw}' as ${level}`, () => {
+        expect(loadConfig(requiredEnv({ POWERTOOLS_LOG_LEVEL: raw })).logLevel).to.equal(level);
+      });
+    }
+
+    it('refuses a level Powertools does not know, naming the ones it does', () => {
+      const error = configErrorFor(requiredEnv({ POWERTOOLS_LOG_LEVEL: 'VERBOSE' }));
+
+      expect(error.message).to.equal(
+        "POWERTOOLS_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT, got 'VERBOSE'",
+      );
+    });
   });
 });

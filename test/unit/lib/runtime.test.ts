@@ -1,8 +1,11 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
 import * as sinon from 'sinon';
-import { createDeps, createTracer, type ClientTracer } from '../../../lib/runtime';
+import { RecordingLogger } from '../../../lib/adapters/logger';
+import { EmfMetrics } from '../../../lib/adapters/metrics';
+import { bootLog, createDeps, createTracer, type ClientTracer } from '../../../lib/runtime';
 import { testConfig } from '../../helpers/factories';
 
 describe('runtime wiring', () => {
@@ -42,6 +45,23 @@ describe('runtime wiring', () => {
 
       expect(deps.config.tableName).to.equal('tasks');
       expect(deps.newId()).to.match(/^[0-9A-HJKMNP-TV-Z]{26}$/);
+    });
+
+    it("logs through Powertools' own logger (JSON lines on stdout) at the configured level, and publishes EMF metrics", () => {
+      const deps = createDeps(testConfig({ logLevel: 'WARN' }));
+
+      expect(deps.log).to.be.instanceOf(Logger);
+      expect(deps.log).not.to.be.instanceOf(RecordingLogger);
+      expect((deps.log as Logger).getLevelName()).to.equal('WARN');
+      expect(deps.metrics).to.be.instanceOf(EmfMetrics);
+    });
+  });
+
+  describe('bootLog', () => {
+    it("is Powertools' own logger too, built once", () => {
+      expect(bootLog()).to.be.instanceOf(Logger);
+      expect(bootLog()).not.to.be.instanceOf(RecordingLogger);
+      expect(bootLog()).to.equal(bootLog());
     });
   });
 });

@@ -5,18 +5,15 @@ import { processDelivery } from '../../../../lib/app/processDelivery';
 import { reconcile } from '../../../../lib/app/reconcile';
 import { isTerminal } from '../../../../lib/domain/task';
 import { postTaskEvent, taskMessage, taskState } from '../../../helpers/factories';
-import { captureLogLines, testDeps, type TestDeps } from '../../../helpers/fakes';
+import { testDeps, type TestDeps } from '../../../helpers/fakes';
 
 /** A draw that makes the simulated work fail at failure rate 0.3. */
 const FAIL = 0.1;
 const REFUSAL = 'the task queue refused the message (InvalidMessageContents): Invalid characters found.';
 
-/** The TASK_FAILED lines a spy logger received. */
+/** The TASK_FAILED lines logged, without the keys Powertools puts on every line but the level. */
 function taskFailedLines(deps: TestDeps): Record<string, unknown>[] {
-  return (deps.log.error as sinon.SinonSpy)
-    .getCalls()
-    .filter((call) => call.args[0] === 'TASK_FAILED')
-    .map((call) => call.args[1]);
+  return deps.log.withMessage('TASK_FAILED').map(({ message: _m, timestamp: _t, service: _s, sampling_rate: _r, ...keys }) => keys);
 }
 
 describe('a message the queue refuses as invalid ends its task FAILED (never stuck)', () => {
@@ -30,7 +27,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
   describe('POST /tasks', () => {
     const submit = async (body: unknown) => {
       const handler = createSubmit(() => deps);
-      const { result } = await captureLogLines(() => handler(postTaskEvent(body)));
+      const result = await handler(postTaskEvent(body));
       return { ...result, json: JSON.parse(result.body) };
     };
 
@@ -54,6 +51,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
 
       expect(taskFailedLines(deps)).to.deep.equal([
         {
+          level: 'ERROR',
           taskId: 'bad-1',
           type: 'simulated',
           permanent: true,
@@ -173,7 +171,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
       deps.store.payloads.set('t', '{}');
       const handler = createRedrive(() => deps);
 
-      const { result } = await captureLogLines(() => handler({ pathParameters: { taskId: 't' } } as never));
+      const result = await handler({ pathParameters: { taskId: 't' } } as never);
 
       expect(result.statusCode).to.equal(422);
       expect(JSON.parse(result.body).error.code).to.equal('MESSAGE_REJECTED');

@@ -14,11 +14,11 @@ import {
   ValidationError,
 } from '../../../../lib/domain/errors';
 import { errorResponse, jsonResponse } from '../../../../lib/lambda/http';
-import { spyLog } from '../../../helpers/fakes';
+import { MemoryLogger } from '../../../../lib/adapters/logger';
 
 /** The response errorResponse gives for error, with its body parsed. */
 function respond(error: unknown) {
-  const log = spyLog();
+  const log = new MemoryLogger({ serviceName: 'task-pipeline' });
   const response = errorResponse(error, log);
   return { ...response, json: JSON.parse(response.body), log };
 }
@@ -109,7 +109,7 @@ describe('http', () => {
 
       expect(res.headers).to.include({ 'Retry-After': '1' });
       expect(res.body).not.to.contain('arn:aws');
-      expect(res.log.error.calledOnceWith('REQUEST_FAILED')).to.equal(true);
+      expect(res.log.entries.map((l) => [l.level, l.message])).to.deep.equal([['ERROR', 'REQUEST_FAILED']]);
     });
 
     it('does not ask to retry a redrive whose message failed: a second redrive would be a 409, the reconciler sends it', () => {
@@ -125,7 +125,7 @@ describe('http', () => {
     it('does not log client errors (4xx) as errors', () => {
       const res = respond(new ValidationError('invalid', []));
 
-      expect(res.log.error.called).to.equal(false);
+      expect(res.log.entries).to.deep.equal([]);
       expect(res.headers).not.to.have.property('Retry-After');
     });
 
@@ -137,7 +137,9 @@ describe('http', () => {
       expect(res.statusCode).to.equal(500);
       expect(res.json).to.deep.equal({ error: { code: 'INTERNAL_ERROR', message: 'internal error; retry the request', details: {} } });
       expect(res.body).not.to.contain('ECONNREFUSED');
-      expect(res.log.error.calledOnceWith('REQUEST_FAILED', { error })).to.equal(true);
+      expect(res.log.entries).to.have.length(1);
+      expect(res.log.entries[0]).to.include({ level: 'ERROR', message: 'REQUEST_FAILED' });
+      expect(res.log.entries[0].error).to.include({ name: 'Error', message: error.message, stack: error.stack });
     });
 
     for (const [what, error] of [
