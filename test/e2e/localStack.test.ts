@@ -8,6 +8,7 @@ import { eventually, processesWithEnv } from '../support/processes';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { STAGE, printedConfig, type CfnTemplate } from '../template/packagedTemplate';
 import { BAD_REQUESTS, type BadRequest, type GatewayResponseType } from './badInputCorpus';
+import { startReceiver, status } from '../support/webhookReceiver';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Every process of the stack inherits this variable: how the test finds orphans. */
@@ -66,8 +67,12 @@ function rawRequest(baseUrl: string, request: { method: string; path: string; he
 
 interface TaskView {
   taskId: string;
+  type: string;
   status: string;
   attempts: number;
+  maxAttempts: number;
+  nextAttemptAt?: string;
+  result?: unknown;
   history: { type: string; at: string; attempt: number }[];
 }
 
@@ -240,6 +245,53 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
       again.map((a) => a.status),
       'the same payload again is the same task',
     ).to.deep.equal([200, 200, 200]);
+  });
+
+  it('runs a wordCount task and returns its result on GET, with its type', async () => {
+    const taskId = `words-${runId}`;
+
+    const submitted = await api('POST', '/tasks', { taskId, type: 'wordCount', payload: { text: 'to be or not to be 😀' } });
+    const task = await waitForStatus(taskId, 'SUCCEEDED', 30_000);
+
+    expect(submitted.status).to.equal(202);
+    expect(task).to.include({ type: 'wordCount', attempts: 1, maxAttempts: 2 });
+    expect(task.result).to.deep.equal({ words: 7, characters: 20 });
+  });
+
+  it('delivers a webhook task to a receiver on 127.0.0.1 (the local stage allows http there) and stores {status, durationMs}', async () => {
+    const receiver = await startReceiver();
+    try {
+      receiver.answer(status(201));
+      const taskId = `hook-${runId}`;
+
+      await api('POST', '/tasks', { taskId, type: 'webhook', payload: { url: receiver.url('/orders'), body: { id: 7 } } });
+      const task = await waitForStatus(taskId, 'SUCCEEDED', 30_000);
+
+      expect((task.result as { status: number }).status).to.equal(201);
+      expect(receiver.received.map((r) => [r.path, JSON.parse(r.body), r.headers['idempotency-key']])).to.deep.equal([
+        ['/orders', { id: 7 }, taskId],
+      ]);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('cancels a delayed task before it starts (200 twice), and the delayed message is absorbed', async () => {
+    const taskId = `cancel-${runId}`;
+
+    const submitted = await api('POST', '/tasks', { taskId, payload: { simulate: 'succeed' }, delaySeconds: 2 });
+    expect(submitted.status).to.equal(202);
+    expect(submitted.body.nextAttemptAt).to.be.a('string');
+    const cancelled = await api('POST', `/tasks/${taskId}/cancel`);
+    const again = await api('POST', `/tasks/${taskId}/cancel`);
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const task = (await api('GET', `/tasks/${taskId}`)).body;
+
+    expect([cancelled.status, again.status]).to.deep.equal([200, 200]);
+    expect(task.status).to.equal('CANCELLED');
+    expect(task.history.map((e) => e.type)).to.deep.equal(['QUEUED', 'CANCELLED']);
+    const listed = await api('GET', '/tasks?status=CANCELLED&limit=100');
+    expect((listed.body as unknown as { tasks: TaskView[] }).tasks.map((t) => t.taskId)).to.include(taskId);
   });
 
   describe(`bad-input corpus (${BAD_REQUESTS.length} malformed requests)`, () => {
