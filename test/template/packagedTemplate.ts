@@ -70,7 +70,15 @@ function copyService(destination: string): void {
     fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
     fs.copyFileSync(source, path.join(destination, file));
   }
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(destination, 'node_modules'), 'dir');
+  // A tree of hard links, not a symlink: through a symlinked node_modules `npm ls` sees every
+  // package as extraneous, serverless's dev-dependency exclusion comes back empty, and it then
+  // reads all 34,000 files of node_modules at once (EMFILE). Hard links take a few seconds.
+  const modules = path.join(REPO_ROOT, 'node_modules');
+  try {
+    execFileSync('cp', ['-al', modules, path.join(destination, 'node_modules')]);
+  } catch {
+    fs.symlinkSync(modules, path.join(destination, 'node_modules'), 'dir');
+  }
 }
 
 /** One snapshot of the working tree per process, removed on exit. */
