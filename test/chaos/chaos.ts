@@ -43,6 +43,12 @@ export interface ChaosOptions {
   failureRate: number;
   leaseSeconds: number;
   visibilityTimeoutSeconds: number;
+  /**
+   * The DLQ's: longer than a pause, as on AWS a queue's visibility outlasts its consumer's timeout.
+   * A shorter one lets a DLQ message reappear while its first delivery is paused mid-write, and
+   * both deliveries then log TASK_FAILED (a duplicate AWS's 6x rule rules out).
+   */
+  dlqVisibilityTimeoutSeconds: number;
   backoffBaseSeconds: number;
   reconcileIntervalMs: number;
   reconcileGraceSeconds: number;
@@ -67,6 +73,7 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   failureRate: 0.3,
   leaseSeconds: 1,
   visibilityTimeoutSeconds: 2,
+  dlqVisibilityTimeoutSeconds: 6,
   backoffBaseSeconds: 1,
   reconcileIntervalMs: 2000,
   reconcileGraceSeconds: 3,
@@ -262,9 +269,10 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       ATTEMPT_TIMEOUT_SECONDS: String(options.leaseSeconds / 2),
       RECONCILE_GRACE_SECONDS: String(options.reconcileGraceSeconds),
     });
+    const visibilityOf = (url: string) => (url === config.dlqUrl ? options.dlqVisibilityTimeoutSeconds : options.visibilityTimeoutSeconds);
     for (const queue of Object.values(servers.resources.queues)) {
       await servers.clients.sqs.send(
-        new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(options.visibilityTimeoutSeconds) } }),
+        new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { VisibilityTimeout: String(visibilityOf(queue.url)) } }),
       );
     }
 
@@ -326,7 +334,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     };
     const mappings = eventSourceMappings(servers.config, servers.resources, options.pollerConcurrency).map((m) => ({
       ...m,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      visibilityTimeoutSeconds: visibilityOf(m.queue.url),
     }));
     for (const mapping of mappings) pollers.push(startPoller(mapping, servers.clients.sqs, invoke, () => undefined));
 
