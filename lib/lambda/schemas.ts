@@ -24,12 +24,15 @@ const absent = (issue: { input?: unknown }) => issue.input === undefined;
 
 const notAnObject = (value: unknown) => `must be a JSON object, got ${describeType(value)}`;
 
+// abort: false lets the payload rules run after a bad field (zod's custom schemas abort by default).
 const TaskIdField = z.custom<string>((value) => taskIdProblem(value) === undefined, {
   error: (issue) => (absent(issue) ? 'is required' : taskIdProblem(issue.input)),
+  abort: false,
 });
 
 const PayloadField = z.custom<Record<string, unknown>>(isJsonObject, {
   error: (issue) => (absent(issue) ? 'is required' : notAnObject(issue.input)),
+  abort: false,
 });
 
 type Path = (string | number)[];
@@ -79,7 +82,8 @@ export const SubmitBodySchema = z
   .strictObject(
     { taskId: TaskIdField, payload: PayloadField },
     {
-      error: (issue) => (issue.code === 'unrecognized_keys' ? 'is not a known field (expected taskId and payload)' : notAnObject(issue.input)),
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' ? 'is not a known field (expected taskId and payload)' : notAnObject(issue.input),
     },
   )
   .superRefine((body, ctx) => payloadRules(body.payload, ctx, problemCount(ctx.issues)), {
@@ -122,7 +126,9 @@ function fieldName(path: readonly PropertyKey[], root: string): string {
  */
 export function fieldProblems(issues: readonly z.core.$ZodIssue[], root: string): FieldProblem[] {
   const unknown = issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key], root), problem: issue.message })) : [],
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldName([...issue.path, key], root), problem: issue.message }))
+      : [],
   );
   const others = issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys' ? [] : [{ field: fieldName(issue.path, root), problem: issue.message }],
