@@ -93,7 +93,8 @@ export class SqsTaskQueue implements TaskQueue {
       );
     } catch (error) {
       const code = sqsErrorCode(error);
-      if (REJECTED_MESSAGE_CODES.includes(code)) throw new MessageRejectedError(queue, code, (error as Error).message, error);
+      if (REJECTED_MESSAGE_CODES.includes(code))
+        throw new MessageRejectedError(queue, code, error instanceof Error ? error.message : String(error), error);
       throw error;
     }
   }

@@ -60,7 +60,7 @@ export const UNFINISHED = 'UNFINISHED';
 type Phase = typeof UNFINISHED | 'SUCCEEDED' | 'FAILED';
 
 /** The index phase of a status. */
-export const phaseOf = (status: TaskStatus): Phase => (isTerminal(status) ? (status as Phase) : UNFINISHED);
+export const phaseOf = (status: TaskStatus): Phase => (status === 'SUCCEEDED' || status === 'FAILED' ? status : UNFINISHED);
 
 /** What a listing reads of each state item. */
 const SUMMARY_ATTRIBUTES = [

@@ -7,6 +7,7 @@ export type { DeadLetterMessage, TaskMessage } from './messages';
 /** Every status a task can be in; the names are shared by the table, the API, logs and metrics. */
 export const TASK_STATUSES = ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TaskStatusSchema = z.enum(TASK_STATUSES);
 
 /** Statuses a task never leaves on its own. */
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED'];
@@ -39,7 +40,7 @@ export type TaskEvent = z.infer<typeof TaskEventSchema>;
 /** The state item of a task, as stored. */
 export const TaskStateSchema = z.object({
   taskId: z.string(),
-  status: z.enum(TASK_STATUSES),
+  status: TaskStatusSchema,
   /** Attempts started so far (claims); 0 while QUEUED. */
   attempts: z.number(),
   maxAttempts: z.number(),
@@ -82,7 +83,7 @@ export function deadLetterMessage(
 /** What clients see of a task (GET /tasks/{taskId}, POST /tasks). */
 export const TaskViewSchema = z.object({
   taskId: z.string(),
-  status: z.enum(TASK_STATUSES),
+  status: TaskStatusSchema,
   attempts: z.number(),
   maxAttempts: z.number(),
   lastError: TaskErrorSchema.nullable(),
