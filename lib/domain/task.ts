@@ -13,7 +13,7 @@ export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['SUCCEEDED', 'FAILED'];
 
 /** Types of audit events: one per transition, named after the status entered; REDRIVEN re-enters QUEUED. */
-export const TASK_EVENT_TYPES = [...TASK_STATUSES, 'REDRIVEN'] as const;
+const TASK_EVENT_TYPES = [...TASK_STATUSES, 'REDRIVEN'] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 
 /*
