@@ -6,8 +6,8 @@ import { taskIdProblem } from './taskId';
 
 const isTaskId = (value: unknown): value is string => taskIdProblem(value) === undefined;
 const payloadObject = (error?: string) => z.custom<Record<string, unknown>>(isJsonObject, error);
-/** Not read by the consumers: a message without it is still understood. */
-const optionalText = z.string().catch('');
+/** A text a message is still understood without: read as '' when missing or not a string. */
+const textOrEmpty = z.string().catch('');
 
 /**
  * Body of a message on the task queue: one attempt of one task. Each rule's message is the
@@ -20,7 +20,7 @@ function taskMessageSchema(maxAttempts: number) {
       taskId: z.custom<string>(isTaskId, 'message has no valid taskId'),
       attempt: z.number(attemptProblem).int(attemptProblem).min(1, attemptProblem).max(maxAttempts, attemptProblem),
       payload: payloadObject('message payload is not an object'),
-      correlationId: optionalText,
+      correlationId: textOrEmpty,
     },
     'message body is not a JSON object',
   );
@@ -34,8 +34,8 @@ const DeadLetterMessageSchema = z.object({
   payload: payloadObject(),
   attempts: z.number().int(),
   error: TaskErrorSchema,
-  failedAt: optionalText,
-  correlationId: optionalText,
+  failedAt: textOrEmpty,
+  correlationId: textOrEmpty,
 });
 export type DeadLetterMessage = z.output<typeof DeadLetterMessageSchema>;
 
