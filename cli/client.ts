@@ -2,16 +2,14 @@
  * Typed client of the task HTTP API: one function per route, every failure a
  * typed error carrying the HTTP status and the API's error code.
  */
-import type { TaskStatus, TaskSummary, TaskView } from '../lib/domain/task';
+import { z } from 'zod';
+import { TaskStatusSchema, TaskSummarySchema, TaskViewSchema, type TaskStatus, type TaskView } from '../lib/domain/task';
 
 export type { TaskEvent, TaskStatus, TaskSummary, TaskView } from '../lib/domain/task';
 
 /** One page of GET /tasks?status=... */
-export interface TaskPage {
-  status: TaskStatus;
-  tasks: TaskSummary[];
-  cursor: string | null;
-}
+const TaskPageSchema = z.object({ status: TaskStatusSchema, tasks: z.array(TaskSummarySchema), cursor: z.string().nullable() });
+export type TaskPage = z.infer<typeof TaskPageSchema>;
 
 /** The `details` of a 400: one problem per field. */
 export interface FieldProblem {
@@ -87,19 +85,29 @@ export class NotThisApiError extends ApiError {}
 /** 5xx: the API failed; retrying may help. */
 export class ServerError extends ApiError {}
 
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; details?: unknown } | string;
-  message?: unknown;
-}
+/** A string field, or undefined when absent or of another type. */
+const optionalString = z.string().optional().catch(undefined);
 
-function errorFor(method: string, url: string, status: number, body: unknown, text: string): ApiError {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as ErrorBody;
-  const apiError = typeof b.error === 'object' && b.error !== null ? b.error : undefined;
-  const code = typeof apiError?.code === 'string' ? apiError.code : `HTTP_${status}`;
-  // API Gateway answers {"message": ...}; serverless-offline's unknown route {"error": "...route not found."}.
-  const gatewayMessage = typeof b.message === 'string' ? b.message : typeof b.error === 'string' ? b.error : undefined;
-  const message =
-    typeof apiError?.message === 'string' ? apiError.message : (gatewayMessage ?? (text.trim().slice(0, 200) || `HTTP ${status}`));
+/**
+ * What an error answer may hold: the API's {error: {code, message, details}}, API Gateway's
+ * {message}, serverless-offline's {error: "...route not found."}; anything else holds nothing.
+ */
+const ErrorBodySchema = z
+  .object({
+    error: z
+      .union([z.object({ code: optionalString, message: optionalString, details: z.unknown() }), z.string()])
+      .optional()
+      .catch(undefined),
+    message: optionalString,
+  })
+  .catch({});
+
+function errorFor(method: string, url: string, status: number, body: unknown, bodyText: string): ApiError {
+  const b = ErrorBodySchema.parse(body);
+  const apiError = typeof b.error === 'object' ? b.error : undefined;
+  const code = apiError?.code ?? `HTTP_${status}`;
+  const gatewayMessage = b.message ?? (typeof b.error === 'string' ? b.error : undefined);
+  const message = apiError?.message ?? gatewayMessage ?? (bodyText.trim().slice(0, 200) || `HTTP ${status}`);
   const details = apiError?.details;
   const args = [status, code, message, details, method, url] as const;
   if (status === 403 && gatewayMessage === 'Missing Authentication Token') return new NotThisApiError(...args);
@@ -111,10 +119,19 @@ function errorFor(method: string, url: string, status: number, body: unknown, te
   return new ApiError(...args);
 }
 
+/** What fetch's errors carry: a name, a message, and a cause with a system error code (undici). */
+const FetchFailureSchema = z
+  .object({
+    name: optionalString,
+    message: optionalString,
+    cause: z.object({ code: optionalString, message: optionalString }).optional().catch(undefined),
+  })
+  .catch({});
+
 function describeFetchFailure(error: unknown): string {
-  const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return 'the request timed out';
-  const code = e?.cause?.code;
+  const e = FetchFailureSchema.parse(error);
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'the request timed out';
+  const code = e.cause?.code;
   const reasons: Record<string, string> = {
     ECONNREFUSED: 'connection refused',
     ENOTFOUND: 'host not found',
@@ -125,7 +142,7 @@ function describeFetchFailure(error: unknown): string {
     UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
   };
   if (code && reasons[code]) return `${reasons[code]} (${code})`;
-  return e?.cause?.message ?? e?.message ?? String(error);
+  return e.cause?.message ?? e.message ?? String(error);
 }
 
 export class TasksClient {
@@ -148,13 +165,13 @@ export class TasksClient {
 
   /** POST /tasks: `created` is true for 202 (new task), false for 200 (same taskId and payload again). */
   async submit(taskId: string, payload: unknown): Promise<{ created: boolean; task: TaskView }> {
-    const { status, body } = await this.request<TaskView>('POST', '/tasks', { taskId, payload });
+    const { status, body } = await this.request('POST', '/tasks', TaskViewSchema, { taskId, payload });
     return { created: status === 202, task: body };
   }
 
   /** GET /tasks/{taskId}. */
   async get(taskId: string): Promise<TaskView> {
-    return (await this.request<TaskView>('GET', `/tasks/${encodeURIComponent(taskId)}`)).body;
+    return (await this.request('GET', `/tasks/${encodeURIComponent(taskId)}`, TaskViewSchema)).body;
   }
 
   /** GET /tasks?status=...: one page, newest first; `cursor` is null on the last page. */
@@ -162,7 +179,7 @@ export class TasksClient {
     const params = new URLSearchParams({ status: query.status });
     if (query.limit !== undefined) params.set('limit', String(query.limit));
     if (query.cursor) params.set('cursor', query.cursor);
-    return (await this.request<TaskPage>('GET', `/tasks?${params}`)).body;
+    return (await this.request('GET', `/tasks?${params}`, TaskPageSchema)).body;
   }
 
   /** Every page of a listing, following cursors. */
@@ -177,10 +194,11 @@ export class TasksClient {
 
   /** POST /tasks/{taskId}/redrive: FAILED back to QUEUED; ConflictError when the task is not FAILED. */
   async redrive(taskId: string): Promise<TaskView> {
-    return (await this.request<TaskView>('POST', `/tasks/${encodeURIComponent(taskId)}/redrive`)).body;
+    return (await this.request('POST', `/tasks/${encodeURIComponent(taskId)}/redrive`, TaskViewSchema)).body;
   }
 
-  private async request<T>(method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
+  /** One request; a success's body must be JSON that `schema` accepts, else ApiError BAD_RESPONSE. */
+  private async request<T>(method: string, path: string, schema: z.ZodType<T>, json?: unknown): Promise<{ status: number; body: T }> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tasks-cli' };
     if (this.apiKey) headers['x-api-key'] = this.apiKey;
@@ -215,6 +233,19 @@ export class TasksClient {
         url,
       );
     }
-    return { status: response.status, body: body as T };
+    const result = schema.safeParse(body);
+    if (!result.success) {
+      const [issue] = result.error.issues;
+      const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+      throw new ApiError(
+        response.status,
+        'BAD_RESPONSE',
+        `unexpected JSON from ${method} ${url}: ${where}${issue.message}`,
+        undefined,
+        method,
+        url,
+      );
+    }
+    return { status: response.status, body: result.data };
   }
 }

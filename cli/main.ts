@@ -237,7 +237,7 @@ export function reportError(error: unknown, io: Io, target?: { url: URL; apiKey?
     io.stderr(problemsText(error));
     return EXIT.FAILURE;
   }
-  write(`tasks: unexpected error: ${(error as Error)?.stack ?? String(error)}`);
+  write(`tasks: unexpected error: ${(error instanceof Error && error.stack) || String(error)}`);
   return EXIT.FAILURE;
 }
 
@@ -249,7 +249,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     try {
       parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as typeof parsed;
     } catch (error) {
-      throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+      throw new UsageError((error instanceof Error ? error.message : String(error)).replace(/\. To specify a positional argument.*$/s, ''));
     }
     const { values, positionals } = parsed;
     const [name, ...args] = positionals;
@@ -314,7 +314,7 @@ export function run(argv = process.argv.slice(2)): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`tasks: ${(error as Error)?.stack ?? String(error)}\n`);
+      process.stderr.write(`tasks: ${(error instanceof Error && error.stack) || String(error)}\n`);
       process.exitCode = EXIT.FAILURE;
     },
   );

@@ -1,12 +1,12 @@
+import { z } from 'zod';
 import type { BackoffPolicy } from './domain/backoff';
 import { ConfigError } from './domain/errors';
 import { LOG_LEVELS, type LogLevelName } from './adapters/logger';
 
 export interface Config {
   stage: string;
-  /** The `service` key of every log line and the service dimension of the metrics. */
   serviceName: string;
-  /** The lowest level logged. */
+  /** Powertools log level (POWERTOOLS_LOG_LEVEL, the `logLevel` param): what the logger writes. */
   logLevel: LogLevelName;
   /** CloudWatch namespace of the pipeline's metrics: one per service and stage. */
   metricsNamespace: string;
@@ -39,97 +39,164 @@ export interface Config {
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
 export const PRODUCTION_STAGES: readonly string[] = ['prod', 'production', 'prd', 'live'];
-/** The service name when POWERTOOLS_SERVICE_NAME is unset. */
-export const DEFAULT_SERVICE_NAME = 'task-pipeline';
 export const MAX_ATTEMPTS = 3;
 export const MAX_DELAY_SECONDS = 900;
 export const MAX_BODY_BYTES = 240 * 1024;
+/** The service name when POWERTOOLS_SERVICE_NAME is unset (tests, scripts). */
+export const DEFAULT_SERVICE_NAME = 'task-pipeline';
 
 type Env = Record<string, string | undefined>;
 
-function required(env: Env, name: string): string {
-  const value = env[name];
-  if (value === undefined || value === '' || value === '[object Object]') {
-    throw new ConfigError(`environment variable ${name} is required`, { context: { name } });
-  }
-  return value;
+/** Variables serverless writes for an unset param arrive empty: for a variable with a default, empty is unset. */
+const emptyAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const isSet = (value: unknown): value is string => typeof value === 'string' && value !== '' && value !== '[object Object]';
+
+/** A variable every deployment sets; offline, an unresolved CloudFormation reference arrives as '[object Object]'. */
+function required(name: string) {
+  // abort: false lets the production-stage rule below run in spite of another missing variable.
+  return z.custom<string>(isSet, { error: `environment variable ${name} is required`, params: { name }, abort: false });
 }
 
-function number(env: Env, name: string, fallback: number, min: number, max: number, integer = false): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${raw}'`, {
-      context: { name, raw },
-    });
-  }
-  return value;
+/** A number in [min, max] (an integer if asked), `fallback` when unset. */
+function number(name: string, fallback: number, min: number, max: number, integer = false) {
+  const fits = (raw: string) => {
+    const value = Number(raw);
+    return raw.trim() !== '' && Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+  };
+  const rule = z.string().superRefine((raw, ctx) => {
+    if (!fits(raw))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${name} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${raw}'`,
+        params: { name, raw },
+      });
+  });
+  return z.preprocess(emptyAsUnset, rule.transform(Number).default(fallback));
 }
 
 /** Shortest signing key accepted: 128 bits of base64 or hex. */
 const MIN_SIGNING_KEY_LENGTH = 22;
 
-function signingKey(env: Env, name: string): string {
-  const value = required(env, name);
-  if (value.length < MIN_SIGNING_KEY_LENGTH)
-    throw new ConfigError(`${name} must be at least ${MIN_SIGNING_KEY_LENGTH} characters`, { context: { name } });
-  return value;
+function signingKey(name: string) {
+  return z.custom<string>((value) => isSet(value) && value.length >= MIN_SIGNING_KEY_LENGTH, {
+    error: (issue) =>
+      isSet(issue.input) ? `${name} must be at least ${MIN_SIGNING_KEY_LENGTH} characters` : `environment variable ${name} is required`,
+    params: { name },
+    abort: false,
+  });
 }
 
-function logLevel(env: Env, name: string): LogLevelName {
-  const raw = env[name] || 'INFO';
-  const level = LOG_LEVELS.find((l) => l === raw.toUpperCase());
-  if (!level) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got '${raw}'`, { context: { name, raw } });
-  return level;
+/** One of Powertools' log levels in any case, INFO when unset. */
+function logLevel(name: string) {
+  const rule = z.string().superRefine((raw, ctx) => {
+    if (!LOG_LEVELS.some((level) => level === raw.toUpperCase()))
+      ctx.addIssue({ code: 'custom', message: `${name} must be one of ${LOG_LEVELS.join(', ')}, got '${raw}'`, params: { name, raw } });
+  });
+  return z.preprocess(
+    emptyAsUnset,
+    rule.default('INFO').transform((raw) => raw.toUpperCase() as LogLevelName),
+  );
 }
 
-function flag(env: Env, name: string): boolean {
-  const raw = (env[name] ?? 'false').toLowerCase();
-  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`${name} must be true or false, got '${raw}'`);
-  return raw === 'true';
+/** 'true' or 'false' in any case, false when unset. */
+function flag(name: string) {
+  const bool = z.enum(['true', 'false'], { error: (issue) => `${name} must be true or false, got '${String(issue.input)}'` });
+  return z
+    .string()
+    .default('false')
+    .transform((raw) => raw.toLowerCase())
+    .pipe(bool)
+    .transform((raw) => raw === 'true');
 }
+
+/**
+ * The environment the functions read, in the order its problems are reported (the first one
+ * stops the function). The defaults are what an environment without the variable gets (tests,
+ * scripts); deployed stages always set them from serverless.yml's params, which are the source
+ * of truth for a stage's values (test/template/layout.test.ts checks the two agree).
+ */
+const EnvSchema = z
+  .object({
+    STAGE: required('STAGE'),
+    BACKOFF_JITTER: z
+      .enum(['none', 'full'], { error: (issue) => `BACKOFF_JITTER must be 'none' or 'full', got '${String(issue.input)}'` })
+      .default('none'),
+    ALLOW_SIMULATION_OVERRIDE: flag('ALLOW_SIMULATION_OVERRIDE'),
+    POWERTOOLS_SERVICE_NAME: z.preprocess(emptyAsUnset, z.string().default(DEFAULT_SERVICE_NAME)),
+    POWERTOOLS_LOG_LEVEL: logLevel('POWERTOOLS_LOG_LEVEL'),
+    POWERTOOLS_METRICS_NAMESPACE: z.preprocess(emptyAsUnset, z.string().optional()),
+    TASKS_TABLE: required('TASKS_TABLE'),
+    TASKS_QUEUE_URL: required('TASKS_QUEUE_URL'),
+    DLQ_URL: required('DLQ_URL'),
+    FAILURE_RATE: number('FAILURE_RATE', 0.3, 0, 1),
+    BACKOFF_BASE_SECONDS: number('BACKOFF_BASE_SECONDS', 10, 0, MAX_DELAY_SECONDS, true),
+    LEASE_SECONDS: number('LEASE_SECONDS', 30, 1, 43200, true),
+    RECONCILE_GRACE_SECONDS: number('RECONCILE_GRACE_SECONDS', 900, 1, 86400, true),
+    CURSOR_SIGNING_KEY: signingKey('CURSOR_SIGNING_KEY'),
+    POWERTOOLS_TRACE_ENABLED: flag('POWERTOOLS_TRACE_ENABLED'),
+    ATTEMPT_TIMEOUT_SECONDS: number('ATTEMPT_TIMEOUT_SECONDS', 10, 0.1, 900),
+    PROCESSOR_TIMEOUT_SECONDS: number('PROCESSOR_TIMEOUT_SECONDS', 15, 1, 900, true),
+    WEBHOOK_ALLOW_LOCAL_HTTP: flag('WEBHOOK_ALLOW_LOCAL_HTTP'),
+  })
+  .superRefine(
+    (env, ctx) => {
+      if (env.ALLOW_SIMULATION_OVERRIDE && PRODUCTION_STAGES.includes(env.STAGE.toLowerCase()))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ALLOW_SIMULATION_OVERRIDE'],
+          message: `ALLOW_SIMULATION_OVERRIDE must not be enabled in production stage '${env.STAGE}'`,
+        });
+      if (env.WEBHOOK_ALLOW_LOCAL_HTTP && PRODUCTION_STAGES.includes(env.STAGE.toLowerCase()))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WEBHOOK_ALLOW_LOCAL_HTTP'],
+          message: `WEBHOOK_ALLOW_LOCAL_HTTP must not be enabled in production stage '${env.STAGE}'`,
+        });
+    },
+    // Checked as soon as the two variables it reads are valid, so it is reported in their place.
+    {
+      when: ({ issues }) =>
+        !issues.some(
+          (issue) =>
+            issue.path?.[0] === 'STAGE' ||
+            issue.path?.[0] === 'ALLOW_SIMULATION_OVERRIDE' ||
+            issue.path?.[0] === 'WEBHOOK_ALLOW_LOCAL_HTTP',
+        ),
+    },
+  );
+
+const VARIABLES: readonly PropertyKey[] = Object.keys(EnvSchema.shape);
 
 /** Reads and validates the configuration from an environment (process.env by default). */
 export function loadConfig(env: Env = process.env): Config {
-  const stage = required(env, 'STAGE');
-  const jitter = env.BACKOFF_JITTER ?? 'none';
-  if (jitter !== 'none' && jitter !== 'full') {
-    throw new ConfigError(`BACKOFF_JITTER must be 'none' or 'full', got '${jitter}'`);
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const position = (issue: z.core.$ZodIssue) => VARIABLES.indexOf(issue.path[0]);
+    const [first] = result.error.issues.toSorted((a, b) => position(a) - position(b));
+    throw new ConfigError(first.message, { context: first.code === 'custom' ? first.params : undefined });
   }
-  const allowSimulationOverride = flag(env, 'ALLOW_SIMULATION_OVERRIDE');
-  if (allowSimulationOverride && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
-    throw new ConfigError(`ALLOW_SIMULATION_OVERRIDE must not be enabled in production stage '${stage}'`);
-  }
-  const allowLocalWebhooks = flag(env, 'WEBHOOK_ALLOW_LOCAL_HTTP');
-  if (allowLocalWebhooks && PRODUCTION_STAGES.includes(stage.toLowerCase())) {
-    throw new ConfigError(`WEBHOOK_ALLOW_LOCAL_HTTP must not be enabled in production stage '${stage}'`);
-  }
-  const serviceName = env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME;
+  const e = result.data;
   return {
-    stage,
-    serviceName,
-    logLevel: logLevel(env, 'POWERTOOLS_LOG_LEVEL'),
-    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE || `${serviceName}/${stage}`,
-    tableName: required(env, 'TASKS_TABLE'),
-    queueUrl: required(env, 'TASKS_QUEUE_URL'),
-    dlqUrl: required(env, 'DLQ_URL'),
-    failureRate: number(env, 'FAILURE_RATE', 0.3, 0, 1),
+    stage: e.STAGE,
+    serviceName: e.POWERTOOLS_SERVICE_NAME,
+    logLevel: e.POWERTOOLS_LOG_LEVEL,
+    metricsNamespace: e.POWERTOOLS_METRICS_NAMESPACE ?? `${e.POWERTOOLS_SERVICE_NAME}/${e.STAGE}`,
+    tableName: e.TASKS_TABLE,
+    queueUrl: e.TASKS_QUEUE_URL,
+    dlqUrl: e.DLQ_URL,
+    failureRate: e.FAILURE_RATE,
     maxAttempts: MAX_ATTEMPTS,
-    backoff: {
-      baseSeconds: number(env, 'BACKOFF_BASE_SECONDS', 10, 0, MAX_DELAY_SECONDS, true),
-      maxDelaySeconds: MAX_DELAY_SECONDS,
-      jitter,
-    },
-    leaseSeconds: number(env, 'LEASE_SECONDS', 30, 1, 43200, true),
-    allowSimulationOverride,
-    reconcileGraceSeconds: number(env, 'RECONCILE_GRACE_SECONDS', 900, 1, 86400, true),
+    backoff: { baseSeconds: e.BACKOFF_BASE_SECONDS, maxDelaySeconds: MAX_DELAY_SECONDS, jitter: e.BACKOFF_JITTER },
+    leaseSeconds: e.LEASE_SECONDS,
+    allowSimulationOverride: e.ALLOW_SIMULATION_OVERRIDE,
+    reconcileGraceSeconds: e.RECONCILE_GRACE_SECONDS,
     maxBodyBytes: MAX_BODY_BYTES,
-    cursorSigningKey: signingKey(env, 'CURSOR_SIGNING_KEY'),
-    tracingEnabled: flag(env, 'POWERTOOLS_TRACE_ENABLED'),
-    attemptTimeoutSeconds: number(env, 'ATTEMPT_TIMEOUT_SECONDS', 10, 0.1, 900),
-    processorTimeoutSeconds: number(env, 'PROCESSOR_TIMEOUT_SECONDS', 15, 1, 900, true),
-    allowLocalWebhooks,
+    cursorSigningKey: e.CURSOR_SIGNING_KEY,
+    tracingEnabled: e.POWERTOOLS_TRACE_ENABLED,
+    attemptTimeoutSeconds: e.ATTEMPT_TIMEOUT_SECONDS,
+    processorTimeoutSeconds: e.PROCESSOR_TIMEOUT_SECONDS,
+    allowLocalWebhooks: e.WEBHOOK_ALLOW_LOCAL_HTTP,
   };
 }
 

@@ -1,4 +1,4 @@
-import { TASK_STATUSES, type TaskStatus } from '../../lib/domain/task';
+import { TASK_STATUSES, TaskStatusSchema, type TaskStatus } from '../../lib/domain/task';
 import type { TaskPage, TaskSummary } from '../client';
 import { summaryTable } from '../format';
 import { EXIT, UsageError, intOption, printJson, type Context } from '../context';
@@ -8,11 +8,9 @@ export const MAX_PAGE_SIZE = 100;
 /** The --status option, case-insensitive, checked against the known statuses. */
 export function statusOption(raw: string | undefined, command: string): TaskStatus {
   if (raw === undefined) throw new UsageError(`${command}: --status is required (one of ${TASK_STATUSES.join(', ')})`, command);
-  const status = raw.toUpperCase();
-  if (!(TASK_STATUSES as readonly string[]).includes(status)) {
-    throw new UsageError(`${command}: --status must be one of ${TASK_STATUSES.join(', ')}, got '${raw}'`, command);
-  }
-  return status as TaskStatus;
+  const status = TaskStatusSchema.safeParse(raw.toUpperCase());
+  if (!status.success) throw new UsageError(`${command}: --status must be one of ${TASK_STATUSES.join(', ')}, got '${raw}'`, command);
+  return status.data;
 }
 
 /** tasks list --status S [--limit N] [--cursor C | --all]: newest first; --all follows cursors to the end. */

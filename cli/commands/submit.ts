@@ -16,13 +16,13 @@ async function readPayload(ctx: Context): Promise<unknown> {
     try {
       text = await ctx.io.readFile(file);
     } catch (error) {
-      throw new UsageError(`submit: cannot read ${source}: ${(error as Error).message}`, 'submit');
+      throw new UsageError(`submit: cannot read ${source}: ${error instanceof Error ? error.message : String(error)}`, 'submit');
     }
   } else return {};
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`submit: ${source} is not valid JSON: ${(error as Error).message}`, 'submit');
+    throw new UsageError(`submit: ${source} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, 'submit');
   }
 }
 

@@ -31,7 +31,8 @@ const REJECTED_MESSAGE_CODES: readonly string[] = [
  * `__type` is `com.amazonaws.sqs#InvalidMessageContents`.
  */
 function sqsErrorCode(error: unknown): string {
-  const { name, __type: type } = (error ?? {}) as { name?: unknown; __type?: unknown };
+  const name = typeof error === 'object' && error !== null && 'name' in error ? error.name : undefined;
+  const type = typeof error === 'object' && error !== null && '__type' in error ? error.__type : undefined;
   if (typeof type === 'string' && type.includes('#')) return type.slice(type.lastIndexOf('#') + 1);
   return typeof name === 'string' ? name.slice(name.lastIndexOf('.') + 1) : '';
 }
@@ -98,7 +99,8 @@ export class SqsTaskQueue implements TaskQueue {
       );
     } catch (error) {
       const code = sqsErrorCode(error);
-      if (REJECTED_MESSAGE_CODES.includes(code)) throw new MessageRejectedError(queue, code, (error as Error).message, error);
+      if (REJECTED_MESSAGE_CODES.includes(code))
+        throw new MessageRejectedError(queue, code, error instanceof Error ? error.message : String(error), error);
       throw error;
     }
   }

@@ -10,10 +10,20 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { z } from 'zod';
 import { openCursor, sealCursor } from '../domain/cursor';
 import { TaskConflictError, ValidationError } from '../domain/errors';
+import { isJsonObject } from '../domain/json';
 import type { Gate, Transition, TransitionResult } from '../domain/stateMachine';
-import { DEFAULT_TASK_TYPE, isTerminal, type TaskState, type TaskStatus, type TaskSummary } from '../domain/task';
+import {
+  DEFAULT_TASK_TYPE,
+  isTerminal,
+  TaskStateSchema,
+  TaskSummarySchema,
+  type TaskState,
+  type TaskStatus,
+  type TaskSummary,
+} from '../domain/task';
 
 export interface TaskPage {
   tasks: TaskSummary[];
@@ -58,7 +68,7 @@ export const UNFINISHED = 'UNFINISHED';
 type Phase = typeof UNFINISHED | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 /** The index phase of a status. */
-export const phaseOf = (status: TaskStatus): Phase => (isTerminal(status) ? (status as Phase) : UNFINISHED);
+export const phaseOf = (status: TaskStatus): Phase => (status === 'SUCCEEDED' || status === 'FAILED' ? status : UNFINISHED);
 
 /** What a listing reads of each state item. */
 const SUMMARY_ATTRIBUTES = [
@@ -79,11 +89,14 @@ export const PAYLOAD_SK = 'PAYLOAD';
 
 const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false } as const;
 
-function toState(item: Record<string, AttributeValue>): TaskState {
-  const { pk: _pk, sk: _sk, phase: _phase, phaseAt: _phaseAt, ...rest } = unmarshall(item);
-  // Tasks stored before task types existed are of the default type.
-  return { type: DEFAULT_TASK_TYPE, ...rest } as TaskState;
+/** An item read back, checked against the schema of what this store writes (keys and index attributes are dropped). */
+function readItem<T>(schema: z.ZodType<T>, item: Record<string, AttributeValue>): T {
+  const result = schema.safeParse(unmarshall(item));
+  if (!result.success) throw new Error(`a tasks table item does not have the shape this store writes: ${z.prettifyError(result.error)}`);
+  return result.data;
 }
+
+const toState = (item: Record<string, AttributeValue>): TaskState => readItem(TaskStateSchema, item);
 
 /** The payload as stored: gzip when that is smaller (it is written once, and billed per KB). */
 function encodePayload(payloadJson: string): { payload: string } | { payloadGzip: Uint8Array } {
@@ -91,37 +104,43 @@ function encodePayload(payloadJson: string): { payload: string } | { payloadGzip
   return zipped.length < Buffer.byteLength(payloadJson) ? { payloadGzip: zipped } : { payload: payloadJson };
 }
 
-function decodePayload(item: Record<string, unknown>): Record<string, unknown> {
-  const json = item.payloadGzip ? gunzipSync(item.payloadGzip as Uint8Array).toString('utf8') : (item.payload as string);
-  return JSON.parse(json) as Record<string, unknown>;
+/** The payload item: the JSON text, or its gzip. */
+const PayloadItemSchema = z.union([z.object({ payloadGzip: z.instanceof(Uint8Array) }), z.object({ payload: z.string() })]);
+const PayloadSchema = z.custom<Record<string, unknown>>(isJsonObject, 'the stored payload is not a JSON object');
+
+function decodePayload(item: Record<string, AttributeValue>): Record<string, unknown> {
+  const stored = readItem(PayloadItemSchema, item);
+  const json = 'payloadGzip' in stored ? gunzipSync(stored.payloadGzip).toString('utf8') : stored.payload;
+  return PayloadSchema.parse(JSON.parse(json));
 }
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TASK_PK = /^TASK#[A-Za-z0-9_.:-]{1,128}$/;
 
+/** The byPhase key a cursor holds. Its values are checked again (no empty or foreign key reaches DynamoDB, which answers those with a 500). */
+const CursorKeySchema = z.object({
+  pk: z.string().regex(TASK_PK),
+  sk: z.literal(STATE_SK),
+  phase: z.string(),
+  phaseAt: z.string().regex(ISO_TIME),
+});
+
+/** A key the byPhase index returns (keys only: pk, sk, phase, phaseAt). */
+const IndexKeySchema = z.object({ pk: z.string() });
+/** A state item projected to a summary, with its pk to match it to the index's order. */
+const SummaryItemSchema = TaskSummarySchema.extend({ pk: z.string() });
+
 function encodeCursor(key: Record<string, AttributeValue>, cursorKey: string): string {
   return sealCursor(unmarshall(key), cursorKey);
 }
 
-/**
- * The index key a cursor resumes from. Only cursors this API sealed open, and their keys are
- * checked again (no empty or foreign key reaches DynamoDB, which answers those with a 500).
- */
+/** The index key a cursor resumes from. Only cursors this API sealed open. */
 function decodeCursor(cursor: string, phase: Phase, cursorKey: string): Record<string, AttributeValue> {
   const invalid = (problem: string) => new ValidationError(`cursor ${problem}`, [{ field: 'cursor', problem }]);
-  const k = openCursor(cursor, cursorKey);
-  if (
-    !k ||
-    typeof k.pk !== 'string' ||
-    !TASK_PK.test(k.pk) ||
-    k.sk !== STATE_SK ||
-    typeof k.phaseAt !== 'string' ||
-    !ISO_TIME.test(k.phaseAt)
-  ) {
-    throw invalid('is not a cursor returned by this API');
-  }
+  const k = openCursor(cursor, cursorKey, CursorKeySchema);
+  if (!k) throw invalid('is not a cursor returned by this API');
   if (k.phase !== phase) throw invalid(`belongs to a listing of another status`);
-  return marshall({ pk: k.pk, sk: k.sk, phase: k.phase, phaseAt: k.phaseAt });
+  return marshall(k);
 }
 
 /**
@@ -217,7 +236,7 @@ export class DynamoTaskStore implements TaskStore {
     const { Item } = await this.client.send(
       new GetItemCommand({ TableName: this.tableName, Key: marshall({ pk: taskKey(taskId), sk: PAYLOAD_SK }), ConsistentRead: true }),
     );
-    return Item ? decodePayload(unmarshall(Item)) : undefined;
+    return Item ? decodePayload(Item) : undefined;
   }
 
   async transition(t: Transition): Promise<TransitionResult> {
@@ -300,7 +319,7 @@ export class DynamoTaskStore implements TaskStore {
         ExclusiveStartKey: options.cursor ? decodeCursor(options.cursor, phase, this.cursorKey) : undefined,
       }),
     );
-    const keys = (Items ?? []).map((item) => unmarshall(item).pk as string);
+    const keys = (Items ?? []).map((item) => readItem(IndexKeySchema, item).pk);
     const summaries = await this.summaries(keys);
     return {
       tasks: keys.flatMap((pk) => summaries.get(pk) ?? []),
@@ -329,8 +348,8 @@ export class DynamoTaskStore implements TaskStore {
           }),
         );
         for (const item of Responses?.[this.tableName] ?? []) {
-          const { pk, sk: _sk, ...summary } = unmarshall(item);
-          found.set(pk as string, { type: DEFAULT_TASK_TYPE, ...summary } as TaskSummary);
+          const { pk, ...summary } = readItem(SummaryItemSchema, item);
+          found.set(pk, summary);
         }
         keys = UnprocessedKeys?.[this.tableName]?.Keys;
       }

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { z } from 'zod';
 
 /** Characters of the MAC at the end of every cursor: 16 bytes of HMAC-SHA256, base64url. */
 const MAC_LENGTH = 22;
@@ -16,16 +17,16 @@ export function sealCursor(position: Record<string, unknown>, key: string): stri
   return `${body}${mac(body, key)}`;
 }
 
-/** The position a cursor holds, or undefined when this key did not seal it (forged, altered, truncated). */
-export function openCursor(cursor: string, key: string): Record<string, unknown> | undefined {
+/** The position a cursor holds, or undefined when this key did not seal it (forged, altered, truncated) or it is not a `schema` position. */
+export function openCursor<T>(cursor: string, key: string, schema: z.ZodType<T>): T | undefined {
   if (cursor.length <= MAC_LENGTH) return undefined;
   const body = cursor.slice(0, -MAC_LENGTH);
   const given = Buffer.from(cursor.slice(-MAC_LENGTH));
   const expected = Buffer.from(mac(body, key));
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const result = schema.safeParse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+    return result.success ? result.data : undefined;
   } catch {
     return undefined;
   }

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
+import { isJsonObject } from './json';
 
 /** JSON with object keys sorted, so equal payloads serialise identically whatever their key order. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
+  if (isJsonObject(value)) {
     const entries = Object.keys(value)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { SimulatedFailure } from './errors';
 
 export interface SimulationOptions {
@@ -6,16 +7,23 @@ export interface SimulationOptions {
   random: () => number;
 }
 
-/** A payload's request to force the outcome (honoured only where the stage allows it). */
-type Override = 'fail' | 'succeed' | { failOnAttempts: number[] };
+/**
+ * A payload's request to force the outcome (honoured only where the stage allows it): "fail",
+ * "succeed" or { failOnAttempts: [...] }, whose non-integer entries are ignored. Anything else
+ * leaves the outcome to chance.
+ */
+const OverrideSchema = z.union([
+  z.enum(['fail', 'succeed']),
+  z.object({
+    failOnAttempts: z
+      .array(z.unknown())
+      .transform((items) => items.filter((n): n is number => typeof n === 'number' && Number.isInteger(n))),
+  }),
+]);
 
-function readOverride(payload: Record<string, unknown>): Override | undefined {
-  const value = payload.simulate;
-  if (value === 'fail' || value === 'succeed') return value;
-  if (value && typeof value === 'object' && Array.isArray((value as { failOnAttempts?: unknown }).failOnAttempts)) {
-    return { failOnAttempts: (value as { failOnAttempts: unknown[] }).failOnAttempts.filter(Number.isInteger) as number[] };
-  }
-  return undefined;
+function readOverride(payload: Record<string, unknown>): z.output<typeof OverrideSchema> | undefined {
+  const result = OverrideSchema.safeParse(payload.simulate);
+  return result.success ? result.data : undefined;
 }
 
 /** The simulated unit of work: throws SimulatedFailure with probability failureRate. */

@@ -1,19 +1,33 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
 import type { Deps } from '../deps';
 import { PoisonMessageError } from '../domain/errors';
 import type { Log } from '../adapters/logger';
 
+/** What a record's log context takes from a body without attributes: each key only when well typed. */
+const BodyKeysSchema = z
+  .object({
+    taskId: z.string().optional().catch(undefined),
+    type: z.string().optional().catch(undefined),
+    attempt: z.number().optional().catch(undefined),
+    attempts: z.number().optional().catch(undefined),
+    correlationId: z.string().optional().catch(undefined),
+  })
+  .catch({});
+
+function bodyKeys(body: string): z.output<typeof BodyKeysSchema> {
+  try {
+    return BodyKeysSchema.parse(JSON.parse(body));
+  } catch {
+    // An unreadable body is logged as such by the record handler.
+    return {};
+  }
+}
+
 /** Log context of one record: from its message attributes (set by SqsTaskQueue), else from its body. */
 function recordKeys(record: SQSRecord): Record<string, unknown> {
   const attr = (name: string) => record.messageAttributes?.[name]?.stringValue;
-  let body: Record<string, unknown> = {};
-  if (!attr('taskId')) {
-    try {
-      body = JSON.parse(record.body) ?? {};
-    } catch {
-      // An unreadable body is logged as such by the record handler.
-    }
-  }
+  const body = attr('taskId') ? {} : bodyKeys(record.body);
   const attempt = attr('attempt') ?? body.attempt ?? body.attempts;
   return {
     messageId: record.messageId,

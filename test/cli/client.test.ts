@@ -10,14 +10,22 @@ import {
   TaskNotFoundError,
   TasksClient,
 } from '../../cli/client';
+import { makeTask } from './fakeApi';
 
-/** A fetch that answers every request with one canned response and records what was asked. */
-function stubFetch(status: number, body: string, calls: { url: string; init?: RequestInit }[] = []): typeof fetch {
+/** A fetch that answers every request with one canned response (or one per URL) and records what was asked. */
+function stubFetch(
+  status: number,
+  body: string | ((url: string) => string),
+  calls: { url: string; init?: RequestInit }[] = [],
+): typeof fetch {
   return (async (url: string, init?: RequestInit) => {
     calls.push({ url, init });
-    return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+    return new Response(typeof body === 'string' ? body : body(url), { status, headers: { 'content-type': 'application/json' } });
   }) as typeof fetch;
 }
+
+/** The JSON of a task as the API returns it. */
+const taskJson = (taskId: string) => JSON.stringify(makeTask(taskId, 'QUEUED'));
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -31,7 +39,8 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
 describe('cli/client', () => {
   it('keeps the stage path of the base URL, encodes the taskId and sends the key', async () => {
     const calls: { url: string; init?: RequestInit }[] = [];
-    const client = new TasksClient({ baseUrl: 'https://api.example/dev/', apiKey: 'k', fetch: stubFetch(200, '{"taskId":"a b"}', calls) });
+    const answer = (url: string) => (url.includes('?') ? JSON.stringify({ status: 'FAILED', tasks: [], cursor: null }) : taskJson('a b'));
+    const client = new TasksClient({ baseUrl: 'https://api.example/dev/', apiKey: 'k', fetch: stubFetch(200, answer, calls) });
 
     await client.get('a b');
     await client.list({ status: 'FAILED', limit: 5, cursor: 'abc' });
@@ -42,7 +51,7 @@ describe('cli/client', () => {
   });
 
   it('tells a new task (202) from an idempotent resubmission (200)', async () => {
-    const body = JSON.stringify({ taskId: 't' });
+    const body = taskJson('t');
     expect((await new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(202, body) }).submit('t', {})).created).to.equal(true);
     expect((await new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(200, body) }).submit('t', {})).created).to.equal(false);
   });
@@ -113,5 +122,24 @@ describe('cli/client', () => {
     const error = (await failure(new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(200, '<html>') }).get('x'))) as ApiError;
 
     expect(error.code).to.equal('BAD_RESPONSE');
+  });
+
+  it('refuses a 2xx whose JSON is not a task, naming the field that is wrong', async () => {
+    const body = JSON.stringify({ ...makeTask('x', 'QUEUED'), history: 'none' });
+
+    const error = (await failure(new TasksClient({ baseUrl: 'http://x', fetch: stubFetch(200, body) }).get('x'))) as ApiError;
+
+    expect(error.code).to.equal('BAD_RESPONSE');
+    expect(error.message).to.match(/^unexpected JSON from GET http:\/\/x\/tasks\/x: history: /);
+  });
+
+  it('names the reason of a fetch failure that has no system error code', async () => {
+    const broken = (async () => {
+      throw new TypeError('fetch failed', { cause: new Error('certificate has expired') });
+    }) as typeof fetch;
+
+    const error = await failure(new TasksClient({ baseUrl: 'https://x', fetch: broken }).get('x'));
+
+    expect(error.message).to.equal('cannot reach https://x: certificate has expired');
   });
 });

@@ -4,11 +4,13 @@
  * list of `${file(infra/...)}` includes, one file per concern. Every resource file under
  * infra/ is included, each holds only template sections, no two define the same logical
  * id (serverless merges the files with lodash merge, so a duplicate would silently blend
- * two resources), and everything each file defines reaches the packaged template.
+ * two resources), and everything each file defines reaches the packaged template. The
+ * functions' defaults in lib/config.ts agree with the params serverless.yml gives them.
  */
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadConfig } from '../../lib/config';
 import { BEFORE_TIMEOUT_MS, REPO_ROOT, STAGE, packagedService, type CfnTemplate, type Json } from './packagedTemplate';
 
 const MAX_ROOT_LINES = 300;
@@ -74,6 +76,33 @@ describe('serverless.yml layout (resources in infra/ files by concern)', functio
       }
     }
     expect(duplicates).to.deep.equal([]);
+  });
+
+  it("gives the functions' settings the defaults lib/config.ts falls back to, serverless.yml's params being the source of truth", function () {
+    const params = root.params.default;
+    const config = loadConfig({
+      STAGE: 'any',
+      TASKS_TABLE: 't',
+      TASKS_QUEUE_URL: 'q',
+      DLQ_URL: 'd',
+      CURSOR_SIGNING_KEY: 'k'.repeat(32),
+    });
+
+    expect({
+      failureRate: config.failureRate,
+      backoffBaseSeconds: config.backoff.baseSeconds,
+      backoffJitter: config.backoff.jitter,
+      allowSimulationOverride: config.allowSimulationOverride,
+      reconcileGraceSeconds: config.reconcileGraceSeconds,
+      leaseSeconds: config.leaseSeconds,
+    }).to.deep.equal({
+      failureRate: params.failureRate,
+      backoffBaseSeconds: params.backoffBaseSeconds,
+      backoffJitter: params.backoffJitter,
+      allowSimulationOverride: params.allowSimulationOverride,
+      reconcileGraceSeconds: params.reconcileGraceSeconds,
+      leaseSeconds: root.custom.timeouts.leaseSeconds,
+    });
   });
 
   describe(`in the packaged template (--stage ${STAGE})`, function () {

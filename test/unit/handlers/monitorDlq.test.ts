@@ -130,4 +130,18 @@ describe('monitorDlq handler', () => {
     expect(response.batchItemFailures).to.deep.equal([]);
     expect(lines.find((l) => l.message === 'UNREADABLE_DLQ_MESSAGE')).to.include({ body: 'not json at all' });
   });
+
+  it('treats a dead-letter message whose error has no name or message as unreadable, leaving the task DEAD_LETTERED', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
+    const body = { ...deadLetterMessage(), error: { code: 42 } };
+
+    const { response, lines, failedLines } = await run(body);
+
+    expect(response.batchItemFailures).to.deep.equal([]);
+    expect(failedLines).to.have.length(0);
+    expect(lines.find((l) => l.message === 'UNREADABLE_DLQ_MESSAGE')).to.include({
+      reason: 'dead-letter message is missing taskId, attempts, payload or error',
+    });
+    expect(deps.store.tasks.get('task-1')!.status).to.equal('DEAD_LETTERED');
+  });
 });

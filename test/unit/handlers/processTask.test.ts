@@ -236,6 +236,14 @@ describe('processTask handler', () => {
     expect(lines.some((l) => l.message === 'POISON_MESSAGE')).to.equal(true);
   });
 
+  it("logs a poison message with the body's well-typed keys only: a taskId that is an object is left out, not logged whole", async () => {
+    const { lines } = await run({ taskId: 'task-9', attempt: 7, correlationId: 'c-9' }, { taskId: { secret: 'x' }, attempt: 'two' });
+
+    const poison = lines.filter((l) => l.message === 'POISON_MESSAGE');
+    expect(poison[0]).to.include({ taskId: 'task-9', attempt: 7, correlationId: 'c-9' });
+    expect(poison[1]).to.not.have.any.keys('taskId', 'attempt');
+  });
+
   it('honours payload.simulate only where the stage allows it', async () => {
     deps = testDeps({ randoms: [PASS], config: { allowSimulationOverride: false } });
     deps.store.tasks.set('task-1', taskState());

@@ -227,6 +227,12 @@ describe('loadConfig', () => {
       });
     }
 
+    it('reports the override in a production stage before a variable listed after it is found missing', () => {
+      const error = configErrorFor(requiredEnv({ STAGE: 'prod', ALLOW_SIMULATION_OVERRIDE: 'true', TASKS_TABLE: undefined }));
+
+      expect(error.message).to.equal("ALLOW_SIMULATION_OVERRIDE must not be enabled in production stage 'prod'");
+    });
+
     it('loads a production stage with the override disabled', () => {
       const config = loadConfig(requiredEnv({ STAGE: 'prod', ALLOW_SIMULATION_OVERRIDE: 'false' }));
 

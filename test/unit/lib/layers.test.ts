@@ -15,8 +15,8 @@ const ALLOWED: Record<string, string[]> = {
   root: ['domain', 'adapters', 'app', 'lambda', 'types'],
 };
 
-/** Packages the domain may use: none but Node's own (node:*), so it runs and tests anywhere. */
-const DOMAIN_PACKAGES = /^node:/;
+/** Packages the domain may use: Node's own (node:*) and zod (its shapes are schemas), so it runs and tests anywhere, without AWS. */
+const DOMAIN_PACKAGES = /^(node:.+|zod)$/;
 
 function tsFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -247,6 +247,33 @@ describe('DynamoTaskStore', () => {
       expect(payload).to.deep.equal({ sku: 'A1', qty: 2 });
       expect(unmarshall(ddb.commandCalls(GetItemCommand)[0].args[0].input.Key!)).to.deep.equal({ pk: 'TASK#t', sk: 'PAYLOAD' });
     });
+
+    it('refuses a state item this store did not write (an unknown status) instead of returning it as a task', async () => {
+      const item = marshall(
+        { pk: 'TASK#order-7', sk: 'STATE', ...taskState({ taskId: 'order-7' }), status: 'DONE' },
+        { removeUndefinedValues: true },
+      );
+      ddb.on(GetItemCommand).resolves({ Item: item });
+
+      const error = await store.get('order-7').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect(error).to.be.instanceOf(Error);
+      expect((error as Error).message).to.match(/^a tasks table item does not have the shape this store writes: .*status/s);
+    });
+
+    it('refuses a stored payload that is not a JSON object', async () => {
+      ddb.on(GetItemCommand).resolves({ Item: marshall({ pk: 'TASK#t', sk: 'PAYLOAD', payloadHash: 'h', payload: '[1,2]' }) });
+
+      const error = await store.getPayload('t').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect((error as Error).message).to.contain('the stored payload is not a JSON object');
+    });
   });
 
   describe('transition', () => {

@@ -432,6 +432,25 @@ describe('validation', () => {
 
         expect(error.details.map((d) => d.field)).to.have.members(['extra', 'taskId', 'payload']);
       });
+
+      it('names a bad taskId and the problems inside the payload in one answer, unknown fields first', () => {
+        const error = validationErrorFor(rawRequest('{"taskId":"a/b","payload":{"note":"\\ud800","n":1e400},"extra":1}'));
+
+        expect(error.details).to.deep.equal([
+          { field: 'extra', problem: 'is not a known field (expected taskId, payload, type, delaySeconds)' },
+          { field: 'taskId', problem: 'may contain only letters, digits and - _ . :' },
+          { field: 'payload.note', problem: 'contains an unpaired UTF-16 surrogate' },
+          { field: 'payload.n', problem: 'is a number too large for a double (it would not survive storage)' },
+        ]);
+      });
+
+      it('stops searching the payload once 10 problems are reported, counting the unknown fields before it', () => {
+        const extras = Array.from({ length: 9 }, (_, i) => `"x${i}":1`).join(',');
+
+        const error = validationErrorFor(rawRequest(`{${extras},"taskId":"t","payload":{"a":"\\ud800","b":"\\ud800","c":"\\ud800"}}`));
+
+        expect(error.details.map((d) => d.field)).to.deep.equal([...Array.from({ length: 9 }, (_, i) => `x${i}`), 'payload.a']);
+      });
     });
 
     describe('payload shape', () => {
