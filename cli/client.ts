@@ -72,7 +72,10 @@ export class ApiError extends ClientError {
 export class AuthError extends ApiError {}
 /** 404 TASK_NOT_FOUND: no task has this taskId. */
 export class TaskNotFoundError extends ApiError {}
-/** 409: a different payload for an existing taskId, or a redrive of a task that is not FAILED. */
+/**
+ * 409: a different payload or type for an existing taskId, a redrive of a task that is not FAILED or
+ * CANCELLED, a cancel of a task that is not waiting in the queue.
+ */
 export class ConflictError extends ApiError {}
 /** 400, 413, 415: the API refused the input. */
 export class InvalidInputError extends ApiError {}
@@ -163,9 +166,18 @@ export class TasksClient {
     return Boolean(this.apiKey);
   }
 
-  /** POST /tasks: `created` is true for 202 (new task), false for 200 (same taskId and payload again). */
-  async submit(taskId: string, payload: unknown): Promise<{ created: boolean; task: TaskView }> {
-    const { status, body } = await this.request('POST', '/tasks', TaskViewSchema, { taskId, payload });
+  /**
+   * POST /tasks: `created` is true for 202 (new task), false for 200 (same taskId, payload and type again).
+   * `type` and `delaySeconds` are sent only when given (the API's defaults: the default type, no delay).
+   */
+  async submit(
+    taskId: string,
+    payload: unknown,
+    options: { type?: string; delaySeconds?: number } = {},
+  ): Promise<{ created: boolean; task: TaskView }> {
+    const { type, delaySeconds } = options;
+    const request = { taskId, payload, ...(type !== undefined ? { type } : {}), ...(delaySeconds !== undefined ? { delaySeconds } : {}) };
+    const { status, body } = await this.request('POST', '/tasks', TaskViewSchema, request);
     return { created: status === 202, task: body };
   }
 
@@ -192,9 +204,14 @@ export class TasksClient {
     } while (cursor);
   }
 
-  /** POST /tasks/{taskId}/redrive: FAILED back to QUEUED; ConflictError when the task is not FAILED. */
+  /** POST /tasks/{taskId}/redrive: FAILED or CANCELLED back to QUEUED; ConflictError from any other status. */
   async redrive(taskId: string): Promise<TaskView> {
     return (await this.request('POST', `/tasks/${encodeURIComponent(taskId)}/redrive`, TaskViewSchema)).body;
+  }
+
+  /** POST /tasks/{taskId}/cancel: QUEUED or RETRY_SCHEDULED to CANCELLED (a CANCELLED task as it is); ConflictError otherwise. */
+  async cancel(taskId: string): Promise<TaskView> {
+    return (await this.request('POST', `/tasks/${encodeURIComponent(taskId)}/cancel`, TaskViewSchema)).body;
   }
 
   /** One request; a success's body must be JSON that `schema` accepts, else ApiError BAD_RESPONSE. */

@@ -23,6 +23,8 @@ export interface Values {
   help?: boolean;
   payload?: string;
   'payload-file'?: string;
+  type?: string;
+  delay?: string;
   status?: string;
   limit?: string;
   cursor?: string;

@@ -15,6 +15,7 @@ import {
   TasksClient,
 } from './client';
 import { EXIT, UsageError, type Context, type Io, type Values } from './context';
+import { RESULT_PREVIEW } from './format';
 
 const OPTIONS = {
   url: { type: 'string' },
@@ -23,6 +24,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   payload: { type: 'string' },
   'payload-file': { type: 'string' },
+  type: { type: 'string' },
+  delay: { type: 'string' },
   status: { type: 'string' },
   limit: { type: 'string' },
   cursor: { type: 'string' },
@@ -46,23 +49,30 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   submit: {
     run: async (ctx) => (await import('./commands/submit')).submit(ctx),
-    options: ['payload', 'payload-file'],
-    usage: ['submit <taskId> [--payload JSON | --payload-file PATH]'],
+    options: ['type', 'delay', 'payload', 'payload-file'],
+    usage: ['submit <taskId> [--type NAME] [--delay SECONDS] [--payload JSON | --payload-file PATH]'],
     help:
       'Submit a task. The payload is a JSON object, {} when omitted; --payload-file - reads stdin.\n' +
-      'Submitting the same taskId and payload again changes nothing (200); a different payload is a 409.',
+      "--type names the task type (default: the API's; an unknown name gets the list of known ones).\n" +
+      '--delay holds the first attempt back SECONDS (0-900). The same taskId and payload again\n' +
+      'changes nothing (200); a different payload or type is a 409.',
   },
   status: {
     run: async (ctx) => (await import('./commands/status')).status(ctx),
     options: [],
     usage: ['status <taskId>'],
-    help: "Show a task's status, attempts, last error and timestamps.",
+    help:
+      "Show a task's type, status, attempts, last error and timestamps, and a SUCCEEDED task's result\n" +
+      '(pretty JSON, cut after ' +
+      `${RESULT_PREVIEW.lines} lines or ${RESULT_PREVIEW.chars} characters; --json prints all of it).`,
   },
   history: {
     run: async (ctx) => (await import('./commands/status')).history(ctx),
     options: [],
     usage: ['history <taskId>'],
-    help: "Show a task's audit history, one line per event: time, event, attempt, error. --json prints the history array.",
+    help:
+      "Show a task's audit history, one line per event: time, event, attempt, error and delay;\n" +
+      "a failure no retry could fix is marked 'permanent: no retry'. --json prints the history array.",
   },
   list: {
     run: async (ctx) => (await import('./commands/list')).list(ctx),
@@ -73,30 +83,41 @@ const COMMANDS: Record<string, Command> = {
       'unfinished). --limit is the page size (1-100, default 20);\n' +
       '--all follows the cursors to the last page; --cursor fetches the page after a previous one.',
   },
+  cancel: {
+    run: async (ctx) => (await import('./commands/cancel')).cancel(ctx),
+    options: [],
+    usage: ['cancel <taskId>'],
+    help:
+      'Cancel a task waiting in the queue (QUEUED or RETRY_SCHEDULED): CANCELLED, and no further attempt\n' +
+      'runs. A CANCELLED task is shown as it is. 409 (exit 1) while an attempt runs or once it has finished.',
+  },
   redrive: {
     run: async (ctx) => (await import('./commands/redrive')).redrive(ctx),
     options: ['all', 'rate', 'dry-run'],
     usage: ['redrive <taskId>', 'redrive --all [--rate N] [--dry-run]'],
     help:
-      'Move a FAILED task back to QUEUED with a fresh attempt budget (409 if it is not FAILED).\n' +
-      '--all collects every FAILED task (following cursors), then redrives them one by one at\n' +
-      '--rate N per second (default 5) and reports how many were redriven, skipped (409: no longer\n' +
-      'FAILED) and failed, with their taskIds. --dry-run only lists what would be redriven.',
+      'Move a FAILED or CANCELLED task back to QUEUED with a fresh attempt budget (409 otherwise).\n' +
+      '--all is about FAILED tasks only (redrive a CANCELLED one by name): it collects every FAILED\n' +
+      'task (following cursors), then redrives them one by one at --rate N per second (default 5)\n' +
+      'and reports how many were redriven, skipped (409: no longer FAILED) and failed, with their\n' +
+      'taskIds. --dry-run only lists what would be redriven.',
   },
   watch: {
     run: async (ctx) => (await import('./commands/watch')).watch(ctx),
     options: ['interval', 'timeout'],
     usage: ['watch <taskId> [--interval MS] [--timeout S]'],
     help:
-      'Follow a task: print each history event as it appears until the task is SUCCEEDED (exit 0)\n' +
-      'or FAILED (exit 1); exit 2 if --timeout passes first. --interval is the polling period in ms\n' +
-      '(default 1000), --timeout in seconds (default 300, 0 = wait forever). --json: one JSON event per line.',
+      'Follow a task: print each history event as it appears until the task is SUCCEEDED (exit 0),\n' +
+      'FAILED or CANCELLED (exit 1); exit 2 if --timeout passes first. --interval is the polling\n' +
+      'period in ms (default 1000), --timeout in seconds (default 300, 0 = wait forever).\n' +
+      '--json: one JSON event per line.',
   },
 };
 
 const EXIT_CODES = `Exit codes:
   0  success; watch: the task SUCCEEDED
-  1  failure: watch saw FAILED, a 409 conflict, redrive --all had errors, the API failed (5xx)
+  1  failure: watch saw FAILED or CANCELLED (finished, the work not done), a 409 conflict (submit,
+     cancel, redrive), redrive --all had errors, the API failed (5xx)
   2  usage error, or input the API rejected (400, 413, 415); watch: --timeout passed first
   3  task not found (404)
   4  API key missing or rejected (403)
@@ -118,7 +139,7 @@ export function usage(): string {
   const lines = Object.values(COMMANDS).flatMap((c) => c.usage.map((u) => `  tasks ${u}`));
   const commands = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)}  ${c.help.split('\n').join('\n            ')}`);
   return [
-    'tasks: operate the task pipeline (submit, inspect, list, redrive, watch tasks)',
+    'tasks: operate the task pipeline (submit, inspect, list, cancel, redrive, watch tasks)',
     '',
     'Usage:',
     ...lines,

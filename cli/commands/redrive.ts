@@ -1,5 +1,5 @@
 import { ApiError, ConflictError, AuthError, ConnectionError, NotThisApiError } from '../client';
-import { table, taskDetails } from '../format';
+import { statusBeforeLastEvent, table, taskDetails } from '../format';
 import { EXIT, UsageError, oneTaskId, printJson, type Context } from '../context';
 
 export const DEFAULT_RATE = 5;
@@ -60,15 +60,19 @@ async function redriveOne(ctx: Context, taskId: string): Promise<number> {
   const task = await ctx.client.redrive(taskId);
   if (ctx.json) printJson(ctx.io, task);
   else {
+    const from = statusBeforeLastEvent(task);
     ctx.io.stdout(
-      `Redrove task ${task.taskId}: FAILED -> ${task.status} with a fresh attempt budget (${task.attempts}/${task.maxAttempts})\n`,
+      `Redrove task ${task.taskId}: ${from ? `${from} -> ` : ''}${task.status} with a fresh attempt budget (${task.attempts}/${task.maxAttempts})\n`,
     );
     ctx.io.stdout(taskDetails(task));
   }
   return EXIT.OK;
 }
 
-/** Every FAILED taskId, collected before any redrive so the listing does not shift under the cursor. */
+/**
+ * Every FAILED taskId, collected before any redrive so the listing does not shift under the cursor.
+ * CANCELLED tasks are left out on purpose: someone stopped them, so each is redriven by name.
+ */
 async function failedTaskIds(ctx: Context): Promise<string[]> {
   const ids = new Set<string>();
   for await (const page of ctx.client.listAll({ status: 'FAILED', limit: 100 })) {

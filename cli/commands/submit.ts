@@ -1,5 +1,9 @@
 import { taskDetails } from '../format';
-import { EXIT, UsageError, oneTaskId, printJson, type Context } from '../context';
+import type { TaskView } from '../client';
+import { EXIT, UsageError, intOption, oneTaskId, printJson, type Context } from '../context';
+
+/** The longest delayed start the API takes (SQS's DelaySeconds limit); checked here for a usage error before any request. */
+export const MAX_DELAY_SECONDS = 900;
 
 /** The payload from --payload or --payload-file ('-' = stdin); {} when neither is given. */
 async function readPayload(ctx: Context): Promise<unknown> {
@@ -26,18 +30,32 @@ async function readPayload(ctx: Context): Promise<unknown> {
   }
 }
 
-/** tasks submit <taskId> [--payload JSON | --payload-file PATH]: 202 new, 200 already there with this payload. */
+/** When a task waiting for a delayed first attempt is due, and how far off that is by the local clock. */
+function dueText(task: TaskView, now: number): string | undefined {
+  if (task.status !== 'QUEUED' || task.nextAttemptAt === undefined) return undefined;
+  const seconds = Math.ceil((Date.parse(task.nextAttemptAt) - now) / 1000);
+  return `Delayed start: the first attempt is due at ${task.nextAttemptAt} (${seconds > 0 ? `in ${seconds}s` : 'now'})\n`;
+}
+
+/**
+ * tasks submit <taskId> [--type NAME] [--delay SECONDS] [--payload JSON | --payload-file PATH]:
+ * 202 new, 200 already there with this payload and type.
+ */
 export async function submit(ctx: Context): Promise<number> {
   const taskId = oneTaskId(ctx, 'submit');
+  const { type, delay } = ctx.values;
+  const delaySeconds = delay === undefined ? undefined : intOption('delay', delay, 0, 0, MAX_DELAY_SECONDS);
   const payload = await readPayload(ctx);
-  const { created, task } = await ctx.client.submit(taskId, payload);
+  const { created, task } = await ctx.client.submit(taskId, payload, { type, delaySeconds });
   if (ctx.json) printJson(ctx.io, task);
   else {
     ctx.io.stdout(
       created
-        ? `Submitted task ${task.taskId} (202: new task)\n`
-        : `Task ${task.taskId} was already submitted with this payload (200: nothing changed)\n`,
+        ? `Submitted ${task.type} task ${task.taskId} (202: new task)\n`
+        : `Task ${task.taskId} (${task.type}) was already submitted with this payload (200: nothing changed)\n`,
     );
+    const due = dueText(task, ctx.io.now());
+    if (due) ctx.io.stdout(due);
     ctx.io.stdout(taskDetails(task));
   }
   return EXIT.OK;

@@ -1,3 +1,4 @@
+import { isTerminal } from '../../lib/domain/task';
 import { ServerError, type TaskView } from '../client';
 import { errorText, eventLine } from '../format';
 import { EXIT, intOption, oneTaskId, type Context } from '../context';
@@ -7,8 +8,9 @@ export const DEFAULT_TIMEOUT_S = 300;
 
 /**
  * tasks watch <taskId> [--interval MS] [--timeout S]: polls the task and prints
- * each history event once, as it appears, until SUCCEEDED (exit 0) or FAILED
- * (exit 1); exit 2 when --timeout passes first (0 = no timeout).
+ * each history event once, as it appears, until a terminal status: SUCCEEDED (exit 0),
+ * FAILED or CANCELLED (exit 1: finished, but the work was not done); exit 2 when --timeout
+ * passes first (0 = no timeout).
  * --json prints each event as one JSON line.
  */
 export async function watch(ctx: Context): Promise<number> {
@@ -34,14 +36,8 @@ export async function watch(ctx: Context): Promise<number> {
         io.stdout(ctx.json ? `${JSON.stringify(event)}\n` : `${eventLine(event)}\n`);
       }
       printed = task.history.length;
-      if (task.status === 'SUCCEEDED' || task.status === 'FAILED') {
-        if (!ctx.json) {
-          io.stdout(
-            task.status === 'SUCCEEDED'
-              ? `Task ${task.taskId} SUCCEEDED (attempt ${task.attempts}/${task.maxAttempts})\n`
-              : `Task ${task.taskId} FAILED after ${task.attempts}/${task.maxAttempts} attempts: ${errorText(task.lastError)}\n`,
-          );
-        }
+      if (isTerminal(task.status)) {
+        if (!ctx.json) io.stdout(`${endText(task)}\n`);
         return task.status === 'SUCCEEDED' ? EXIT.OK : EXIT.FAILURE;
       }
     }
@@ -52,4 +48,12 @@ export async function watch(ctx: Context): Promise<number> {
     }
     await io.sleep(Math.min(intervalMs, left));
   }
+}
+
+/** The line watch ends with, for a task in a terminal status. */
+function endText(task: TaskView): string {
+  const attempts = `${task.attempts}/${task.maxAttempts}`;
+  if (task.status === 'SUCCEEDED') return `Task ${task.taskId} SUCCEEDED (attempt ${attempts})`;
+  if (task.status === 'CANCELLED') return `Task ${task.taskId} CANCELLED after ${attempts} attempts`;
+  return `Task ${task.taskId} ${task.status} after ${attempts} attempts: ${errorText(task.lastError)}`;
 }

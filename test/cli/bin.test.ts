@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { API_KEY, FakeClock, startFakeApi, type FakeApi } from './fakeApi';
+import { API_KEY, FakeClock, makeTask, startFakeApi, type FakeApi } from './fakeApi';
 
 const BIN = path.resolve(__dirname, '../../bin/tasks');
 
@@ -28,12 +28,23 @@ describe('bin/tasks', () => {
   after(() => api.close());
 
   it('runs from any directory, takes the target from the environment and sets the exit code', async () => {
-    // One process only: ts-node startup costs most of a second.
+    // Few processes: ts-node startup costs most of a second each.
     const res = await runBin(['status', 'nope'], { TASKS_API_URL: api.url, TASKS_API_KEY: API_KEY });
 
     expect(res.code, res.stderr).to.equal(3);
     expect(res.stdout).to.equal('');
     expect(res.stderr).to.equal("tasks: not found (404): task 'nope' does not exist\n");
     expect(api.requests.map((r) => [r.method, r.path, r.apiKey])).to.deep.equal([['GET', '/tasks/nope', API_KEY]]);
+  });
+
+  it('cancels through the process, exiting 1 with the reason when an attempt is running', async () => {
+    api.tasks.set('busy', makeTask('busy', 'PROCESSING'));
+    api.requests.length = 0;
+
+    const res = await runBin(['cancel', 'busy'], { TASKS_API_URL: api.url, TASKS_API_KEY: API_KEY });
+
+    expect(res.code, res.stderr).to.equal(1);
+    expect(res.stderr).to.match(/^tasks: conflict \(409 TASK_STATE_CONFLICT\): task 'busy' is PROCESSING: an attempt is running;/);
+    expect(api.requests.map((r) => [r.method, r.path])).to.deep.equal([['POST', '/tasks/busy/cancel']]);
   });
 });

@@ -27,6 +27,7 @@ describe('cli commands against a fake API', () => {
       expect(res.stdout).to.equal(
         [
           'taskId         t1',
+          'type           simulated',
           'status         FAILED',
           'attempts       1/3',
           'lastError      SimulatedFailure: boom',
@@ -63,6 +64,82 @@ describe('cli commands against a fake API', () => {
       expect(JSON.parse(json.stdout)).to.deep.equal(api.tasks.get('t1')!.history);
     });
 
+    it("shows a SUCCEEDED task's result as pretty JSON under its label", async () => {
+      api.tasks.set('s1', makeTask('s1', 'SUCCEEDED', { type: 'wordCount', result: { words: 2, top: ['a', 'b'] } }));
+
+      const res = await run(['status', 's1']);
+
+      expect(res.code).to.equal(0);
+      expect(res.stdout.split('\n').slice(1)).to.deep.equal([
+        'type           wordCount',
+        'status         SUCCEEDED',
+        'attempts       1/3',
+        'lastError      -',
+        'createdAt      2025-01-02T03:04:05.000Z',
+        'updatedAt      2025-01-02T03:04:05.000Z',
+        'correlationId  corr-s1',
+        'history        3 events (last: SUCCEEDED at 2025-01-02T03:04:05.000Z)',
+        'result         {',
+        '                 "words": 2,',
+        '                 "top": [',
+        '                   "a",',
+        '                   "b"',
+        '                 ]',
+        '               }',
+        '',
+      ]);
+    });
+
+    it('cuts a huge result after 20 lines or 2000 characters, saying so; --json prints all of it', async () => {
+      const many = Array.from({ length: 500 }, (_, i) => i);
+      const long = 'x'.repeat(60_000);
+      api.tasks.set('big', makeTask('big', 'SUCCEEDED', { result: many }));
+      api.tasks.set('wide', makeTask('wide', 'SUCCEEDED', { result: { long } }));
+
+      const big = await run(['status', 'big']);
+      const wide = await run(['status', 'wide']);
+      const json = await run(['status', 'wide', '--json']);
+
+      const bigResult = big.stdout.slice(big.stdout.indexOf('result')).split('\n');
+      expect(bigResult.slice(0, 3)).to.deep.equal(['result         [', '                 0,', '                 1,']);
+      expect(bigResult.slice(19, 22)).to.deep.equal([
+        '                 18,',
+        '               ... (105 of 3392 characters shown; --json prints the whole result)',
+        '',
+      ]);
+      expect(wide.stdout.length).to.be.below(3000);
+      expect(wide.stdout).to.include(
+        `2000 of ${JSON.stringify({ long }, null, 2).length} characters shown; --json prints the whole result`,
+      );
+      expect(JSON.parse(json.stdout).result).to.deep.equal({ long });
+    });
+
+    it('marks permanent failures and a delayed start in the history', async () => {
+      const at = '2025-01-02T03:04:05.000Z';
+      const error = { name: 'WebhookRejected', message: 'the receiver answered 404' };
+      api.tasks.set(
+        'p1',
+        makeTask('p1', 'FAILED', {
+          type: 'webhook',
+          history: [
+            { type: 'QUEUED', at, attempt: 0, delaySeconds: 30 },
+            { type: 'PROCESSING', at, attempt: 1 },
+            { type: 'DEAD_LETTERED', at, attempt: 1, error, permanent: true },
+            { type: 'FAILED', at, attempt: 1, error, permanent: true },
+          ],
+        }),
+      );
+
+      const res = await run(['history', 'p1']);
+
+      expect(res.stdout.split('\n').slice(2, 6)).to.deep.equal([
+        '2025-01-02T03:04:05.000Z  QUEUED           0        start delayed by 30s',
+        '2025-01-02T03:04:05.000Z  PROCESSING       1',
+        '2025-01-02T03:04:05.000Z  DEAD_LETTERED    1        WebhookRejected: the receiver answered 404; permanent: no retry',
+        '2025-01-02T03:04:05.000Z  FAILED           1        WebhookRejected: the receiver answered 404; permanent: no retry',
+      ]);
+    });
+
     it('exits 3 for an unknown taskId, with the API message', async () => {
       const res = await run(['status', 'nope']);
 
@@ -78,9 +155,11 @@ describe('cli commands against a fake API', () => {
       const again = await run(['submit', 'order-1', '--payload', '{"n":1}']);
 
       expect(first.code).to.equal(0);
-      expect(first.stdout).to.match(/^Submitted task order-1 \(202: new task\)\ntaskId {9}order-1\nstatus {9}QUEUED\n/);
+      expect(first.stdout).to.match(
+        /^Submitted simulated task order-1 \(202: new task\)\ntaskId {9}order-1\ntype {11}simulated\nstatus {9}QUEUED\n/,
+      );
       expect(again.code).to.equal(0);
-      expect(again.stdout).to.match(/^Task order-1 was already submitted with this payload \(200: nothing changed\)\n/);
+      expect(again.stdout).to.match(/^Task order-1 \(simulated\) was already submitted with this payload \(200: nothing changed\)\n/);
       expect(api.payloads.get('order-1')).to.deep.equal({ n: 1 });
     });
 
@@ -91,6 +170,60 @@ describe('cli commands against a fake API', () => {
       expect(api.payloads.get('a')).to.deep.equal({});
       expect(api.payloads.get('b')).to.deep.equal({ from: 'file' });
       expect(JSON.parse(res.stdout)).to.include({ taskId: 'b', status: 'QUEUED' });
+    });
+
+    it('sends --type and --delay, and says when the delayed first attempt is due', async () => {
+      const res = await run(['submit', 'd1', '--type', 'wordCount', '--delay', '30', '--payload', '{"text":"a b"}']);
+
+      expect(res.code).to.equal(0);
+      expect(api.submits).to.deep.equal([{ taskId: 'd1', payload: { text: 'a b' }, type: 'wordCount', delaySeconds: 30 }]);
+      const lines = res.stdout.split('\n');
+      expect(lines.slice(0, 2)).to.deep.equal([
+        'Submitted wordCount task d1 (202: new task)',
+        'Delayed start: the first attempt is due at 2025-01-02T03:04:35.000Z (in 30s)',
+      ]);
+      expect(lines).to.include.members(['type           wordCount', 'nextAttemptAt  2025-01-02T03:04:35.000Z']);
+    });
+
+    it('sends neither type nor delaySeconds unless asked, and --delay 0 as 0 with no due line', async () => {
+      const plain = await run(['submit', 'p1']);
+      const zero = await run(['submit', 'z1', '--delay', '0']);
+
+      expect(api.submits).to.deep.equal([
+        { taskId: 'p1', payload: {} },
+        { taskId: 'z1', payload: {}, delaySeconds: 0 },
+      ]);
+      expect(plain.stdout).not.to.include('Delayed start');
+      expect(zero.stdout.split('\n')[1]).to.equal('taskId         z1');
+    });
+
+    it('exits 2 before any request for a --delay that is not an integer from 0 to 900', async () => {
+      const delays = [['--delay', '901'], ['--delay=-1'], ['--delay', '1.5'], ['--delay', 'soon']];
+      const results = await Promise.all(delays.map((delay) => run(['submit', 'x', ...delay])));
+
+      expect(results.map((r) => r.code)).to.deep.equal([2, 2, 2, 2]);
+      expect(results[0].stderr).to.equal("tasks: --delay must be an integer from 0 to 900, got '901'\nRun 'tasks --help' for usage.\n");
+      expect(results[1].stderr).to.include("got '-1'");
+      expect(api.requests).to.have.length(0);
+    });
+
+    it('exits 2 for an unknown type, listing the known ones from the API', async () => {
+      const res = await run(['submit', 'x', '--type', 'fax']);
+
+      expect(res.code).to.equal(2);
+      expect(res.stderr).to.equal(
+        'tasks: invalid input (400 VALIDATION_ERROR): invalid request: type must be one of: simulated, webhook, wordCount\n' +
+          '  - type: must be one of: simulated, webhook, wordCount\n',
+      );
+    });
+
+    it('exits 1 on a 409 for the same payload with another type', async () => {
+      await run(['submit', 'order-1', '--type', 'wordCount']);
+
+      const res = await run(['submit', 'order-1']);
+
+      expect(res.code).to.equal(1);
+      expect(res.stderr).to.equal("tasks: conflict (409 TASK_CONFLICT): task 'order-1' already exists with type 'wordCount'\n");
     });
 
     it('exits 1 on a 409 for a different payload', async () => {
@@ -127,10 +260,29 @@ describe('cli commands against a fake API', () => {
 
   describe('list', () => {
     beforeEach(() => {
-      for (const [i, id] of ['f1', 'f2', 'f3'].entries()) {
-        api.tasks.set(id, makeTask(id, 'FAILED', { updatedAt: new Date(Date.parse('2025-01-02T03:04:05.000Z') + i * 1000).toISOString() }));
+      for (const [i, [id, type]] of [
+        ['f1', 'wordCount'],
+        ['f2', 'webhook'],
+        ['f3', 'simulated'],
+      ].entries()) {
+        const updatedAt = new Date(Date.parse('2025-01-02T03:04:05.000Z') + i * 1000).toISOString();
+        api.tasks.set(id, makeTask(id, 'FAILED', { type, updatedAt }));
       }
       api.tasks.set('long-task-id-q', makeTask('long-task-id-q', 'QUEUED'));
+    });
+
+    it('lists CANCELLED tasks (the status is known to the CLI, in any case)', async () => {
+      api.tasks.set('c1', makeTask('c1', 'CANCELLED', { type: 'webhook' }));
+
+      const res = await run(['list', '--status', 'cancelled']);
+
+      expect(res.code, res.stderr).to.equal(0);
+      expect(api.requests[0].query.get('status')).to.equal('CANCELLED');
+      expect(res.stdout.split('\n')).to.deep.equal([
+        'TASK ID  TYPE     STATUS     ATTEMPTS  UPDATED                   LAST ERROR',
+        'c1       webhook  CANCELLED  0/3       2025-01-02T03:04:05.000Z  -',
+        '',
+      ]);
     });
 
     it('prints an aligned table newest first, and the next-page hint on stderr', async () => {
@@ -138,9 +290,9 @@ describe('cli commands against a fake API', () => {
 
       expect(res.code).to.equal(0);
       expect(res.stdout.split('\n')).to.deep.equal([
-        'TASK ID  STATUS  ATTEMPTS  UPDATED                   LAST ERROR',
-        'f3       FAILED  1/3       2025-01-02T03:04:07.000Z  SimulatedFailure: boom',
-        'f2       FAILED  1/3       2025-01-02T03:04:06.000Z  SimulatedFailure: boom',
+        'TASK ID  TYPE       STATUS  ATTEMPTS  UPDATED                   LAST ERROR',
+        'f3       simulated  FAILED  1/3       2025-01-02T03:04:07.000Z  SimulatedFailure: boom',
+        'f2       webhook    FAILED  1/3       2025-01-02T03:04:06.000Z  SimulatedFailure: boom',
         '',
       ]);
       expect(res.stderr).to.equal('More tasks: tasks list --status FAILED --limit 2 --cursor 2 (or --all)\n');
@@ -171,7 +323,7 @@ describe('cli commands against a fake API', () => {
 
       expect(results.map((r) => r.code)).to.deep.equal([2, 2, 2]);
       expect(results[1].stderr).to.include(
-        "--status must be one of QUEUED, PROCESSING, RETRY_SCHEDULED, SUCCEEDED, DEAD_LETTERED, FAILED, got 'DONE'",
+        "--status must be one of QUEUED, PROCESSING, RETRY_SCHEDULED, SUCCEEDED, DEAD_LETTERED, FAILED, CANCELLED, got 'DONE'",
       );
       expect(results[2].stderr).to.include("--limit must be an integer from 1 to 100, got '0'");
       expect(api.requests).to.have.length(0);
@@ -244,6 +396,11 @@ describe('cli commands against a fake API', () => {
       expect(res.code).to.equal(0);
       for (const text of [
         'tasks redrive --all [--rate N] [--dry-run]',
+        'tasks cancel <taskId>',
+        'tasks submit <taskId> [--type NAME] [--delay SECONDS] [--payload JSON | --payload-file PATH]',
+        '--all is about FAILED tasks only',
+        '1  failure: watch saw FAILED or CANCELLED',
+        'Statuses: QUEUED PROCESSING RETRY_SCHEDULED SUCCEEDED DEAD_LETTERED FAILED CANCELLED',
         'TASKS_API_URL',
         'LOCAL_API_KEY',
         '3  task not found (404)',
@@ -272,6 +429,8 @@ describe('cli commands against a fake API', () => {
         /^tasks: status: unknown option --rate\nRun 'tasks status --help' for usage\.\n$/,
       ],
       ['a missing taskId', ['history'], /^tasks: history: missing <taskId>/],
+      ['cancel without a taskId', ['cancel'], /^tasks: cancel: missing <taskId>\nRun 'tasks cancel --help' for usage\.\n$/],
+      ['cancel with an option of submit', ['cancel', 'c1', '--delay', '5'], /^tasks: cancel: unknown option --delay/],
       ['two taskIds', ['status', 'a', 'b'], /expected one <taskId>, got 2 arguments/],
       ['redrive with a taskId and --all', ['redrive', 'a', '--all'], /either a <taskId> or --all/],
       ['--rate without --all', ['redrive', 'a', '--rate', '2'], /--rate and --dry-run go with --all/],
@@ -358,6 +517,22 @@ describe('cli commands against a fake API', () => {
       ).to.deep.equal(['QUEUED', 'PROCESSING', 'DEAD_LETTERED', 'FAILED']);
     });
 
+    it('ends on CANCELLED with exit 1: finished, but the work was not done', async () => {
+      api.tasks.set('w5', makeTask('w5', 'QUEUED'));
+      script('w5', [() => undefined, event('CANCELLED', 0)]);
+
+      const res = await run(['watch', 'w5', '--interval', '10', '--timeout', '1']);
+
+      expect(res.code).to.equal(1);
+      expect(res.stdout.split('\n')).to.deep.equal([
+        '2025-01-02T03:04:05.000Z  QUEUED           0',
+        '2025-01-02T03:04:05.020Z  CANCELLED        0',
+        'Task w5 CANCELLED after 0/3 attempts',
+        '',
+      ]);
+      expect(api.requests).to.have.length(3);
+    });
+
     it('exits 2 when --timeout passes before a terminal status', async () => {
       api.tasks.set('w3', makeTask('w3', 'QUEUED'));
 
@@ -385,7 +560,76 @@ describe('cli commands against a fake API', () => {
     });
   });
 
+  describe('cancel', () => {
+    it('cancels a QUEUED or RETRY_SCHEDULED task (exit 0) and prints it', async () => {
+      api.tasks.set('q1', makeTask('q1', 'QUEUED', { type: 'webhook' }));
+      api.tasks.set('r1', makeTask('r1', 'RETRY_SCHEDULED', { nextAttemptAt: clock.iso(10_000) }));
+      api.tasks.get('r1')!.history.push({ type: 'RETRY_SCHEDULED', at: clock.iso(), attempt: 1, delaySeconds: 10 });
+      clock.t += 1000;
+
+      const queued = await run(['cancel', 'q1']);
+      const retrying = await run(['cancel', 'r1']);
+
+      expect(queued.code).to.equal(0);
+      expect(api.requests[0]).to.include({ method: 'POST', path: '/tasks/q1/cancel', apiKey: API_KEY });
+      expect(queued.stdout.split('\n').slice(0, 4)).to.deep.equal([
+        'Cancelled task q1 (was QUEUED) at 2025-01-02T03:04:06.000Z; no further attempt will run (redrive starts it over)',
+        'taskId         q1',
+        'type           webhook',
+        'status         CANCELLED',
+      ]);
+      expect(retrying.code).to.equal(0);
+      expect(retrying.stdout).to.match(/^Cancelled task r1 \(was RETRY_SCHEDULED\) at /);
+      expect(retrying.stdout).not.to.include('nextAttemptAt');
+      expect(api.tasks.get('r1')!.status).to.equal('CANCELLED');
+    });
+
+    it('shows a CANCELLED task as it is (exit 0), and --json prints the task', async () => {
+      api.tasks.set('c1', makeTask('c1', 'CANCELLED'));
+      const before = structuredClone(api.tasks.get('c1'));
+
+      const res = await run(['cancel', 'c1']);
+      const json = await run(['cancel', 'c1', '--json']);
+
+      expect(res.code).to.equal(0);
+      expect(res.stdout).to.match(/^Cancelled task c1 \(was QUEUED\) at 2025-01-02T03:04:05.000Z;/);
+      expect(JSON.parse(json.stdout)).to.deep.equal(before);
+      expect(api.tasks.get('c1')).to.deep.equal(before);
+    });
+
+    it("exits 1 with the API's reason for a running or finished task, 3 for an unknown one", async () => {
+      api.tasks.set('p1', makeTask('p1', 'PROCESSING'));
+      api.tasks.set('s1', makeTask('s1', 'SUCCEEDED'));
+
+      const running = await run(['cancel', 'p1']);
+      const finished = await run(['cancel', 's1']);
+      const missing = await run(['cancel', 'nope']);
+
+      expect(running.code).to.equal(1);
+      expect(running.stdout).to.equal('');
+      expect(running.stderr).to.equal(
+        "tasks: conflict (409 TASK_STATE_CONFLICT): task 'p1' is PROCESSING: an attempt is running; cancel applies to a task waiting in the queue (QUEUED or RETRY_SCHEDULED)\n",
+      );
+      expect(finished.code).to.equal(1);
+      expect(finished.stderr).to.equal(
+        "tasks: conflict (409 TASK_STATE_CONFLICT): task 's1' is SUCCEEDED: it has finished; only a QUEUED or RETRY_SCHEDULED task can be cancelled\n",
+      );
+      expect(missing.code).to.equal(3);
+      expect(missing.stderr).to.equal("tasks: not found (404): task 'nope' does not exist\n");
+    });
+  });
+
   describe('redrive', () => {
+    it('redrives a CANCELLED task by name, saying where it came from', async () => {
+      api.tasks.set('c1', makeTask('c1', 'CANCELLED'));
+
+      const res = await run(['redrive', 'c1']);
+
+      expect(res.code).to.equal(0);
+      expect(res.stdout).to.match(/^Redrove task c1: CANCELLED -> QUEUED with a fresh attempt budget \(0\/3\)\n/);
+      expect(api.tasks.get('c1')!.status).to.equal('QUEUED');
+    });
+
     it('redrives one FAILED task (exit 0), exits 1 when it is not FAILED and 3 when unknown', async () => {
       api.tasks.set('f1', makeTask('f1', 'FAILED'));
       api.tasks.set('q1', makeTask('q1', 'QUEUED'));
@@ -399,7 +643,7 @@ describe('cli commands against a fake API', () => {
       expect(api.tasks.get('f1')!.history.at(-1)!.type).to.equal('REDRIVEN');
       expect(conflict.code).to.equal(1);
       expect(conflict.stderr).to.equal(
-        "tasks: conflict (409 TASK_STATE_CONFLICT): task 'q1' is QUEUED: only a FAILED task can be redriven\n",
+        "tasks: conflict (409 TASK_STATE_CONFLICT): task 'q1' is QUEUED: only a FAILED or CANCELLED task can be redriven\n",
       );
       expect(missing.code).to.equal(3);
     });
@@ -414,6 +658,7 @@ describe('cli commands against a fake API', () => {
           );
         }
         api.tasks.set('q1', makeTask('q1', 'QUEUED'));
+        api.tasks.set('c1', makeTask('c1', 'CANCELLED'));
         api.maxPage = 2;
       });
       const redriveRequests = () => api.requests.filter((r) => r.method === 'POST');
@@ -422,11 +667,17 @@ describe('cli commands against a fake API', () => {
         const res = await run(['redrive', '--all', '--rate', '5']);
 
         expect(res.code).to.equal(0);
-        expect(api.requests.filter((r) => r.method === 'GET').map((r) => r.query.get('cursor'))).to.deep.equal([null, '2', '4']);
+        const listings = api.requests.filter((r) => r.method === 'GET');
+        expect(listings.map((r) => [r.query.get('status'), r.query.get('cursor')])).to.deep.equal([
+          ['FAILED', null],
+          ['FAILED', '2'],
+          ['FAILED', '4'],
+        ]);
         expect(redriveRequests().map((r) => r.path)).to.deep.equal(ids.map((id) => `/tasks/${id}/redrive`));
         const starts = redriveRequests().map((r) => r.at - redriveRequests()[0].at);
         expect(starts).to.deep.equal([0, 200, 400, 600, 800]);
         expect([...api.tasks.values()].filter((t) => t.status === 'FAILED')).to.have.length(0);
+        expect(api.tasks.get('c1')!.status).to.equal('CANCELLED');
       });
 
       it('defaults to 5 per second and only waits for what a request did not already take', async () => {
@@ -466,7 +717,7 @@ describe('cli commands against a fake API', () => {
             'f1       redriven',
             'f2       redriven',
             'f5       redriven',
-            "f3       skipped   task 'f3' is QUEUED: only a FAILED task can be redriven",
+            "f3       skipped   task 'f3' is QUEUED: only a FAILED or CANCELLED task can be redriven",
             "f4       error     503 ENQUEUE_FAILED: task 'f4' could not be enqueued",
             '',
           ].join('\n'),

@@ -11,6 +11,8 @@ import type { Io } from '../../cli/context';
 import type { TaskEvent, TaskStatus, TaskView } from '../../lib/domain/task';
 
 export const API_KEY = 'test-key';
+/** The task types the fake knows, as the API's registry names them; the first is the default. */
+export const TASK_TYPES = ['simulated', 'webhook', 'wordCount'];
 export const T0 = Date.parse('2025-01-02T03:04:05.000Z');
 
 export interface RecordedRequest {
@@ -42,6 +44,8 @@ export class FakeClock {
 export function makeTask(taskId: string, status: TaskStatus, overrides: Partial<TaskView> = {}): TaskView {
   const at = new Date(T0).toISOString();
   const history: TaskEvent[] = [{ type: 'QUEUED', at, attempt: 0 }];
+  if (status === 'SUCCEEDED') history.push({ type: 'PROCESSING', at, attempt: 1 }, { type: 'SUCCEEDED', at, attempt: 1 });
+  if (status === 'CANCELLED') history.push({ type: 'CANCELLED', at, attempt: 0 });
   if (status === 'FAILED') {
     history.push(
       { type: 'PROCESSING', at, attempt: 1 },
@@ -53,7 +57,7 @@ export function makeTask(taskId: string, status: TaskStatus, overrides: Partial<
     taskId,
     type: 'simulated',
     status,
-    attempts: status === 'QUEUED' ? 0 : 1,
+    attempts: status === 'QUEUED' || status === 'CANCELLED' ? 0 : 1,
     maxAttempts: 3,
     lastError: status === 'FAILED' ? { name: 'SimulatedFailure', message: 'boom' } : null,
     createdAt: at,
@@ -73,6 +77,8 @@ export interface FakeApi {
   maxPage: number;
   /** Runs before each request is answered (to move the clock or change state). */
   onRequest?: (req: RecordedRequest) => void;
+  /** The body of every POST /tasks, parsed. */
+  submits: unknown[];
   /** Canned answers for a route key like 'POST /tasks/t1/redrive', used before the normal routes. */
   override: Map<string, { status: number; body: unknown }>;
   close(): Promise<void>;
@@ -87,12 +93,25 @@ function apiError(res: http.ServerResponse, status: number, code: string, messag
   send(res, status, { error: { code, message, details } });
 }
 
+/** A field of a parsed JSON body, or undefined when the body is not an object. */
+function field(body: unknown, key: string): unknown {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>)[key] : undefined;
+}
+
+/** The API's reason (lib/app/cancel.ts) for refusing to cancel a task in this status. */
+function cancelRefusal(status: TaskStatus): string {
+  if (status === 'PROCESSING') return 'an attempt is running; cancel applies to a task waiting in the queue (QUEUED or RETRY_SCHEDULED)';
+  if (status === 'DEAD_LETTERED') return 'its attempts are over and it is on its way to FAILED';
+  return 'it has finished; only a QUEUED or RETRY_SCHEDULED task can be cancelled';
+}
+
 export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
   const api: FakeApi = {
     url: '',
     tasks: new Map(),
     payloads: new Map(),
     requests: [],
+    submits: [],
     maxPage: 100,
     override: new Map(),
     close: async () => {
@@ -117,7 +136,7 @@ export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
       api.onRequest?.(recorded);
 
       const canned = api.override.get(`${recorded.method} ${recorded.path}`);
-      const routeMatch = /^\/tasks(?:\/([^/]+)(\/redrive)?)?$/.exec(url.pathname);
+      const routeMatch = /^\/tasks(?:\/([^/]+)(?:\/(redrive|cancel))?)?$/.exec(url.pathname);
       if (!routeMatch) {
         // What serverless-offline answers for an unknown path.
         return send(res, 404, {
@@ -130,25 +149,43 @@ export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
       if (canned) return send(res, canned.status, canned.body);
 
       const taskId = routeMatch[1] === undefined ? undefined : decodeURIComponent(routeMatch[1]);
-      const redrive = Boolean(routeMatch[2]);
+      const action = routeMatch[2];
       const body = Buffer.concat(chunks).toString('utf8');
 
       if (req.method === 'POST' && taskId === undefined) {
-        const parsed = JSON.parse(body) as { taskId?: unknown; payload?: unknown };
-        if (typeof parsed.taskId !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(parsed.taskId)) {
+        const parsed: unknown = JSON.parse(body);
+        api.submits.push(parsed);
+        const [id, payload, type, delaySeconds] = ['taskId', 'payload', 'type', 'delaySeconds'].map((k) => field(parsed, k));
+        if (typeof id !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(id)) {
           const problem = 'may contain only letters, digits and - _ . :';
           return apiError(res, 400, 'VALIDATION_ERROR', `invalid request: taskId ${problem}`, [{ field: 'taskId', problem }]);
         }
-        const existing = api.tasks.get(parsed.taskId);
-        if (existing) {
-          if (isDeepStrictEqual(api.payloads.get(parsed.taskId), parsed.payload)) return send(res, 200, existing);
-          return apiError(res, 409, 'TASK_CONFLICT', `task '${parsed.taskId}' already exists with a different payload`, {
-            taskId: parsed.taskId,
-          });
+        const typeName = type ?? TASK_TYPES[0];
+        if (typeof typeName !== 'string' || !TASK_TYPES.includes(typeName)) {
+          const problem = `must be one of: ${TASK_TYPES.join(', ')}`;
+          return apiError(res, 400, 'VALIDATION_ERROR', `invalid request: type ${problem}`, [{ field: 'type', problem }]);
         }
-        const task = makeTask(parsed.taskId, 'QUEUED');
+        const delay = delaySeconds ?? 0;
+        if (typeof delay !== 'number' || !Number.isInteger(delay) || delay < 0 || delay > 900) {
+          const problem = `must be an integer from 0 to 900, got ${JSON.stringify(delay)}`;
+          return apiError(res, 400, 'VALIDATION_ERROR', `invalid request: delaySeconds ${problem}`, [{ field: 'delaySeconds', problem }]);
+        }
+        const existing = api.tasks.get(id);
+        if (existing) {
+          const samePayload = isDeepStrictEqual(api.payloads.get(id), payload);
+          if (samePayload && existing.type === typeName) return send(res, 200, existing);
+          const message = samePayload
+            ? `task '${id}' already exists with type '${existing.type}'`
+            : `task '${id}' already exists with a different payload`;
+          return apiError(res, 409, 'TASK_CONFLICT', message, { taskId: id, ...(samePayload ? { type: existing.type } : {}) });
+        }
+        const task = makeTask(id, 'QUEUED', { type: typeName });
+        if (delay > 0) {
+          task.nextAttemptAt = clock.iso(delay * 1000);
+          task.history[0].delaySeconds = delay;
+        }
         api.tasks.set(task.taskId, task);
-        api.payloads.set(task.taskId, parsed.payload);
+        api.payloads.set(task.taskId, payload);
         return send(res, 202, task);
       }
       if (req.method === 'GET' && taskId === undefined) {
@@ -156,24 +193,37 @@ export async function startFakeApi(clock: FakeClock): Promise<FakeApi> {
         const limit = Math.min(Number(url.searchParams.get('limit') ?? 20), api.maxPage);
         const offset = Number(url.searchParams.get('cursor') ?? 0);
         const matching = [...api.tasks.values()].filter((t) => t.status === status).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-        const tasks = matching.slice(offset, offset + limit).map(({ history: _history, ...summary }) => summary);
+        // As the API lists them: no history or result, and no lastError when there is none.
+        const tasks = matching
+          .slice(offset, offset + limit)
+          .map(({ history: _history, result: _result, lastError, ...summary }) => ({ ...summary, ...(lastError ? { lastError } : {}) }));
         const next = offset + limit < matching.length ? String(offset + limit) : null;
         return send(res, 200, { status, tasks, cursor: next });
       }
       const task = taskId === undefined ? undefined : api.tasks.get(taskId);
       if (!task) return apiError(res, 404, 'TASK_NOT_FOUND', `task '${taskId}' does not exist`, { taskId });
-      if (req.method === 'GET' && !redrive) return send(res, 200, task);
-      if (req.method === 'POST' && redrive) {
-        if (task.status !== 'FAILED') {
-          return apiError(res, 409, 'TASK_STATE_CONFLICT', `task '${taskId}' is ${task.status}: only a FAILED task can be redriven`, {
-            taskId,
-            status: task.status,
-          });
+      if (req.method === 'GET' && action === undefined) return send(res, 200, task);
+      if (req.method === 'POST' && action === 'redrive') {
+        if (task.status !== 'FAILED' && task.status !== 'CANCELLED') {
+          const message = `task '${taskId}' is ${task.status}: only a FAILED or CANCELLED task can be redriven`;
+          return apiError(res, 409, 'TASK_STATE_CONFLICT', message, { taskId, status: task.status });
         }
         const at = clock.iso();
         Object.assign(task, { status: 'QUEUED', attempts: 0, lastError: null, updatedAt: at });
         task.history.push({ type: 'REDRIVEN', at, attempt: 0 });
         return send(res, 202, task);
+      }
+      if (req.method === 'POST' && action === 'cancel') {
+        if (task.status === 'CANCELLED') return send(res, 200, task);
+        if (task.status !== 'QUEUED' && task.status !== 'RETRY_SCHEDULED') {
+          const message = `task '${taskId}' is ${task.status}: ${cancelRefusal(task.status)}`;
+          return apiError(res, 409, 'TASK_STATE_CONFLICT', message, { taskId, status: task.status });
+        }
+        const at = clock.iso();
+        Object.assign(task, { status: 'CANCELLED', updatedAt: at });
+        delete task.nextAttemptAt;
+        task.history.push({ type: 'CANCELLED', at, attempt: task.attempts });
+        return send(res, 200, task);
       }
       return send(res, 405, { message: 'method not allowed' });
     });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { eventLine, historyTable, table } from '../../cli/format';
+import { RESULT_PREVIEW, eventLine, historyTable, resultText, table } from '../../cli/format';
 
 describe('cli/format', () => {
   it('aligns columns to the widest cell and does not pad the last one', () => {
@@ -38,5 +38,18 @@ describe('cli/format', () => {
     const event = { type: 'FAILED' as const, at: '2025-01-02T03:04:05.000Z', attempt: 3, error: { name: 'E', message: 'm' } };
 
     expect(eventLine(event)).to.equal(historyTable([event]).split('\n')[1]);
+  });
+
+  it('prints a small result whole, and never cuts a huge one inside a surrogate pair', () => {
+    expect(resultText({ n: 1 })).to.equal('{\n  "n": 1\n}');
+
+    // '"' then pairs: the cut at RESULT_PREVIEW.chars would fall between the halves of a pair.
+    const text = resultText('\u{1F600}'.repeat(RESULT_PREVIEW.chars));
+    const shown = text.split('\n')[0];
+
+    expect(shown).to.equal(`"${'\u{1F600}'.repeat((RESULT_PREVIEW.chars - 2) / 2)}`);
+    expect(text.split('\n')[1]).to.equal(
+      `... (${RESULT_PREVIEW.chars - 1} of ${RESULT_PREVIEW.chars * 2 + 2} characters shown; --json prints the whole result)`,
+    );
   });
 });
