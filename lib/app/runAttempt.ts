@@ -92,8 +92,10 @@ export async function runAttempt(type: RegisteredType | undefined, message: Task
     const value = await Promise.race([Promise.resolve().then(() => type.handle(message.payload, ctx)), timedOut]);
     return serialise(value);
   } catch (error) {
-    // A handler that rejects because its signal aborted has timed out, whatever it threw.
-    const cause = controller.signal.aborted ? controller.signal.reason : error;
+    // A handler that rejects once the deadline has passed (its signal aborted, or its own timer on
+    // remainingMs() fired) has timed out, whatever it threw.
+    const timedOutNow = controller.signal.aborted || Date.now() >= deadline;
+    const cause = timedOutNow ? (controller.signal.reason ?? new AttemptTimedOut(type.name, message.attempt, timeoutSeconds)) : error;
     return { ok: false, error: toTaskError(cause), permanent: isPermanent(cause), retryAfterSeconds: retryAfterOf(cause) };
   } finally {
     clearTimeout(timer);

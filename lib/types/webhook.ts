@@ -290,7 +290,8 @@ export function webhookType(options: WebhookOptions): TaskType<WebhookPayload> {
       const [problem] = validate(payload);
       if (problem) throw new PermanentError(`${problem.field} ${problem.problem}`);
       const url = new URL(payload.url);
-      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, Math.floor(ctx.remainingMs())))]);
+      // Rounded up: the runner's own deadline fires first, so an attempt cut off there is AttemptTimedOut.
+      const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(0, Math.ceil(ctx.remainingMs())))]);
       const addresses = await vettedAddresses(url, signal, ctx);
       const request: WebhookRequest = {
         url,
