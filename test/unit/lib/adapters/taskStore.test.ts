@@ -116,7 +116,6 @@ describe('DynamoTaskStore', () => {
         pk: 'TASK#order-7',
         sk: 'PAYLOAD',
         payloadHash: 'h1',
-        type: 'simulated',
         payload: '{"n":1}',
       });
     });
@@ -149,13 +148,28 @@ describe('DynamoTaskStore', () => {
         ConditionExpression: 'attribute_not_exists(pk)',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
+      // The default type is not stored: it is what an item without a type reads back as.
+      const { type: _type, ...stored } = task;
       expect(unmarshall(statePut.Item!)).to.deep.equal({
         pk: 'TASK#order-7',
         sk: 'STATE',
-        ...task,
+        ...stored,
         phase: 'UNFINISHED',
         phaseAt: task.createdAt,
       });
+    });
+
+    it('stores the type of a task of another type on both items, and reads the default back for an item without one', async () => {
+      ddb.on(PutItemCommand).resolves({});
+
+      await store.create(taskState({ taskId: 'hook-1', type: 'webhook' }), '{"n":1}');
+
+      expect(puts().map((put) => unmarshall(put.Item!).type)).to.deep.equal(['webhook', 'webhook']);
+      const { type: _type, ...untyped } = taskState({ taskId: 'old-1' });
+      ddb
+        .on(GetItemCommand)
+        .resolves({ Item: marshall({ pk: 'TASK#old-1', sk: 'STATE', ...untyped, phase: 'UNFINISHED', phaseAt: untyped.createdAt }) });
+      expect((await store.get('old-1'))!.type).to.equal('simulated');
     });
 
     it('returns created: true with the task when both writes succeed', async () => {
