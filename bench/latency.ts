@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
-import { freePort } from '../scripts/local/processes';
+import { freePort } from '../devstack/processes';
 import { spawnChild } from './children';
 import { mapLimit, msSince, payloadOfSize, quantile, seededRandom, sleep } from './stats';
 

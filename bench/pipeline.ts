@@ -1,7 +1,7 @@
 /**
  * The pipeline under measurement: the REAL handlers (submitTask, processTask, monitorDlq)
  * running in this process against DynamoDB Local and fauxqs, fed by the Lambda-like pollers
- * of scripts/local/eventSourcePoller.ts, as in test/integration/harness.ts. The difference:
+ * of devstack/eventSourcePoller.ts, as in test/integration/harness.ts. The difference:
  * every client is counted (bench/counters.ts), the failure draws are seeded, each Lambda
  * invocation is timed, and the handlers' log lines are counted and dropped.
  */
@@ -20,10 +20,10 @@ import type { Transition } from '../lib/domain/stateMachine';
 import { isTerminal, type TaskState } from '../lib/domain/task';
 import { SqsTaskQueue } from '../lib/adapters/taskQueue';
 import { DynamoTaskStore } from '../lib/adapters/taskStore';
-import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../scripts/local/eventSourcePoller';
-import { LOCAL_CREDENTIALS } from '../scripts/local/localServer';
-import type { LocalServers } from '../scripts/local/localServers';
-import { createResources, type LocalResources } from '../scripts/local/resources';
+import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../devstack/eventSourcePoller';
+import { LOCAL_CREDENTIALS } from '../devstack/localServer';
+import type { LocalServers } from '../devstack/localServers';
+import { createResources, type LocalResources } from '../devstack/resources';
 import { instrumentDynamoDb, instrumentSqs, type Caller, type UsageCounter, type UsageSnapshot } from './counters';
 import { mapLimit, msSince, payloadOfSize, seededRandom, sleep, until } from './stats';
 

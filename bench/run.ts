@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { startLocalServers, type LocalServers } from '../scripts/local/localServers';
+import { startLocalServers, type LocalServers } from '../devstack/localServers';
 import { measureColdStart, type ColdStartResult } from './coldStart';
 import { formatCost, summarizeRun, type CostSummary } from './cost';
 import { probeTransactionDoubling, UsageCounter } from './counters';

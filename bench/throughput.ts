@@ -14,7 +14,7 @@ import { PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ulid } from 'ulid';
-import type { LocalServers } from '../scripts/local/localServers';
+import type { LocalServers } from '../devstack/localServers';
 import type { Caller, UsageCounter, UsageSnapshot } from './counters';
 import { countedClients, isolatedQueues, startPipeline, tasksOf, type BenchTask } from './pipeline';
 import { fixed, table } from './format';

@@ -1,6 +1,6 @@
 /** Entry point of the `tasks` operator CLI: parses arguments, picks the target API, runs a command, maps errors to exit codes. */
 import { readFile } from 'node:fs/promises';
-import { readStackInfo } from '../scripts/local/stackFile';
+import { readStackInfo } from '../devstack/stackFile';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { TASK_STATUSES } from '../lib/domain/task';
 import {

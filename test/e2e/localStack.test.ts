@@ -16,7 +16,7 @@ const MARKER = 'LOCAL_STACK_E2E_RUN';
 /**
  * API Gateway's documented defaults for the error types the corpus meets: status and
  * `$context.error.message`. Written from the API Gateway developer guide, not imported from
- * scripts/local, so the oracle shares no code with the gateway under test.
+ * devstack, so the oracle shares no code with the gateway under test.
  */
 const API_GATEWAY_DEFAULTS: Record<GatewayResponseType, { status: number; message: string; customizable: boolean }> = {
   INVALID_API_KEY: { status: 403, message: 'Forbidden', customizable: true },

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { expect } from 'chai';
-import { startApiGateway, type ApiGateway } from '../../scripts/local/apiGateway';
-import { matchRoute, type ApiRoute } from '../../scripts/local/apiGatewayRoutes';
-import type { InvocationOutcome } from '../../scripts/local/sqsEvent';
+import { startApiGateway, type ApiGateway } from '../../devstack/apiGateway';
+import { matchRoute, type ApiRoute } from '../../devstack/apiGatewayRoutes';
+import type { InvocationOutcome } from '../../devstack/sqsEvent';
 import { loadServerlessConfig, type ServerlessConfig } from '../support/localServers';
 
 const API_KEY = 'gateway-test-key-0123456789';

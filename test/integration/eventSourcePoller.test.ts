@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
-import { intrinsicTarget } from '../../scripts/local/cloudFormation';
-import { lambdaInvoker } from '../../scripts/local/eventSourcePoller';
+import { intrinsicTarget } from '../../devstack/cloudFormation';
+import { lambdaInvoker } from '../../devstack/eventSourcePoller';
 import { eventually } from '../support/processes';
-import type { InvocationOutcome } from '../../scripts/local/sqsEvent';
+import type { InvocationOutcome } from '../../devstack/sqsEvent';
 import { eventSourceMappings, startPoller, useLocalServers, type EventSourceMapping, type Poller } from '../support/localServers';
 
 describe('local SQS event source poller (Lambda event source mapping on fauxqs)', function () {

@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
-import { intrinsicTarget } from '../../scripts/local/cloudFormation';
+import { intrinsicTarget } from '../../devstack/cloudFormation';
 import { createResources, useLocalServers, type LocalServers } from '../support/localServers';
 
 /** The CloudFormation resources of serverless.yml of the running stage, by type. */

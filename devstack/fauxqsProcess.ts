@@ -11,7 +11,7 @@ import { LocalStackError, freePort, spawnManaged, waitUntil } from './processes'
 export async function startFauxqsProcess(port = 0, options: { timeoutMs?: number } = {}): Promise<LocalServer> {
   const actualPort = port || (await freePort());
   const proc = spawnManaged('fauxqs', process.execPath, ['--require', 'ts-node/register/transpile-only', __filename, String(actualPort)], {
-    cwd: path.join(__dirname, '..', '..'),
+    cwd: path.join(__dirname, '..'),
   });
   const endpoint = `http://127.0.0.1:${actualPort}`;
   const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
