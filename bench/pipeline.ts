@@ -1,7 +1,7 @@
 /**
  * The pipeline under measurement: the REAL handlers (submitTask, processTask, monitorDlq)
  * running in this process against DynamoDB Local and fauxqs, fed by the Lambda-like pollers
- * of devstack/eventSourcePoller.ts, as in test/integration/harness.ts. The difference:
+ * of the local stack (devstack/), as in test/integration/harness.ts. The difference:
  * every client is counted (bench/counters.ts), the failure draws are seeded, each Lambda
  * invocation is timed, and the handlers' log lines are counted and dropped.
  */
@@ -20,12 +20,21 @@ import type { Transition } from '../lib/domain/stateMachine';
 import { isTerminal, type TaskState } from '../lib/domain/task';
 import { SqsTaskQueue } from '../lib/adapters/taskQueue';
 import { DynamoTaskStore } from '../lib/adapters/taskStore';
-import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../devstack/eventSourcePoller';
-import { LOCAL_CREDENTIALS } from '../devstack/localServer';
-import type { LocalServers } from '../devstack/localServers';
-import { createResources, type LocalResources } from '../devstack/resources';
+import { seededRandom } from '../lib/domain/random';
+import {
+  LOCAL_CREDENTIALS,
+  createResources,
+  eventSourceMappings,
+  startPoller,
+  type Invoker,
+  type LocalResources,
+  type LocalServers,
+  type Poller,
+} from '../devstack';
+import { mapLimit } from '../tools/concurrency';
+import { pollUntil, sleep } from '../tools/poll';
 import { instrumentDynamoDb, instrumentSqs, type Caller, type UsageCounter, type UsageSnapshot } from './counters';
-import { mapLimit, msSince, payloadOfSize, seededRandom, sleep, until } from './stats';
+import { msSince, payloadOfSize } from './measure';
 
 export interface BenchTask {
   taskId: string;
@@ -116,7 +125,7 @@ function captureLogLines(counter: UsageCounter): () => void {
 export async function waitForEmptyQueues(servers: LocalServers, resources: LocalResources, timeoutMs: number): Promise<void> {
   const urls = Object.values(resources.queues).map((queue) => queue.url);
   let last = '';
-  await until(
+  await pollUntil(
     async () => {
       const counts = await Promise.all(
         urls.map(async (url) => {
@@ -136,9 +145,7 @@ export async function waitForEmptyQueues(servers: LocalServers, resources: Local
       last = counts.join('/');
       return counts.every((n) => n === 0);
     },
-    timeoutMs,
-    () => `queues not empty after ${timeoutMs} ms (messages per queue: ${last})`,
-    100,
+    { timeoutMs, failure: () => `queues not empty after ${timeoutMs} ms (messages per queue: ${last})` },
   );
 }
 
@@ -154,7 +161,7 @@ export async function isolatedQueues(servers: LocalServers, prefix: string): Pro
   for (const queue of Object.values(queues)) {
     if (queue.Properties) queue.Properties.QueueName = `${prefix}-${String(queue.Properties.QueueName)}`;
   }
-  const created = await createResources({ ...servers.config, resources: { Resources: queues } }, servers.clients);
+  const created = await createResources({ ...servers.config, resources: { Resources: queues } }, servers.clients, servers.sqs.endpoint);
   return { ...servers.resources, queues: created.queues, attributes: { ...servers.resources.attributes, ...created.attributes } };
 }
 
@@ -282,14 +289,13 @@ export function startPipeline(
       counter.recordInvocation('submitTask', msSince(start), 1);
       if (response.statusCode !== 202) throw new Error(`POST /tasks ${task.taskId} answered ${response.statusCode}: ${response.body}`);
     });
-    await until(
-      () => state.terminal.size === state.wanted.size,
-      runOptions.timeoutMs,
-      () =>
+    await pollUntil(() => state.terminal.size === state.wanted.size, {
+      timeoutMs: runOptions.timeoutMs,
+      intervalMs: 20,
+      failure: () =>
         `${state.wanted.size - state.terminal.size} of ${state.wanted.size} tasks not SUCCEEDED/FAILED after ${runOptions.timeoutMs} ms; ` +
         `poller notes: ${problems.slice(-3).join(' | ') || 'none'}`,
-      20,
-    );
+    });
     const elapsedMs = state.lastTerminalAt - startedAt;
     // The pollers delete what they processed just after the handler returns: wait for that.
     await waitForEmptyQueues(servers, resources, 30_000);

@@ -1,11 +1,4 @@
-import { startLocalServers, type LocalServers, type LocalServersOptions } from '../../devstack/localServers';
-
-// What the integration suites use of the local stack, through this one door.
-export { createResources } from '../../devstack/resources';
-export { eventSourceMappings, startPoller, type EventSourceMapping, type Poller } from '../../devstack/eventSourcePoller';
-export { loadServerlessConfig, type ServerlessConfig } from '../../devstack/serverlessConfig';
-export { freePort } from '../../devstack/processes';
-export type { LocalServers } from '../../devstack/localServers';
+import { startLocalServers, type LocalServers, type LocalServersOptions } from '../../devstack';
 
 /**
  * Mocha hooks for a suite that needs DynamoDB Local and fauxqs with serverless.yml's
