@@ -5,9 +5,9 @@
  */
 
 // DynamoDB Local and fauxqs with serverless.yml's tables and queues.
-export { LOCAL_CREDENTIALS, type LocalServer } from './localServer';
+export { LOCAL_CREDENTIALS } from './localServer';
 export { startLocalServers, type LocalServers, type LocalServersOptions } from './localServers';
-export { createResources, type LocalQueue, type LocalResources, type LocalTable } from './resources';
+export { createResources, type LocalResources } from './resources';
 export { loadServerlessConfig, type ServerlessConfig } from './serverlessConfig';
 export { intrinsicTarget } from './cloudFormation';
 
@@ -18,8 +18,8 @@ export { startApiGateway, type ApiGateway } from './apiGateway';
 export { matchRoute, type ApiRoute } from './apiGatewayRoutes';
 
 // `npm start` as a child process, and what a running one records for the CLI and the demo.
-export { startStackProcess, type StackProcess, type StackProcessOptions } from './stackProcess';
-export { readStackInfo, type StackInfo } from './stackFile';
+export { startStackProcess, type StackProcess } from './stackProcess';
+export { readStackInfo } from './stackFile';
 
-// Process groups and ports.
-export { freePort, processesWithEnv, spawnManaged, type ManagedProcess, type ManageOptions } from './processes';
+// Process groups.
+export { processesWithEnv, spawnManaged } from './processes';

@@ -31,7 +31,7 @@ export interface ManagedProcess {
 }
 
 /** How a managed process is watched and stopped. */
-export interface ManageOptions {
+interface ManageOptions {
   /** How many of the last lines recentOutput() keeps; default 40. */
   keepLines?: number;
   /** The signal stop() sends first; default SIGTERM. */
@@ -104,7 +104,7 @@ export function onShutdown(cleanup: () => Promise<void>): () => void {
 /** Text kept of a process's output: trimmed to the last half once it reaches this length. */
 const MAX_OUTPUT_CHARS = 200_000;
 
-function signalPid(pid: number): void {
+function killPid(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');
   } catch {
@@ -129,7 +129,7 @@ export function manage(name: string, child: ChildProcess, options: ManageOptions
   const killLeftovers = () => {
     // The leader may exit before the rest of its group, and a grandchild may have left the group.
     signalGroup(child.pid, 'SIGKILL');
-    if (options.marker) for (const pid of processesWithEnv(options.marker.name, options.marker.value)) signalPid(pid);
+    if (options.marker) for (const pid of processesWithEnv(options.marker.name, options.marker.value)) killPid(pid);
   };
   const proc: ManagedProcess = {
     name,

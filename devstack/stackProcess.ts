@@ -13,7 +13,7 @@ export interface StackProcess {
   bootSeconds: number;
 }
 
-export interface StackProcessOptions {
+interface StackProcessOptions {
   apiKey: string;
   /** Put in the environment of every process of the stack: how leftovers are found (see ManageOptions.marker). */
   marker: { name: string; value: string };
