@@ -12,8 +12,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnChild } from './children';
-import { median } from './stats';
+import { spawnManaged } from '../devstack';
+import { median } from '../tools/stats';
+import { MARKER } from './measure';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -104,8 +105,9 @@ function timeImport(file: string, exportName: string, cwd: string, nodePath: str
     `if (typeof m[${JSON.stringify(exportName)}] !== 'function') throw new Error('no exported handler ${exportName}');`,
     'process.stdout.write(JSON.stringify({ ms }));',
   ].join(' ');
-  const child = spawnChild(process.execPath, ['-e', script], runId, {
+  const child = spawnManaged('handler import', process.execPath, ['-e', script], {
     cwd,
+    marker: { name: MARKER, value: runId },
     env: {
       PATH: process.env.PATH ?? '',
       NODE_PATH: nodePath,
@@ -135,13 +137,15 @@ export async function measureColdStart(options: {
     const packageDir = path.join(work, 'package');
     scratchCopy(service);
     const started = Date.now();
-    const packaging = spawnChild(
+    const packaging = spawnManaged(
+      'serverless package',
       process.platform === 'win32' ? 'npx.cmd' : 'npx',
       ['serverless', 'package', '--stage', 'bench', '--package', packageDir],
-      `${options.runId}-package`,
       {
         cwd: service,
         env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+        marker: { name: MARKER, value: `${options.runId}-package` },
+        stopSignal: 'SIGINT',
       },
     );
     const timer = setTimeout(() => void packaging.stop(1000), 300_000);

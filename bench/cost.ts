@@ -11,7 +11,7 @@ import type { OpStats, UsageSnapshot } from './counters';
 import { fixed, kb, table, usd, type Cell } from './format';
 import type { RunResult } from './pipeline';
 import type { PriceTable } from './priceTable';
-import { sum } from './stats';
+import { sum } from '../tools/stats';
 
 export interface TransitionRow {
   detail: string;

@@ -1,13 +1,11 @@
 /** Plain-text tables and number formats for the bench's printout. */
+import { table as textTable, type Cell } from '../tools/table';
 
-export type Cell = string | number;
+export type { Cell } from '../tools/table';
 
-/** Left-aligns the first column, right-aligns the others. */
+/** The bench's tables: labels left, figures right-aligned, a rule under the header. */
 export function table(headers: string[], rows: Cell[][]): string {
-  const text = [headers, ...rows].map((row) => row.map((cell) => String(cell)));
-  const widths = headers.map((_, i) => Math.max(...text.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  return [line(text[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...text.slice(1).map(line)].join('\n');
+  return textTable(headers, rows, { align: headers.map((_, i) => (i === 0 ? 'left' : 'right')), rule: true });
 }
 
 export const fixed = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');

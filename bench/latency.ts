@@ -5,12 +5,11 @@
  * process the submitted tasks meanwhile, as they would in use.
  */
 import crypto from 'node:crypto';
-import path from 'node:path';
-import { freePort } from '../scripts/local/processes';
-import { spawnChild } from './children';
-import { mapLimit, msSince, payloadOfSize, quantile, seededRandom, sleep } from './stats';
-
-const ROOT = path.resolve(__dirname, '..');
+import { startStackProcess } from '../devstack';
+import { seededRandom } from '../lib/domain/random';
+import { mapLimit } from '../tools/concurrency';
+import { quantile } from '../tools/stats';
+import { MARKER, msSince, payloadOfSize } from './measure';
 
 export interface LatencySeries {
   concurrency: number;
@@ -39,30 +38,10 @@ export async function measureLatency(options: {
   plan: { concurrency: number; requests: number }[];
   log: (line: string) => void;
 }): Promise<LatencyResult> {
-  const [dynamoDb, sqs, http, lambda] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const apiKey = `bench-${crypto.randomBytes(12).toString('hex')}`;
-  const baseUrl = `http://127.0.0.1:${http}`;
-  const startedAt = Date.now();
-  const stack = spawnChild(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], `${options.runId}-stack`, {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      LOCAL_DYNAMODB_PORT: String(dynamoDb),
-      LOCAL_SQS_PORT: String(sqs),
-      LOCAL_HTTP_PORT: String(http),
-      LOCAL_LAMBDA_PORT: String(lambda),
-      LOCAL_API_KEY: apiKey,
-      NO_COLOR: '1',
-    },
-  });
+  const stack = await startStackProcess({ apiKey, marker: { name: MARKER, value: `${options.runId}-stack` }, timeoutMs: 240_000 });
+  const { baseUrl, bootSeconds } = stack;
   try {
-    const deadline = Date.now() + 240_000;
-    while (!stack.output().includes('Local stack ready')) {
-      const exited = await Promise.race([stack.exited.then((code) => `exited (${code})`), sleep(200).then(() => undefined)]);
-      if (exited) throw new Error(`npm start ${exited} before it was ready:\n${stack.output().slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`npm start was not ready in 240 s:\n${stack.output().slice(-2000)}`);
-    }
-    const bootSeconds = (Date.now() - startedAt) / 1000;
     options.log(`npm start ready in ${bootSeconds.toFixed(1)} s (${baseUrl})`);
 
     const random = seededRandom(options.seed);
@@ -85,7 +64,7 @@ export async function measureLatency(options: {
     };
 
     const first = await post();
-    if (!first.ok) throw new Error(`the first POST /tasks failed; npm start output:\n${stack.output().slice(-2000)}`);
+    if (!first.ok) throw new Error(`the first POST /tasks failed; npm start output:\n${stack.process.output().slice(-2000)}`);
 
     const series: LatencySeries[] = [];
     for (const { concurrency, requests } of options.plan) {
@@ -110,6 +89,6 @@ export async function measureLatency(options: {
     }
     return { bootSeconds, firstRequestMs: first.ms, payloadBytes: options.payloadBytes, series };
   } finally {
-    await stack.stop();
+    await stack.process.stop(20_000);
   }
 }

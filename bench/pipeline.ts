@@ -1,7 +1,7 @@
 /**
  * The pipeline under measurement: the REAL handlers (submitTask, processTask, monitorDlq)
  * running in this process against DynamoDB Local and fauxqs, fed by the Lambda-like pollers
- * of scripts/local/eventSourcePoller.ts, as in test/integration/harness.ts. The difference:
+ * of the local stack (devstack/), as in test/integration/harness.ts. The difference:
  * every client is counted (bench/counters.ts), the failure draws are seeded, each Lambda
  * invocation is timed, and the handlers' log and metrics lines are counted (their logger and
  * metrics hand each line to the counter) instead of printed.
@@ -21,12 +21,21 @@ import type { Transition } from '../lib/domain/stateMachine';
 import { isTerminal, type TaskState } from '../lib/domain/task';
 import { SqsTaskQueue } from '../lib/adapters/taskQueue';
 import { DynamoTaskStore } from '../lib/adapters/taskStore';
-import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../scripts/local/eventSourcePoller';
-import { LOCAL_CREDENTIALS } from '../scripts/local/localServer';
-import type { LocalServers } from '../scripts/local/localServers';
-import { createResources, type LocalResources } from '../scripts/local/resources';
+import { seededRandom } from '../lib/domain/random';
+import {
+  LOCAL_CREDENTIALS,
+  createResources,
+  eventSourceMappings,
+  startPoller,
+  type Invoker,
+  type LocalResources,
+  type LocalServers,
+  type Poller,
+} from '../devstack';
+import { mapLimit } from '../tools/concurrency';
+import { pollUntil, sleep } from '../tools/poll';
 import { instrumentDynamoDb, instrumentSqs, type Caller, type UsageCounter, type UsageSnapshot } from './counters';
-import { mapLimit, msSince, payloadOfSize, seededRandom, sleep, until } from './stats';
+import { msSince, payloadOfSize } from './measure';
 import { registryFor } from '../lib/types/registry';
 
 export interface BenchTask {
@@ -103,7 +112,7 @@ function countLine(counter: UsageCounter): (line: string) => void {
 export async function waitForEmptyQueues(servers: LocalServers, resources: LocalResources, timeoutMs: number): Promise<void> {
   const urls = Object.values(resources.queues).map((queue) => queue.url);
   let last = '';
-  await until(
+  await pollUntil(
     async () => {
       const counts = await Promise.all(
         urls.map(async (url) => {
@@ -123,9 +132,7 @@ export async function waitForEmptyQueues(servers: LocalServers, resources: Local
       last = counts.join('/');
       return counts.every((n) => n === 0);
     },
-    timeoutMs,
-    () => `queues not empty after ${timeoutMs} ms (messages per queue: ${last})`,
-    100,
+    { timeoutMs, failure: () => `queues not empty after ${timeoutMs} ms (messages per queue: ${last})` },
   );
 }
 
@@ -141,7 +148,7 @@ export async function isolatedQueues(servers: LocalServers, prefix: string): Pro
   for (const queue of Object.values(queues)) {
     if (queue.Properties) queue.Properties.QueueName = `${prefix}-${String(queue.Properties.QueueName)}`;
   }
-  const created = await createResources({ ...servers.config, resources: { Resources: queues } }, servers.clients);
+  const created = await createResources({ ...servers.config, resources: { Resources: queues } }, servers.clients, servers.sqs.endpoint);
   return { ...servers.resources, queues: created.queues, attributes: { ...servers.resources.attributes, ...created.attributes } };
 }
 
@@ -270,14 +277,13 @@ export function startPipeline(
       counter.recordInvocation('submitTask', msSince(start), 1);
       if (response.statusCode !== 202) throw new Error(`POST /tasks ${task.taskId} answered ${response.statusCode}: ${response.body}`);
     });
-    await until(
-      () => state.terminal.size === state.wanted.size,
-      runOptions.timeoutMs,
-      () =>
+    await pollUntil(() => state.terminal.size === state.wanted.size, {
+      timeoutMs: runOptions.timeoutMs,
+      intervalMs: 20,
+      failure: () =>
         `${state.wanted.size - state.terminal.size} of ${state.wanted.size} tasks not SUCCEEDED/FAILED after ${runOptions.timeoutMs} ms; ` +
         `poller notes: ${problems.slice(-3).join(' | ') || 'none'}`,
-      20,
-    );
+    });
     const elapsedMs = state.lastTerminalAt - startedAt;
     // The pollers delete what they processed just after the handler returns: wait for that.
     await waitForEmptyQueues(servers, resources, 30_000);

@@ -7,13 +7,14 @@
  * 4. Cold start: zip size and handler import time of each function.
  * 5. Targets, PASS/MISS. Writes bench/results.json (git-ignored).
  *
- * Typecheck: npx tsc --noEmit -p bench (the root tsconfig does not include bench/).
+ * The root tsconfig includes bench/, so `npm run typecheck` (and npm test) checks it.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { startLocalServers, type LocalServers } from '../scripts/local/localServers';
+import { startLocalServers, type LocalServers } from '../devstack';
+import { UsageError, intOption, parseCommandLine } from '../tools/args';
 import { measureColdStart, type ColdStartResult } from './coldStart';
 import { formatCost, summarizeRun, type CostSummary } from './cost';
 import { probeTransactionDoubling, UsageCounter } from './counters';
@@ -33,9 +34,6 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] 
   --pollers  batches in flight per queue, for the pipeline and its ceiling (default 5, Lambda's initial pollers)
   --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's`;
 
-/** A bad command line: printed without a stack trace. */
-class UsageError extends Error {}
-
 interface Options {
   quick: boolean;
   sections: Set<Section>;
@@ -45,32 +43,35 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, sections: new Set(SECTIONS), seed: 7, pollers: 5 };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split('=', 2);
-    const value = () => inline ?? argv[++i] ?? '';
-    if (flag === '--help' || flag === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else if (flag === '--quick') options.quick = true;
-    else if (flag === '--only') {
-      const wanted = value().split(',').filter(Boolean);
-      const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-      if (unknown.length || wanted.length === 0)
-        throw new UsageError(`--only takes ${SECTIONS.join(',')}; got '${wanted.join(',')}'\n${USAGE}`);
-      options.sections = new Set(wanted as Section[]);
-    } else if (flag === '--window') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 0 || n > 300) throw new UsageError(`--window takes whole seconds, 0-300\n${USAGE}`);
-      options.window = n;
-    } else if (flag === '--seed' || flag === '--pollers') {
-      const n = Number(value());
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer\n${USAGE}`);
-      if (flag === '--seed') options.seed = n;
-      else options.pollers = n;
-    } else throw new UsageError(`unknown argument '${argv[i]}'\n${USAGE}`);
+  const { values } = parseCommandLine({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      seed: { type: 'string' },
+      pollers: { type: 'string' },
+      window: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  return options;
+  let sections = new Set<Section>(SECTIONS);
+  if (values.only !== undefined) {
+    const wanted = values.only.split(',').filter(Boolean);
+    const unknown = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+    if (unknown.length || wanted.length === 0) throw new UsageError(`--only takes ${SECTIONS.join(',')}; got '${wanted.join(',')}'`);
+    sections = new Set(wanted as Section[]);
+  }
+  return {
+    quick: Boolean(values.quick),
+    sections,
+    seed: intOption('seed', values.seed, 7, 1),
+    pollers: intOption('pollers', values.pollers, 5, 1),
+    ...(values.window !== undefined ? { window: intOption('window', values.window, 0, 0, 300) } : {}),
+  };
 }
 
 const FAILURE_RATE = 0.3;
@@ -386,7 +387,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error instanceof UsageError ? error.message : `bench failed: ${(error as Error).stack ?? String(error)}`);
+    console.error(error instanceof UsageError ? `${error.message}\n${USAGE}` : `bench failed: ${(error as Error).stack ?? String(error)}`);
     process.exit(1);
   },
 );

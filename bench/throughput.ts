@@ -1,69 +1,45 @@
 /**
  * The throughput ceiling: the SQS and DynamoDB requests the pipeline makes for a task,
- * issued directly with the SDK by the same number of concurrent callers, without the
- * handlers (validation, logging, metrics, batch wrapper) and without the pollers' batching
- * logic (no batching window, no SQS-event conversion, no invoke). Per task: PutItem payload,
- * PutItem state, SendMessage; per attempt: receive, conditional claim, conditional outcome,
- * SendMessage of the retry (or of the DLQ message), batch delete; per dead-lettered task:
- * receive from the DLQ, conditional FAILED (with the message id on its event), delete. The bench prints
- * both request mixes per task side by side, and flags a drift when lib/ changes what a task needs. Items and messages have the pipeline's shapes
- * and sizes, and the failure draws come from the same seeded source at the same rate.
+ * issued by the same number of concurrent callers through the same adapters (DynamoTaskStore,
+ * SqsTaskQueue) and state transitions as lib/, without the handlers (validation, logging,
+ * metrics, batch wrapper) and without the pollers' batching logic (no batching window, no
+ * SQS-event conversion, no invoke). Per task: PutItem payload, PutItem state, SendMessage; per
+ * attempt: receive, conditional claim, conditional outcome, SendMessage of the retry (or of the
+ * DLQ message), batch delete; per dead-lettered task: receive from the DLQ, conditional FAILED
+ * (with the message id on its event), delete. The bench prints both request mixes per task side
+ * by side, and flags a drift when lib/ changes what a task needs. The failure draws come from the
+ * same seeded source at the same rate.
  */
-import { createHash } from 'node:crypto';
-import { PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
-import type { LocalServers } from '../scripts/local/localServers';
+import type { LocalServers } from '../devstack';
+import { loadConfig } from '../lib/config';
+import { SqsTaskQueue } from '../lib/adapters/taskQueue';
+import { DynamoTaskStore } from '../lib/adapters/taskStore';
+import { payloadHash } from '../lib/domain/payloadHash';
+import { seededRandom } from '../lib/domain/random';
+import { simulateWork } from '../lib/domain/simulation';
+import * as sm from '../lib/domain/stateMachine';
+import {
+  DEFAULT_TASK_TYPE,
+  deadLetterMessage,
+  type DeadLetterMessage,
+  type TaskError,
+  type TaskMessage,
+  type TaskState,
+} from '../lib/domain/task';
+import { mapLimit } from '../tools/concurrency';
+import { pollUntil } from '../tools/poll';
+import { median } from '../tools/stats';
 import type { Caller, UsageCounter, UsageSnapshot } from './counters';
 import { countedClients, isolatedQueues, startPipeline, tasksOf, type BenchTask } from './pipeline';
 import { fixed, table } from './format';
-import { mapLimit, median, seededRandom, until } from './stats';
 
 export interface CeilingResult {
   tasks: number;
   elapsedMs: number;
   tasksPerSecond: number;
   usage: UsageSnapshot;
-}
-
-const MAX_ATTEMPTS = 3;
-
-function attributes(taskId: string, correlationId: string, attempt: number) {
-  return {
-    taskId: { DataType: 'String', StringValue: taskId },
-    correlationId: { DataType: 'String', StringValue: correlationId },
-    attempt: { DataType: 'Number', StringValue: String(attempt) },
-  };
-}
-
-interface Update {
-  taskId: string;
-  to: string;
-  condition: string;
-  values: Record<string, unknown>;
-  set?: string[];
-  remove: string[];
-  event: Record<string, unknown>;
-}
-
-function update(ddb: DynamoDBClient, tableName: string, u: Update) {
-  const at = new Date().toISOString();
-  return ddb.send(
-    new UpdateItemCommand({
-      TableName: tableName,
-      Key: marshall({ pk: `TASK#${u.taskId}`, sk: 'STATE' }),
-      UpdateExpression: `SET #status = :to, updatedAt = :at, history = list_append(history, :event)${(u.set ?? []).map((s) => `, ${s}`).join('')} REMOVE ${u.remove.join(', ')}`,
-      ConditionExpression: `attribute_exists(pk) AND ${u.condition}`,
-      ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: marshall(
-        { ':to': u.to, ':at': at, ':event': [{ ...u.event, type: u.to, at }], ...u.values },
-        { removeUndefinedValues: true },
-      ),
-      ReturnValues: 'ALL_NEW',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    }),
-  );
 }
 
 /** Runs `tasks` through the bare request sequence; resolves once every task is SUCCEEDED or FAILED. */
@@ -81,15 +57,17 @@ export async function runCeiling(
   },
 ): Promise<CeilingResult> {
   const { dynamoDb: ddb, sqs } = countedClients(servers, counter, 'ceiling');
-  const tableName = servers.env.TASKS_TABLE;
+  const config = loadConfig(servers.env);
   // Queues of its own (see isolatedQueues): no poller of the pipeline, nor a long poll one left open, takes its messages.
   const queues = await isolatedQueues(servers, options.queuePrefix);
   const urlOf = (url: string) =>
     Object.entries(servers.resources.queues)
       .map(([id, q]) => (q.url === url ? queues.queues[id].url : undefined))
       .find(Boolean)!;
-  const queueUrl = urlOf(servers.env.TASKS_QUEUE_URL);
-  const dlqUrl = urlOf(servers.env.DLQ_URL);
+  const queueUrl = urlOf(config.queueUrl);
+  const dlqUrl = urlOf(config.dlqUrl);
+  const store = new DynamoTaskStore(ddb, config.tableName, config.cursorSigningKey);
+  const queue = new SqsTaskQueue(sqs, { queueUrl, dlqUrl });
   const random = seededRandom(options.seed);
   const abort = new AbortController();
   let done = 0;
@@ -101,147 +79,56 @@ export async function runCeiling(
 
   const submit = async ({ taskId, payload }: BenchTask) => {
     const at = new Date().toISOString();
-    const payloadJson = JSON.stringify(payload);
-    const hash = createHash('sha256').update(payloadJson).digest('base64url');
-    const correlationId = ulid();
-    await ddb.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: marshall({ pk: `TASK#${taskId}`, sk: 'PAYLOAD', taskId, payloadHash: hash, payload: payloadJson }),
-        ConditionExpression: 'attribute_not_exists(pk) OR payloadHash = :hash',
-        ExpressionAttributeValues: marshall({ ':hash': hash }),
-      }),
-    );
-    await ddb.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: marshall({
-          pk: `TASK#${taskId}`,
-          sk: 'STATE',
-          taskId,
-          status: 'QUEUED',
-          attempts: 0,
-          maxAttempts: MAX_ATTEMPTS,
-          payloadHash: hash,
-          correlationId,
-          createdAt: at,
-          updatedAt: at,
-          history: [{ type: 'QUEUED', at, attempt: 0 }],
-        }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }),
-    );
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: queueUrl,
-        MessageBody: JSON.stringify({ taskId, attempt: 1, payload, correlationId }),
-        DelaySeconds: 0,
-        MessageAttributes: attributes(taskId, correlationId, 1),
-      }),
-    );
+    const task: TaskState = {
+      taskId,
+      type: DEFAULT_TASK_TYPE,
+      status: 'QUEUED',
+      attempts: 0,
+      maxAttempts: config.maxAttempts,
+      payloadHash: payloadHash(payload),
+      correlationId: ulid(),
+      createdAt: at,
+      updatedAt: at,
+      history: [{ type: 'QUEUED', at, attempt: 0 }],
+    };
+    await store.create(task, JSON.stringify(payload));
+    await queue.enqueue({ taskId, type: task.type, attempt: 1, payload, correlationId: task.correlationId }, 0);
+  };
+
+  /** The outcome of the simulated work of one attempt: undefined when it succeeded. */
+  const work = (m: TaskMessage): TaskError | undefined => {
+    try {
+      simulateWork(m.payload, m.attempt, { failureRate: options.failureRate, allowOverride: false, random });
+      return undefined;
+    } catch (error) {
+      return { name: (error as Error).name, message: (error as Error).message };
+    }
   };
 
   const processAttempt = async (message: Message) => {
-    const m = JSON.parse(message.Body!) as { taskId: string; attempt: number; payload: Record<string, unknown>; correlationId: string };
-    const now = new Date();
+    const m = JSON.parse(message.Body!) as TaskMessage;
     const leaseId = ulid();
-    await update(ddb, tableName, {
-      taskId: m.taskId,
-      to: 'PROCESSING',
-      condition:
-        '((#status = :q AND attempts = :prev) OR (#status = :r AND attempts = :prev) OR (#status = :p AND attempts = :attempt AND leaseUntil < :now))',
-      values: {
-        ':q': 'QUEUED',
-        ':r': 'RETRY_SCHEDULED',
-        ':p': 'PROCESSING',
-        ':prev': m.attempt - 1,
-        ':attempt': m.attempt,
-        ':now': now.toISOString(),
-        ':leaseId': leaseId,
-        ':leaseUntil': new Date(now.getTime() + 30_000).toISOString(),
-      },
-      set: ['attempts = :attempt', 'leaseId = :leaseId', 'leaseUntil = :leaseUntil'],
-      remove: ['nextAttemptAt'],
-      event: { attempt: m.attempt },
-    });
-    const gate = {
-      condition: '#status = :p AND attempts = :attempt AND leaseId = :leaseId',
-      values: { ':p': 'PROCESSING', ':attempt': m.attempt, ':leaseId': leaseId },
-    };
-    if (random() >= options.failureRate) {
-      await update(ddb, tableName, {
-        taskId: m.taskId,
-        to: 'SUCCEEDED',
-        ...gate,
-        remove: ['leaseId', 'leaseUntil', 'nextAttemptAt'],
-        event: { attempt: m.attempt },
-      });
+    await store.transition(sm.claim(m.taskId, m.attempt, new Date(), config.leaseSeconds, leaseId));
+    const error = work(m);
+    if (!error) {
+      await store.transition(sm.succeed(m.taskId, m.attempt, leaseId, new Date()));
       finished();
       return;
     }
-    const error = {
-      name: 'SimulatedFailure',
-      message: `simulated work failed: random failure (rate ${options.failureRate}) on attempt ${m.attempt}`,
-    };
-    if (m.attempt < MAX_ATTEMPTS) {
-      await update(ddb, tableName, {
-        taskId: m.taskId,
-        to: 'RETRY_SCHEDULED',
-        condition: gate.condition,
-        values: { ...gate.values, ':lastError': error, ':nextAttemptAt': new Date().toISOString() },
-        set: ['lastError = :lastError', 'nextAttemptAt = :nextAttemptAt'],
-        remove: ['leaseId', 'leaseUntil'],
-        event: { attempt: m.attempt, error, delaySeconds: 0 },
-      });
-      await sqs.send(
-        new SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: JSON.stringify({ ...m, attempt: m.attempt + 1 }),
-          DelaySeconds: 0,
-          MessageAttributes: attributes(m.taskId, m.correlationId, m.attempt + 1),
-        }),
-      );
+    if (m.attempt < config.maxAttempts) {
+      await store.transition(sm.scheduleRetry(m.taskId, m.attempt, leaseId, error, new Date(), 0));
+      await queue.enqueue({ ...m, attempt: m.attempt + 1 }, 0);
       return;
     }
-    await update(ddb, tableName, {
-      taskId: m.taskId,
-      to: 'DEAD_LETTERED',
-      condition: gate.condition,
-      values: { ...gate.values, ':lastError': error },
-      set: ['lastError = :lastError'],
-      remove: ['leaseId', 'leaseUntil', 'nextAttemptAt'],
-      event: { attempt: m.attempt, error },
-    });
-    const dead = {
-      kind: 'DEAD_LETTERED',
-      taskId: m.taskId,
-      payload: m.payload,
-      attempts: m.attempt,
-      error,
-      failedAt: new Date().toISOString(),
-      correlationId: m.correlationId,
-    };
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: dlqUrl,
-        MessageBody: JSON.stringify(dead),
-        MessageAttributes: attributes(m.taskId, m.correlationId, m.attempt),
-      }),
-    );
+    const result = await store.transition(sm.deadLetter(m.taskId, m.attempt, leaseId, error, new Date()));
+    if (!result.applied) throw new Error(`ceiling: the DEAD_LETTERED write of ${m.taskId} failed its gate`);
+    await queue.deadLetter(deadLetterMessage(result.task, m.payload, error, new Date().toISOString()));
   };
 
   const markFailed = async (message: Message) => {
-    const m = JSON.parse(message.Body!) as { taskId: string; attempts: number; error: unknown };
-    await update(ddb, tableName, {
-      taskId: m.taskId,
-      to: 'FAILED',
-      condition: '#status = :d AND attempts = :attempts',
-      values: { ':d': 'DEAD_LETTERED', ':attempts': m.attempts },
-      remove: ['leaseId', 'leaseUntil', 'nextAttemptAt'],
-      // The monitor records the DLQ message's id on the FAILED event.
-      event: { attempt: m.attempts, error: m.error, messageId: message.MessageId },
-    });
+    const m = JSON.parse(message.Body!) as DeadLetterMessage;
+    // The monitor records the DLQ message's id on the FAILED event.
+    await store.transition(sm.failDeadLettered(m.taskId, m.attempts, m.error, new Date(), message.MessageId));
     finished();
   };
 
@@ -284,12 +171,11 @@ export async function runCeiling(
   const startedAt = Date.now();
   try {
     await mapLimit(tasks, options.submitConcurrency, submit);
-    await until(
-      () => done === tasks.length || consumerError !== undefined,
-      options.timeoutMs,
-      () => `ceiling: ${tasks.length - done} of ${tasks.length} tasks unfinished after ${options.timeoutMs} ms`,
-      20,
-    );
+    await pollUntil(() => done === tasks.length || consumerError !== undefined, {
+      timeoutMs: options.timeoutMs,
+      intervalMs: 20,
+      failure: () => `ceiling: ${tasks.length - done} of ${tasks.length} tasks unfinished after ${options.timeoutMs} ms`,
+    });
     if (consumerError) throw consumerError;
   } finally {
     abort.abort();

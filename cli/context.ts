@@ -1,5 +1,9 @@
 /** What every command gets: the API client, the output streams, the clock, and the parsed arguments. */
 import type { TasksClient } from './client';
+import { UsageError } from '../tools/args';
+
+/** Bad arguments (exit 2, with a pointer to --help) and bounded integer options: the command-line helpers every entry point shares. */
+export { UsageError, intOption } from '../tools/args';
 
 /** Everything a command touches outside the API; tests pass fakes. */
 export interface Io {
@@ -56,32 +60,9 @@ export const EXIT = {
   WATCH_TIMEOUT: 2,
 } as const;
 
-/** Bad arguments: exit 2 with the message and a pointer to --help. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly command?: string,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 /** Writes a value as pretty JSON on stdout. */
 export function printJson(io: Io, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
-}
-
-/** Parses an integer option within bounds, or throws a UsageError naming the option. */
-export function intOption(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new UsageError(
-      `--${name} must be an integer${max === Number.MAX_SAFE_INTEGER ? ` of at least ${min}` : ` from ${min} to ${max}`}, got '${raw}'`,
-    );
-  }
-  return value;
 }
 
 /** Exactly one taskId positional. */

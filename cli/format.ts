@@ -1,15 +1,10 @@
 /** Plain-text rendering of tasks, listings and histories: aligned columns, no colours. */
+import { table as textTable } from '../tools/table';
 import type { TaskEvent, TaskStatus, TaskSummary, TaskView } from './client';
 
-/** Renders rows as left-aligned columns under a header; the last column is not padded. */
+/** Renders rows as left-aligned columns under a header, one line each (the text ends with a newline). */
 export function table(headers: string[], rows: string[][], minWidths: number[] = []): string {
-  const widths = headers.map((h, i) => Math.max(minWidths[i] ?? 0, h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
-      .join('  ')
-      .trimEnd();
-  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
+  return `${textTable(headers, rows, { minWidths })}\n`;
 }
 
 /** Renders label/value pairs with the values aligned (continuation lines too); pairs without a value are left out. */

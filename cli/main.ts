@@ -1,7 +1,7 @@
 /** Entry point of the `tasks` operator CLI: parses arguments, picks the target API, runs a command, maps errors to exit codes. */
 import { readFile } from 'node:fs/promises';
-import { readStackInfo } from '../scripts/local/stackFile';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { parseCommandLine } from '../tools/args';
 import { TASK_STATUSES } from '../lib/domain/task';
 import {
   ApiError,
@@ -180,8 +180,18 @@ function isLocal(url: URL): boolean {
   return LOCAL_HOSTS.has(url.hostname);
 }
 
+/**
+ * The key `npm start` recorded in .local/stack.json for the stack running at `origin`, if any.
+ * The local stack's code is loaded only here, on demand: no other run of the CLI pays for it.
+ */
+async function recordedLocalKey(origin: string): Promise<string | undefined> {
+  const { readStackInfo } = await import('../devstack');
+  const stack = readStackInfo();
+  return stack?.baseUrl === origin ? stack.apiKey : undefined;
+}
+
 /** The API base URL and key from flags, then TASKS_API_URL/TASKS_API_KEY, then the local stack's defaults. */
-export function resolveTarget(values: Values, env: Io['env']): { url: URL; apiKey?: string; isDefault: boolean } {
+export async function resolveTarget(values: Values, env: Io['env']): Promise<{ url: URL; apiKey?: string; isDefault: boolean }> {
   const raw = values.url || env.TASKS_API_URL || `http://127.0.0.1:${env.LOCAL_HTTP_PORT || 3000}`;
   let url: URL;
   try {
@@ -191,8 +201,8 @@ export function resolveTarget(values: Values, env: Io['env']): { url: URL; apiKe
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--url must be an http(s) URL, got '${raw}'`);
   // For the local stack, the key `npm start` printed and recorded in .local/stack.json will do.
-  const localKey = () => env.LOCAL_API_KEY || (readStackInfo()?.baseUrl === url.origin ? readStackInfo()?.apiKey : undefined);
-  const apiKey = values['api-key'] || env.TASKS_API_KEY || (isLocal(url) ? localKey() : undefined) || undefined;
+  const localKey = async () => env.LOCAL_API_KEY || (await recordedLocalKey(url.origin));
+  const apiKey = values['api-key'] || env.TASKS_API_KEY || (isLocal(url) ? await localKey() : undefined) || undefined;
   return { url, apiKey, isDefault: !values.url && !env.TASKS_API_URL };
 }
 
@@ -266,13 +276,10 @@ export function reportError(error: unknown, io: Io, target?: { url: URL; apiKey?
 export async function main(argv: string[], io: Io): Promise<number> {
   let target: { url: URL; apiKey?: string } | undefined;
   try {
-    let parsed: { values: Values; positionals: string[] };
-    try {
-      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }) as typeof parsed;
-    } catch (error) {
-      throw new UsageError((error instanceof Error ? error.message : String(error)).replace(/\. To specify a positional argument.*$/s, ''));
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine({ args: argv, options: OPTIONS, allowPositionals: true }) as {
+      values: Values;
+      positionals: string[];
+    };
     const [name, ...args] = positionals;
 
     if (name === 'help') {
@@ -299,7 +306,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const stray = Object.keys(values).filter((k) => !allowed.has(k));
     if (stray.length > 0) throw new UsageError(`${name}: unknown option ${stray.map((k) => `--${k}`).join(', ')}`, name);
 
-    target = resolveTarget(values, io.env);
+    target = await resolveTarget(values, io.env);
     const client = new TasksClient({ baseUrl: target.url.href, apiKey: target.apiKey, fetch: io.fetch });
     return await command.run({ io, client, json: Boolean(values.json), args, values });
   } catch (error) {

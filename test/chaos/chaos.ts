@@ -15,13 +15,20 @@ import { RECONCILED_STATUSES, reconcile } from '../../lib/app/reconcile';
 import { isTerminal, type TaskState } from '../../lib/domain/task';
 import { SqsTaskQueue } from '../../lib/adapters/taskQueue';
 import { DynamoTaskStore, PHASE_INDEX, STATE_SK, UNFINISHED } from '../../lib/adapters/taskStore';
-import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
-import { LOCAL_CREDENTIALS } from '../../scripts/local/localServer';
-import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
+import {
+  LOCAL_CREDENTIALS,
+  eventSourceMappings,
+  startLocalServers,
+  startPoller,
+  type Invoker,
+  type LocalServers,
+  type Poller,
+} from '../../devstack';
 import { postTaskEvent } from '../helpers/factories';
 import { FaultInjector, invocationContext, type FaultKind, type FaultRates, type InvocationState } from './faults';
 import { historyProblems } from './history';
 import { mulberry32, parseSeed } from './random';
+import { sleep } from '../../tools/poll';
 import { EDGE_CHARACTERS } from '../support/unicode';
 import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
 import { createHandler as createCancel } from '../../handlers/cancelTask';
@@ -163,8 +170,6 @@ export interface ChaosReport {
   wallTimeMs: number;
   problems: string[];
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A small payload, different per task, fixed by the seed. Every task carries one of the edge

@@ -11,6 +11,7 @@ import type { Transition, TransitionResult } from '../../lib/domain/stateMachine
 import type { TaskStatus } from '../../lib/domain/task';
 import type { TaskQueue } from '../../lib/adapters/taskQueue';
 import type { TaskStore } from '../../lib/adapters/taskStore';
+import { sleep } from '../../tools/poll';
 import { keyedUniform } from './random';
 
 /** Faults of an SDK call, as the caller sees them. */
@@ -82,8 +83,6 @@ export interface InvocationState {
 
 /** The invocation a piece of code runs in (set by the invoker around each handler call). */
 export const invocationContext = new AsyncLocalStorage<InvocationState>();
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const metadata = (httpStatusCode: number) => ({ httpStatusCode, requestId: 'chaos', attempts: 1, totalRetryDelay: 0 });
 

@@ -378,14 +378,18 @@ describe('cli commands against a fake API', () => {
       expect(res.code).to.equal(0);
     });
 
-    it('uses LOCAL_API_KEY for a local URL only, after TASKS_API_KEY', () => {
-      expect(resolveTarget({}, { LOCAL_API_KEY: 'local' })).to.deep.include({ apiKey: 'local', isDefault: true });
-      expect(resolveTarget({}, { LOCAL_API_KEY: 'local' }).url.href).to.equal('http://127.0.0.1:3000/');
-      expect(resolveTarget({}, { LOCAL_API_KEY: 'local', TASKS_API_KEY: 'remote' }).apiKey).to.equal('remote');
-      expect(resolveTarget({ url: 'https://abc.execute-api.eu-west-1.amazonaws.com/dev' }, { LOCAL_API_KEY: 'local' }).apiKey).to.equal(
-        undefined,
+    it('uses LOCAL_API_KEY for a local URL only, after TASKS_API_KEY', async () => {
+      expect(await resolveTarget({}, { LOCAL_API_KEY: 'local' })).to.deep.include({ apiKey: 'local', isDefault: true });
+      expect((await resolveTarget({}, { LOCAL_API_KEY: 'local' })).url.href).to.equal('http://127.0.0.1:3000/');
+      expect((await resolveTarget({}, { LOCAL_API_KEY: 'local', TASKS_API_KEY: 'remote' })).apiKey).to.equal('remote');
+      expect(
+        (await resolveTarget({ url: 'https://abc.execute-api.eu-west-1.amazonaws.com/dev' }, { LOCAL_API_KEY: 'local' })).apiKey,
+      ).to.equal(undefined);
+      const refused = await resolveTarget({ url: 'ftp://x' }, {}).then(
+        () => undefined,
+        (error: Error) => error,
       );
-      expect(() => resolveTarget({ url: 'ftp://x' }, {})).to.throw('--url must be an http(s) URL');
+      expect(refused?.message).to.contain('--url must be an http(s) URL');
     });
   });
 

@@ -1,23 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
-import path from 'node:path';
 import { expect } from 'chai';
-import { freePort } from '../support/localServers';
-import { eventually, processesWithEnv } from '../support/processes';
+import { processesWithEnv, startStackProcess, type StackProcess } from '../../devstack';
+import { pollUntil } from '../../tools/poll';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { STAGE, printedConfig, type CfnTemplate } from '../template/packagedTemplate';
 import { BAD_REQUESTS, type BadRequest, type GatewayResponseType } from './badInputCorpus';
 import { startReceiver, status } from '../support/webhookReceiver';
 
-const ROOT = path.resolve(__dirname, '..', '..');
 /** Every process of the stack inherits this variable: how the test finds orphans. */
 const MARKER = 'LOCAL_STACK_E2E_RUN';
 
 /**
  * API Gateway's documented defaults for the error types the corpus meets: status and
  * `$context.error.message`. Written from the API Gateway developer guide, not imported from
- * scripts/local, so the oracle shares no code with the gateway under test.
+ * devstack/, so the oracle shares no code with the gateway under test.
  */
 const API_GATEWAY_DEFAULTS: Record<GatewayResponseType, { status: number; message: string; customizable: boolean }> = {
   INVALID_API_KEY: { status: 403, message: 'Forbidden', customizable: true },
@@ -80,7 +77,7 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
   this.timeout(60_000);
   const runId = crypto.randomBytes(6).toString('hex');
   const apiKey = `e2e-key-${runId}-0123456789`;
-  let stack: ChildProcess | undefined;
+  let stack: StackProcess | undefined;
   let output = '';
   let baseUrl = '';
   let dynamoDbPort = 0;
@@ -101,7 +98,7 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
 
   const waitForStatus = (taskId: string, status: string, timeoutMs: number) => {
     let last: TaskView | undefined;
-    return eventually(
+    return pollUntil(
       async () => {
         last = (await api('GET', `/tasks/${taskId}`)).body;
         return last?.status === status ? last : undefined;
@@ -109,7 +106,7 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
       {
         timeoutMs,
         intervalMs: 250,
-        describe: () => `task ${taskId} did not reach ${status} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
+        failure: () => `task ${taskId} did not reach ${status} in ${timeoutMs} ms; last: ${JSON.stringify(last)}`,
       },
     );
   };
@@ -119,60 +116,36 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     this.timeout(150_000);
     resolving = printedConfig(STAGE).then((config) => ({ Resources: config.resources.Resources }));
     resolving.catch(() => undefined);
-    const [dynamoDb, sqs, http, lambda] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-    baseUrl = `http://127.0.0.1:${http}`;
-    dynamoDbPort = dynamoDb;
-    stack = spawn(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['start'], {
-      cwd: ROOT,
-      // Its own process group, as a terminal gives `npm start`: Ctrl-C is a SIGINT to the group.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        LOCAL_DYNAMODB_PORT: String(dynamoDb),
-        LOCAL_SQS_PORT: String(sqs),
-        LOCAL_HTTP_PORT: String(http),
-        LOCAL_LAMBDA_PORT: String(lambda),
-        LOCAL_API_KEY: apiKey,
-        NO_COLOR: '1',
-        [MARKER]: runId,
-      },
+    // Its own process group, as a terminal gives `npm start`: Ctrl-C is a SIGINT to the group.
+    stack = await startStackProcess({
+      apiKey,
+      marker: { name: MARKER, value: runId },
+      timeoutMs: 140_000,
+      onOutput: (text) => (output += text),
     });
-    stack.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    stack.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<never>((_, reject) =>
-      stack!.once('exit', (code) => reject(new Error(`npm start exited (${code}) before it was ready:\n${output.slice(-3000)}`))),
-    );
-    const started = Date.now();
-    await Promise.race([
-      exited,
-      eventually(() => output.includes('Local stack ready'), {
-        timeoutMs: 140_000,
-        describe: () => `npm start was not ready in 140 s:\n${output.slice(-3000)}`,
-      }),
-    ]);
-    console.log(`      (npm start ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    baseUrl = stack.baseUrl;
+    dynamoDbPort = stack.ports.dynamoDb;
+    console.log(`      (npm start ready in ${stack.bootSeconds.toFixed(1)} s)`);
   });
 
   after(async function () {
     this.timeout(30_000);
-    if (stack?.pid === undefined) return;
-    if (stack.exitCode === null) {
-      const exit = new Promise((resolve) => stack!.once('exit', resolve));
-      process.kill(-stack.pid, 'SIGINT');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exit, new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
-      clearTimeout(timer);
-    }
+    if (!stack) return;
+    // Ctrl-C, then nothing of the stack may be left: checked before stop() kills any leftover.
+    stack.process.signal('SIGINT');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([stack.process.exited, new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+    clearTimeout(timer);
     let orphans: number[] = [];
     try {
-      await eventually(() => processesWithEnv(MARKER, runId).length === 0, {
+      await pollUntil(() => processesWithEnv(MARKER, runId).length === 0, {
         timeoutMs: 10_000,
-        describe: () =>
+        intervalMs: 200,
+        failure: () =>
           `processes of the stack still running 10 s after Ctrl-C: ${((orphans = processesWithEnv(MARKER, runId))).join(', ')}`,
       });
     } finally {
-      for (const pid of processesWithEnv(MARKER, runId)) process.kill(pid, 'SIGKILL');
+      await stack.process.stop();
     }
     expect(orphans).to.deep.equal([]);
   });
@@ -206,11 +179,12 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
       'FAILED',
     ]);
     // The DLQ monitor's line, tagged with its function name by npm start.
-    await eventually(
+    await pollUntil(
       () => output.split('\n').some((line) => line.startsWith('monitorDlq') && line.includes('"TASK_FAILED"') && line.includes(taskId)),
       {
         timeoutMs: 5_000,
-        describe: () => `no monitorDlq TASK_FAILED line for ${taskId} in the npm start output`,
+        intervalMs: 200,
+        failure: () => `no monitorDlq TASK_FAILED line for ${taskId} in the npm start output`,
       },
     );
   });

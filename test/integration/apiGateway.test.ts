@@ -1,10 +1,15 @@
 import http from 'node:http';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { expect } from 'chai';
-import { startApiGateway, type ApiGateway } from '../../scripts/local/apiGateway';
-import { matchRoute, type ApiRoute } from '../../scripts/local/apiGatewayRoutes';
-import type { InvocationOutcome } from '../../scripts/local/sqsEvent';
-import { loadServerlessConfig, type ServerlessConfig } from '../support/localServers';
+import {
+  loadServerlessConfig,
+  matchRoute,
+  startApiGateway,
+  type ApiGateway,
+  type ApiRoute,
+  type InvocationOutcome,
+  type ServerlessConfig,
+} from '../../devstack';
 
 const API_KEY = 'gateway-test-key-0123456789';
 

@@ -3,11 +3,17 @@ import type { AddressInfo } from 'node:net';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { expect } from 'chai';
-import { intrinsicTarget } from '../../scripts/local/cloudFormation';
-import { lambdaInvoker } from '../../scripts/local/eventSourcePoller';
-import { eventually } from '../support/processes';
-import type { InvocationOutcome } from '../../scripts/local/sqsEvent';
-import { eventSourceMappings, startPoller, useLocalServers, type EventSourceMapping, type Poller } from '../support/localServers';
+import {
+  eventSourceMappings,
+  intrinsicTarget,
+  lambdaInvoker,
+  startPoller,
+  type EventSourceMapping,
+  type InvocationOutcome,
+  type Poller,
+} from '../../devstack';
+import { pollUntil } from '../../tools/poll';
+import { useLocalServers } from '../support/localServers';
 
 describe('local SQS event source poller (Lambda event source mapping on fauxqs)', function () {
   const servers = useLocalServers({ stage: 'test' });
@@ -159,10 +165,10 @@ describe('local SQS event source poller (Lambda event source mapping on fauxqs)'
       poller = startPoller(mapping, servers().clients.sqs, invoker.invoke, (line) => lines.push(line));
       await send(['x', 'y']);
 
-      await eventually(() => api.received.length >= 2, {
+      await pollUntil(() => api.received.length >= 2, {
         timeoutMs: 5000,
         intervalMs: 50,
-        describe: () => `${api.received.length} invokes, expected 2`,
+        failure: () => `${api.received.length} invokes, expected 2`,
       });
 
       expect(api.received).to.have.length(2);

@@ -11,10 +11,9 @@ import type { Transition } from '../../lib/domain/stateMachine';
 import type { TaskState } from '../../lib/domain/task';
 import { SqsTaskQueue } from '../../lib/adapters/taskQueue';
 import { DynamoTaskStore } from '../../lib/adapters/taskStore';
-import { eventSourceMappings, startPoller, type Invoker, type Poller } from '../../scripts/local/eventSourcePoller';
-import { startLocalServers, type LocalServers } from '../../scripts/local/localServers';
+import { eventSourceMappings, startLocalServers, startPoller, type Invoker, type LocalServers, type Poller } from '../../devstack';
 import { postTaskEvent } from '../helpers/factories';
-import { eventually } from '../support/processes';
+import { pollUntil } from '../../tools/poll';
 import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
 import { WEBHOOK_POLICY, webhookType } from '../../lib/types/webhook';
 
@@ -70,20 +69,21 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
       const result = await createSubmit(() => pipeline.deps)(postTaskEvent({ taskId, payload, ...extra }));
       return { statusCode: result.statusCode, body: JSON.parse(result.body) };
     },
-    async waitFor(taskId, done, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
+    waitFor(taskId, done, timeoutMs = 20_000) {
       let last: TaskState | undefined;
-      while (Date.now() < deadline) {
-        last = await store.get(taskId);
-        if (last && done(last)) return last;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      throw new Error(`task ${taskId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+      return pollUntil(
+        async () => {
+          last = await store.get(taskId);
+          return last && done(last) ? last : undefined;
+        },
+        { timeoutMs, failure: () => `task ${taskId} did not reach the expected state in ${timeoutMs} ms; last: ${JSON.stringify(last)}` },
+      );
     },
     waitForLine(message, taskId, timeoutMs = 5_000) {
-      return eventually(() => pipeline.logs.find((l) => l.message === message && l.taskId === taskId), {
+      return pollUntil(() => pipeline.logs.find((l) => l.message === message && l.taskId === taskId), {
         timeoutMs,
-        describe: () => `no ${message} line for ${taskId} in ${timeoutMs} ms`,
+        intervalMs: 200,
+        failure: () => `no ${message} line for ${taskId} in ${timeoutMs} ms`,
       });
     },
     stop: async () => undefined,

@@ -1,8 +1,8 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'chai';
-import { intrinsicTarget } from '../../scripts/local/cloudFormation';
-import { createResources, useLocalServers, type LocalServers } from '../support/localServers';
+import { createResources, intrinsicTarget, type LocalServers } from '../../devstack';
+import { useLocalServers } from '../support/localServers';
 
 /** The CloudFormation resources of serverless.yml of the running stage, by type. */
 function resourcesOfType(servers: LocalServers, type: string) {
@@ -73,7 +73,7 @@ describe('local servers: DynamoDB Local and fauxqs with the resources of serverl
   });
 
   it('creates the resources idempotently: a second run keeps the same tables and queues', async () => {
-    const again = await createResources(servers().config, servers().clients);
+    const again = await createResources(servers().config, servers().clients, servers().sqs.endpoint);
 
     expect(again.tables).to.deep.equal(servers().resources.tables);
     expect(again.queues).to.deep.equal(servers().resources.queues);

@@ -1,11 +1,4 @@
-import { startLocalServers, type LocalServers, type LocalServersOptions } from '../../scripts/local/localServers';
-
-// What the integration suites use of the local stack, through this one door.
-export { createResources } from '../../scripts/local/resources';
-export { eventSourceMappings, startPoller, type EventSourceMapping, type Poller } from '../../scripts/local/eventSourcePoller';
-export { loadServerlessConfig, type ServerlessConfig } from '../../scripts/local/serverlessConfig';
-export { freePort } from '../../scripts/local/processes';
-export type { LocalServers } from '../../scripts/local/localServers';
+import { startLocalServers, type LocalServers, type LocalServersOptions } from '../../devstack';
 
 /**
  * Mocha hooks for a suite that needs DynamoDB Local and fauxqs with serverless.yml's

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 
-const LIB = path.resolve(__dirname, '../../../lib');
+const ROOT = path.resolve(__dirname, '../../..');
+const LIB = path.join(ROOT, 'lib');
 
 /** What each layer of lib/ may import from lib/ (its own layer always). The root holds the wiring. */
 const ALLOWED: Record<string, string[]> = {
@@ -21,7 +22,7 @@ const DOMAIN_PACKAGES = /^(node:.+|zod)$/;
 function tsFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    return entry.isDirectory() ? tsFiles(full) : entry.name.endsWith('.ts') ? [full] : [];
+    return entry.isDirectory() ? tsFiles(full) : /\.[jt]s$/.test(entry.name) ? [full] : [];
   });
 }
 
@@ -43,7 +44,7 @@ describe('lib/ layers: imports point only downwards', () => {
     expect(new Set(files.map(layerOf))).to.deep.equal(new Set(Object.keys(ALLOWED)));
   });
 
-  it('imports, from each layer, only the layers below it, and nothing outside lib/ (handlers, scripts, tests)', () => {
+  it('imports, from each layer, only the layers below it, and nothing outside lib/ (handlers, devstack, tools, tests)', () => {
     const violations: string[] = [];
     for (const file of files) {
       const from = layerOf(file);
@@ -61,6 +62,68 @@ describe('lib/ layers: imports point only downwards', () => {
         if (to !== from && !ALLOWED[from].includes(to)) violations.push(`${path.relative(LIB, file)} (${from}) imports ${spec} (${to})`);
       }
     }
+    expect(violations).to.deep.equal([]);
+  });
+});
+
+/** The top-level folder of a file or import target, e.g. 'devstack'. */
+const folderOf = (file: string): string => path.relative(ROOT, file).split(path.sep)[0];
+
+/** Every relative import of the files under `folders`: the importing file and the resolved target (without extension). */
+function relativeImports(folders: string[]): { file: string; spec: string; target: string }[] {
+  return folders.flatMap((folder) =>
+    tsFiles(path.join(ROOT, folder)).flatMap((file) =>
+      specifiers(fs.readFileSync(file, 'utf8'))
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => ({ file: path.relative(ROOT, file), spec, target: path.resolve(path.dirname(file), spec) })),
+    ),
+  );
+}
+
+/** The local stack's one door: devstack/index.ts. */
+const DEVSTACK_DOOR = [path.join(ROOT, 'devstack'), path.join(ROOT, 'devstack', 'index')];
+
+describe('folders outside lib/: who may import what', () => {
+  const outside = ['bench', 'cli', 'handlers', 'lib', 'test', 'tools'];
+
+  it('reaches the local stack only through its door, devstack/index.ts (bench, cli, tests, tools, lib)', () => {
+    const violations = relativeImports(outside)
+      .filter(({ target }) => folderOf(target) === 'devstack' && !DEVSTACK_DOOR.includes(target))
+      .map(({ file, spec }) => `${file} imports ${spec}`);
+
+    expect(violations).to.deep.equal([]);
+  });
+
+  it("keeps the tasks CLI off the local stack's internals, the bench and the tests", () => {
+    const violations = relativeImports(['cli'])
+      .filter(
+        ({ target }) =>
+          ['bench', 'test'].includes(folderOf(target)) || (folderOf(target) === 'devstack' && !DEVSTACK_DOOR.includes(target)),
+      )
+      .map(({ file, spec }) => `${file} imports ${spec}`);
+
+    expect(violations).to.deep.equal([]);
+  });
+
+  it('keeps the bench and the local stack off the tests (the bench measures through devstack and lib/)', () => {
+    const violations = relativeImports(['bench', 'devstack'])
+      .filter(
+        ({ file, target }) => folderOf(target) === 'test' || (file.startsWith('devstack') && ['bench', 'cli'].includes(folderOf(target))),
+      )
+      .map(({ file, spec }) => `${file} imports ${spec}`);
+
+    expect(violations).to.deep.equal([]);
+  });
+
+  it('keeps tools/ a leaf: its helpers import only each other and node:*', () => {
+    const files = tsFiles(path.join(ROOT, 'tools'));
+    const violations = files.flatMap((file) =>
+      specifiers(fs.readFileSync(file, 'utf8'))
+        .filter((spec) => (spec.startsWith('.') ? folderOf(path.resolve(path.dirname(file), spec)) !== 'tools' : !spec.startsWith('node:')))
+        .map((spec) => `${path.relative(ROOT, file)} imports ${spec}`),
+    );
+
+    expect(files).to.not.be.empty;
     expect(violations).to.deep.equal([]);
   });
 });

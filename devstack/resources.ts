@@ -53,8 +53,18 @@ async function ensureTable(client: DynamoDBClient, spec: ReturnType<typeof table
   return { name: spec.input.TableName!, arn: Table!.TableArn!, ...(Table?.LatestStreamArn ? { streamArn: Table.LatestStreamArn } : {}) };
 }
 
+/**
+ * A queue URL as the local stack uses it: `<endpoint>/<account>/<name>`, the form the local stage
+ * builds from LOCAL_SQS_ENDPOINT. fauxqs answers `http://sqs.<region>.localhost:<port>/...` (a
+ * host that need not resolve) and finds a queue by the path of any URL.
+ */
+function onEndpoint(url: string, endpoint: string): string {
+  return `${endpoint.replace(/\/+$/, '')}${new URL(url).pathname}`;
+}
+
 async function ensureQueue(
   client: SQSClient,
+  endpoint: string,
   name: string,
   attributes: Record<string, string>,
   tags: Record<string, string>,
@@ -70,6 +80,7 @@ async function ensureQueue(
     url = (await client.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl!;
     await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
   }
+  url = onEndpoint(url, endpoint);
   const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
   return { name, url, arn: Attributes!.QueueArn! };
 }
@@ -77,11 +88,13 @@ async function ensureQueue(
 /**
  * Creates the DynamoDB tables and SQS queues of serverless.yml's `resources` on the local
  * servers, idempotently. A RedrivePolicy's `Fn::GetAtt: [Queue, Arn]` becomes the local
- * queue's ARN, so SQS moves messages to the local DLQ after maxReceiveCount receives.
+ * queue's ARN, so SQS moves messages to the local DLQ after maxReceiveCount receives. Queue
+ * URLs are given on `sqsEndpoint`, the SQS server's base URL.
  */
 export async function createResources(
   config: ServerlessConfig,
   clients: { dynamoDb: DynamoDBClient; sqs: SQSClient },
+  sqsEndpoint: string,
 ): Promise<LocalResources> {
   const resources = config.resources?.Resources ?? {};
   const result: LocalResources = { tables: {}, queues: {}, attributes: {}, warnings: [] };
@@ -98,7 +111,7 @@ export async function createResources(
   // In dependency order: a queue's dead-letter target exists before the queue points at it.
   for (const spec of queueSpecs(resources)) {
     const attributes = queueAttributeStrings(resolveIntrinsics(spec.attributes, result.attributes) as Record<string, unknown>);
-    const queue = await ensureQueue(clients.sqs, spec.name, attributes, spec.tags);
+    const queue = await ensureQueue(clients.sqs, sqsEndpoint, spec.name, attributes, spec.tags);
     result.queues[spec.logicalId] = queue;
     result.attributes[spec.logicalId] = { Ref: queue.url, Arn: queue.arn, QueueName: queue.name, QueueUrl: queue.url };
     result.warnings.push(...spec.warnings);

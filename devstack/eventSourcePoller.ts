@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { sleep } from '../tools/poll';
 import { intrinsicTarget } from './cloudFormation';
 import { LOCAL_CREDENTIALS } from './localServer';
 import { LocalStackError } from './processes';
@@ -70,8 +71,6 @@ function errorMessageOf(payload: string): string {
     return payload;
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface InvokeRetryOptions {
   /** Tries per invocation, the first included; 1 turns retries off. Default 4. */

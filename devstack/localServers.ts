@@ -122,7 +122,7 @@ export async function startLocalServers(options: LocalServersOptions = {}): Prom
       dynamoDb: new DynamoDBClient({ endpoint: dynamoDb.endpoint, region, credentials: LOCAL_CREDENTIALS }),
       sqs: new SQSClient({ endpoint: sqs.endpoint, region, credentials: LOCAL_CREDENTIALS }),
     };
-    const resources = await createResources(config, clients);
+    const resources = await createResources(config, clients, sqs.endpoint);
     const warnings = [...resources.warnings];
     const env = {
       ...functionEnvironment(config, resources, sqs.endpoint, warnings),

