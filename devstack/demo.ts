@@ -10,9 +10,11 @@ import { loadServerlessConfig, numericParam } from './serverlessConfig';
 import { readStackInfo } from './stackFile';
 
 const STAGE = 'local';
-const USAGE = `usage: npm run demo -- [--tasks N] [--concurrency N] [--base-url URL] [--timeout SECONDS]
+const USAGE = `usage: npm run demo -- [--tasks N] [--concurrency N] [--type NAME] [--payload JSON] [--base-url URL] [--timeout SECONDS]
 Submits N tasks to the stack of \`npm start\`, waits until all are SUCCEEDED or FAILED, and compares
-outcomes and retry delays with serverless.yml's local params. The API key is LOCAL_API_KEY, else
+outcomes and retry delays with serverless.yml's local params. --type submits tasks of another
+task type (docs/task-types.md; e.g. wordCount, or webhook with --payload '{"url":"http://127.0.0.1:PORT/"}')
+and reports their outcomes and a result instead; --payload is each task's payload. The API key is LOCAL_API_KEY, else
 the one the running \`npm start\` wrote to .local/stack.json; the URL likewise (or --base-url,
 LOCAL_BASE_URL, LOCAL_HTTP_PORT).`;
 
@@ -22,6 +24,9 @@ interface Options {
   baseUrl: string;
   timeoutSeconds: number;
   apiKey: string;
+  /** A task type other than the default; undefined submits the default type and checks its statistics. */
+  type?: string;
+  payload?: Record<string, unknown>;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -32,6 +37,8 @@ function parseOptions(argv: string[]): Options {
       concurrency: { type: 'string' },
       'base-url': { type: 'string' },
       timeout: { type: 'string' },
+      type: { type: 'string' },
+      payload: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,7 +58,27 @@ function parseOptions(argv: string[]): Options {
     baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? defaultUrl).replace(/\/+$/, ''),
     timeoutSeconds: intOption('timeout', values.timeout, 300, 1),
     apiKey,
+    ...(values.type && values.type !== 'simulated' ? { type: values.type } : {}),
+    ...(values.payload !== undefined ? { payload: jsonObject(values.payload) } : {}),
   };
+}
+
+function jsonObject(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--payload is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new UsageError('--payload must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** A task's payload: --payload, else one that suits the type (wordCount counts a sentence). */
+function payloadOf(options: Options, runId: string): Record<string, unknown> {
+  if (options.payload) return options.payload;
+  if (options.type === 'wordCount') return { text: `demo run ${runId}: the quick brown fox jumps over the lazy dog` };
+  return { demo: runId };
 }
 
 async function main(): Promise<void> {
@@ -102,7 +129,10 @@ async function main(): Promise<void> {
 
   console.log(`Submitting ${options.tasks} tasks to ${options.baseUrl} (run ${runId}, ${options.concurrency} requests at a time)`);
   await mapLimit(ids, options.concurrency, async (taskId) => {
-    const { status, body } = await request('/tasks', { method: 'POST', body: JSON.stringify({ taskId, payload: { demo: runId } }) });
+    const { status, body } = await request('/tasks', {
+      method: 'POST',
+      body: JSON.stringify({ taskId, payload: payloadOf(options, runId), ...(options.type ? { type: options.type } : {}) }),
+    });
     submitted++;
     if (status === 202 || status === 200) latest.set(taskId, body as TaskSnapshot);
     else rejected.push(`${taskId}: HTTP ${status} ${JSON.stringify(body)}`);
@@ -122,6 +152,10 @@ async function main(): Promise<void> {
   render(true);
 
   const elapsed = (Date.now() - startedAt) / 1000;
+  if (options.type) {
+    typedReport(options, [...latest.values()], rejected, elapsed, colors);
+    return;
+  }
   const resolved = await config;
   const p = numericParam(resolved, STAGE, 'failureRate');
   const base = numericParam(resolved, STAGE, 'backoffBaseSeconds');
@@ -185,6 +219,28 @@ async function main(): Promise<void> {
   if (rejected.length > 0) out.push(colors.yellow(`${rejected.length} submissions were rejected, e.g. ${rejected[0]}`));
   console.log(out.join('\n'));
   if (unfinished.length > 0 || rejected.length > 0) process.exitCode = 1;
+}
+
+/** What a run of another task type came to: outcomes by status, and a result and an error to look at. */
+function typedReport(
+  options: Options,
+  tasks: (TaskSnapshot & { result?: unknown; lastError?: { name: string; message: string } | null })[],
+  rejected: string[],
+  elapsed: number,
+  colors: ReturnType<typeof palette>,
+): void {
+  const byStatus: Record<string, number> = {};
+  for (const task of tasks) byStatus[task.status] = (byStatus[task.status] ?? 0) + 1;
+  const out = ['', colors.bold(`${tasks.length} '${options.type}' tasks in ${elapsed.toFixed(1)}s: ${JSON.stringify(byStatus)}`)];
+  const succeeded = tasks.find((task) => task.status === 'SUCCEEDED');
+  if (succeeded)
+    out.push(`  e.g. ${succeeded.taskId} returned ${JSON.stringify(succeeded.result ?? null)} after ${succeeded.attempts} attempt(s)`);
+  const failed = tasks.find((task) => task.status === 'FAILED');
+  if (failed?.lastError) out.push(`  e.g. ${failed.taskId} FAILED: ${failed.lastError.name}: ${failed.lastError.message}`);
+  if (rejected.length > 0) out.push(colors.yellow(`${rejected.length} submissions were rejected, e.g. ${rejected[0]}`));
+  console.log(out.join('\n'));
+  const unfinished = tasks.filter((task) => !TERMINAL.has(task.status)).length;
+  if (unfinished > 0 || rejected.length > 0) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

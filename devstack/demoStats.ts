@@ -7,7 +7,7 @@ export interface TaskSnapshot {
   history: { type: string; at: string; attempt: number; delaySeconds?: number }[];
 }
 
-export const TERMINAL = new Set(['SUCCEEDED', 'FAILED']);
+export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 /** One row of the outcome table: observed count against the share the failure rate predicts. */
 export interface OutcomeRow {

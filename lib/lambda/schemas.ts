@@ -86,7 +86,8 @@ const SUBMIT_FIELDS = ['taskId', 'payload', 'type', 'delaySeconds'];
 
 const DelayField = z
   .custom<number>((value) => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_START_DELAY_SECONDS, {
-    error: (issue) => `must be an integer from 0 to ${MAX_START_DELAY_SECONDS}, got ${describeType(issue.input)}`,
+    error: (issue) =>
+      `must be an integer from 0 to ${MAX_START_DELAY_SECONDS}, got ${typeof issue.input === 'number' ? issue.input : describeType(issue.input)}`,
     abort: false,
   })
   .optional();
