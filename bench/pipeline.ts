@@ -14,6 +14,7 @@ import { createHandler as createMonitor } from '../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../handlers/processTask';
 import { createHandler as createSubmit } from '../handlers/submitTask';
 import { loadConfig, type Config } from '../lib/config';
+import { storeOptions } from '../lib/runtime';
 import type { Deps } from '../lib/deps';
 import { RecordingLogger } from '../lib/adapters/logger';
 import { EmfMetrics } from '../lib/adapters/metrics';
@@ -199,7 +200,7 @@ export function startPipeline(
   });
   const userClients = countedClients(servers, counter, 'pipeline');
   const pollerClients = countedClients(servers, counter, 'esm-poller');
-  const store = new DynamoTaskStore(userClients.dynamoDb, config.tableName, config.cursorSigningKey);
+  const store = new DynamoTaskStore(userClients.dynamoDb, config.tableName, storeOptions(config));
 
   let current: CurrentRun | undefined;
   let random = seededRandom(options.seed);

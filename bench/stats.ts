@@ -15,19 +15,8 @@ export const median = (values: number[]) => quantile(values, 0.5);
 
 export const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i], i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
+/** Bounded parallel map: one helper for lib/ and the bench. */
+export { mapLimit } from '../lib/domain/concurrency';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
