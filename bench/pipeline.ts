@@ -163,6 +163,8 @@ export interface PipelineOptions {
   pollerConcurrency: number;
   /** What-if: replaces serverless.yml's maximumBatchingWindow of every mapping (seconds). */
   batchingWindowSeconds?: number;
+  /** false runs the stage with INDEX_SUCCEEDED=false (SUCCEEDED tasks left out of the index). */
+  indexSucceeded?: boolean;
 }
 
 export interface BenchPipeline {
@@ -197,6 +199,7 @@ export function startPipeline(
     BACKOFF_BASE_SECONDS: String(options.backoffBaseSeconds),
     BACKOFF_JITTER: 'none',
     ALLOW_SIMULATION_OVERRIDE: 'false',
+    ...(options.indexSucceeded === false ? { INDEX_SUCCEEDED: 'false' } : {}),
   });
   const userClients = countedClients(servers, counter, 'pipeline');
   const pollerClients = countedClients(servers, counter, 'esm-poller');

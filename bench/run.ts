@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--only cost,throughput,latency,coldstart] [--seed N] [--pollers N]
+ * npm run bench [-- --quick] [--only cost,throughput,latency,coldstart] [--seed N] [--pollers N] [--index-succeeded false]
  *
  * 1. Cost per task (1 KB and 64 KB payloads, FAILURE_RATE 0.3, seeded) from counted AWS requests.
  * 2. Submit latency p50/p95/p99 at concurrency 1 and 16 against `npm start`'s HTTP API.
@@ -20,6 +20,7 @@ import { probeTransactionDoubling, UsageCounter } from './counters';
 import { fixed, heading, kb, ms, table, usd, verdict } from './format';
 import { measureLatency, type LatencyResult } from './latency';
 import { isolatedQueues, memorySizes, startPipeline, tasksOf, type RunResult } from './pipeline';
+import { formatHottestKey, hottestKey } from './indexTrace';
 import { loadPrices, PRICES_FILE } from './priceTable';
 import { formatThroughput, measureThroughput, type ThroughputResult } from './throughput';
 
@@ -31,7 +32,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] 
   --only     run only these sections
   --seed     seed of the simulated failures and payload bytes (default 7)
   --pollers  batches in flight per queue, for the pipeline and its ceiling (default 5, Lambda's initial pollers)
-  --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's`;
+  --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's
+  --index-succeeded false   run the cost section with INDEX_SUCCEEDED=false (SUCCEEDED left out of the index)`;
 
 /** A bad command line: printed without a stack trace. */
 class UsageError extends Error {}
@@ -42,10 +44,11 @@ interface Options {
   seed: number;
   pollers: number;
   window?: number;
+  indexSucceeded: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { quick: false, sections: new Set(SECTIONS), seed: 7, pollers: 5 };
+  const options: Options = { quick: false, sections: new Set(SECTIONS), seed: 7, pollers: 5, indexSucceeded: true };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? '';
@@ -63,6 +66,10 @@ function parseOptions(argv: string[]): Options {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 0 || n > 300) throw new UsageError(`--window takes whole seconds, 0-300\n${USAGE}`);
       options.window = n;
+    } else if (flag === '--index-succeeded') {
+      const v = value();
+      if (v !== 'true' && v !== 'false') throw new UsageError(`--index-succeeded takes true or false\n${USAGE}`);
+      options.indexSucceeded = v === 'true';
     } else if (flag === '--seed' || flag === '--pollers') {
       const n = Number(value());
       if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a positive integer\n${USAGE}`);
@@ -169,7 +176,7 @@ async function main(): Promise<void> {
         const pipeline = startPipeline(
           servers,
           counter,
-          { ...base, pollerConcurrency: COST.pollers },
+          { ...base, pollerConcurrency: COST.pollers, indexSucceeded: options.indexSucceeded },
           await isolatedQueues(servers, `cost${runId}`),
         );
         let small: RunResult;
@@ -191,7 +198,15 @@ async function main(): Promise<void> {
           large: summarizeRun('~64 KB payloads', 64 * 1024, large, prices, memory),
         };
         console.log(`\n${formatCost(cost.small, prices)}\n\n${formatCost(cost.large, prices)}`);
-        results.cost = { submitConcurrency: COST.submitConcurrency, pollerConcurrency: COST.pollers, ...cost };
+        const hot = { small: hottestKey(small.usage.indexWrites, small.tasks), large: hottestKey(large.usage.indexWrites, large.tasks) };
+        for (const [name, h] of [['~1 KB', hot.small] as const, ['~64 KB', hot.large] as const]) if (h) log(formatHottestKey(name, h));
+        results.cost = {
+          submitConcurrency: COST.submitConcurrency,
+          pollerConcurrency: COST.pollers,
+          indexSucceeded: options.indexSucceeded,
+          ...cost,
+          hottestIndexKey: hot,
+        };
       }
 
       if (want('throughput')) {
@@ -280,7 +295,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
     console.log(
-      `write units per task: ~1 KB table ${fixed(s.perTask.tableWcu)} + GSI byPhase ${fixed(s.perTask.gsiWcuTotal)} = ${fixed(s.perTask.wcu)}; ` +
+      `write units per task (INDEX_SUCCEEDED ${options.indexSucceeded}): ~1 KB table ${fixed(s.perTask.tableWcu)} + GSI byPhase ${fixed(s.perTask.gsiWcuTotal)} = ${fixed(s.perTask.wcu)}; ` +
         `~64 KB table ${fixed(l.perTask.tableWcu)} + GSI ${fixed(l.perTask.gsiWcuTotal)} = ${fixed(l.perTask.wcu)}`,
     );
     targets.push({
