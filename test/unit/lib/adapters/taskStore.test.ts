@@ -631,6 +631,26 @@ describe('DynamoTaskStore', () => {
     });
   });
 
+  describe('listUnfinishedBefore paging', () => {
+    it('pages one shard with a cursor of its own, and refuses that cursor for another shard', async () => {
+      const sharded = new DynamoTaskStore(ddbClient, TABLE, { ...OPTIONS, indexShards: 4 });
+      const lastKey = marshall({ pk: 'TASK#t1', sk: 'STATE', phase: 'UNFINISHED#2', phaseAt: '2026-01-01T00:00:01.000Z' });
+      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolves({ Items: [] });
+      const before = '2026-01-01T00:10:00.000Z';
+
+      const first = await sharded.listUnfinishedBefore(before, { shard: 2, limit: 100 });
+      await sharded.listUnfinishedBefore(before, { shard: 2, limit: 100, cursor: first.cursor });
+      const elsewhere = await sharded.listUnfinishedBefore(before, { shard: 3, limit: 100, cursor: first.cursor }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect(ddb.commandCalls(QueryCommand)[1].args[0].input.ExclusiveStartKey).to.deep.equal(lastKey);
+      expect(elsewhere).to.be.instanceOf(ValidationError);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(2);
+    });
+  });
+
   describe('transition and the byPhase index', () => {
     it('moves the index keys only when a task finishes or is redriven', async () => {
       ddb.on(UpdateItemCommand).resolves({ Attributes: stateItem(taskState()) });
