@@ -23,6 +23,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
+import { IndexWriteTrace } from './indexTrace';
 
 export type Service = 'DynamoDB' | 'SQS';
 
@@ -68,6 +69,8 @@ export interface UsageSnapshot {
   apiRequests: Record<string, number>;
   logBytes: number;
   logLines: number;
+  /** The pipeline's index writes by byPhase partition key (indexTrace.ts). */
+  indexWrites: Record<string, number>;
 }
 
 /** SQS prices each 64 KB (65,536 bytes) chunk of a request's payload as one request. */
@@ -95,6 +98,8 @@ const TRANSACTION_OPS = new Set(['TransactGetItems', 'TransactWriteItems', 'Exec
 export class UsageCounter {
   /** Whether the backend's ConsumedCapacity of transactions already includes AWS's 2x (probeTransactionDoubling). */
   backendDoublesTransactions = false;
+  /** Which index partition key each of the pipeline's state writes touched. */
+  readonly indexTrace = new IndexWriteTrace();
   private ops = new Map<string, OpStats>();
   private invocations: Invocation[] = [];
   private apiRequests: Record<string, number> = {};
@@ -148,6 +153,7 @@ export class UsageCounter {
     this.apiRequests = {};
     this.logBytes = 0;
     this.logLines = 0;
+    this.indexTrace.reset();
   }
 
   snapshot(): UsageSnapshot {
@@ -157,6 +163,7 @@ export class UsageCounter {
       apiRequests: { ...this.apiRequests },
       logBytes: this.logBytes,
       logLines: this.logLines,
+      indexWrites: this.indexTrace.snapshot(),
     };
   }
 }
@@ -250,6 +257,7 @@ export function instrumentDynamoDb(client: DynamoDBClient, counter: UsageCounter
         const output = result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[]; $metadata?: { attempts?: number } };
         stats.retries += Math.max(0, (output.$metadata?.attempts ?? 1) - 1);
         addCapacity(stats, output.ConsumedCapacity, read, factor);
+        if (caller === 'pipeline') counter.indexTrace.record(operation, input);
         return result;
       } catch (error) {
         stats.errors += 1;

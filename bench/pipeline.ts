@@ -14,6 +14,7 @@ import { createHandler as createMonitor } from '../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../handlers/processTask';
 import { createHandler as createSubmit } from '../handlers/submitTask';
 import { loadConfig, type Config } from '../lib/config';
+import { storeOptions } from '../lib/runtime';
 import type { Deps } from '../lib/deps';
 import { RecordingLogger } from '../lib/adapters/logger';
 import { EmfMetrics } from '../lib/adapters/metrics';
@@ -169,6 +170,8 @@ export interface PipelineOptions {
   pollerConcurrency: number;
   /** What-if: replaces serverless.yml's maximumBatchingWindow of every mapping (seconds). */
   batchingWindowSeconds?: number;
+  /** false runs the stage with INDEX_SUCCEEDED=false (SUCCEEDED tasks left out of the index). */
+  indexSucceeded?: boolean;
 }
 
 export interface BenchPipeline {
@@ -203,10 +206,11 @@ export function startPipeline(
     BACKOFF_BASE_SECONDS: String(options.backoffBaseSeconds),
     BACKOFF_JITTER: 'none',
     ALLOW_SIMULATION_OVERRIDE: 'false',
+    ...(options.indexSucceeded === false ? { INDEX_SUCCEEDED: 'false' } : {}),
   });
   const userClients = countedClients(servers, counter, 'pipeline');
   const pollerClients = countedClients(servers, counter, 'esm-poller');
-  const store = new DynamoTaskStore(userClients.dynamoDb, config.tableName, config.cursorSigningKey);
+  const store = new DynamoTaskStore(userClients.dynamoDb, config.tableName, storeOptions(config));
 
   let current: CurrentRun | undefined;
   let random = seededRandom(options.seed);

@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --quick] [--only cost,throughput,latency,coldstart] [--seed N] [--pollers N]
+ * npm run bench [-- --quick] [--only cost,throughput,latency,coldstart] [--seed N] [--pollers N] [--index-succeeded false]
  *
  * 1. Cost per task (1 KB and 64 KB payloads, FAILURE_RATE 0.3, seeded) from counted AWS requests.
  * 2. Submit latency p50/p95/p99 at concurrency 1 and 16 against `npm start`'s HTTP API.
@@ -21,6 +21,7 @@ import { probeTransactionDoubling, UsageCounter } from './counters';
 import { fixed, heading, kb, ms, table, usd, verdict } from './format';
 import { measureLatency, type LatencyResult } from './latency';
 import { isolatedQueues, memorySizes, startPipeline, tasksOf, type RunResult } from './pipeline';
+import { formatHottestKey, hottestKey } from './indexTrace';
 import { loadPrices, PRICES_FILE } from './priceTable';
 import { formatThroughput, measureThroughput, type ThroughputResult } from './throughput';
 
@@ -32,7 +33,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] 
   --only     run only these sections
   --seed     seed of the simulated failures and payload bytes (default 7)
   --pollers  batches in flight per queue, for the pipeline and its ceiling (default 5, Lambda's initial pollers)
-  --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's`;
+  --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's
+  --index-succeeded false   run the cost section with INDEX_SUCCEEDED=false (SUCCEEDED left out of the index)`;
 
 interface Options {
   quick: boolean;
@@ -40,6 +42,7 @@ interface Options {
   seed: number;
   pollers: number;
   window?: number;
+  indexSucceeded: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -51,6 +54,7 @@ function parseOptions(argv: string[]): Options {
       seed: { type: 'string' },
       pollers: { type: 'string' },
       window: { type: 'string' },
+      'index-succeeded': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -71,7 +75,15 @@ function parseOptions(argv: string[]): Options {
     seed: intOption('seed', values.seed, 7, 1),
     pollers: intOption('pollers', values.pollers, 5, 1),
     ...(values.window !== undefined ? { window: intOption('window', values.window, 0, 0, 300) } : {}),
+    indexSucceeded: indexSucceededOption(values['index-succeeded']),
   };
+}
+
+/** --index-succeeded true|false: the indexSucceeded param of the cost runs (default true). */
+function indexSucceededOption(raw: string | undefined): boolean {
+  if (raw === undefined) return true;
+  if (raw !== 'true' && raw !== 'false') throw new UsageError('--index-succeeded takes true or false');
+  return raw === 'true';
 }
 
 const FAILURE_RATE = 0.3;
@@ -170,7 +182,7 @@ async function main(): Promise<void> {
         const pipeline = startPipeline(
           servers,
           counter,
-          { ...base, pollerConcurrency: COST.pollers },
+          { ...base, pollerConcurrency: COST.pollers, indexSucceeded: options.indexSucceeded },
           await isolatedQueues(servers, `cost${runId}`),
         );
         let small: RunResult;
@@ -192,7 +204,15 @@ async function main(): Promise<void> {
           large: summarizeRun('~64 KB payloads', 64 * 1024, large, prices, memory),
         };
         console.log(`\n${formatCost(cost.small, prices)}\n\n${formatCost(cost.large, prices)}`);
-        results.cost = { submitConcurrency: COST.submitConcurrency, pollerConcurrency: COST.pollers, ...cost };
+        const hot = { small: hottestKey(small.usage.indexWrites, small.tasks), large: hottestKey(large.usage.indexWrites, large.tasks) };
+        for (const [name, h] of [['~1 KB', hot.small] as const, ['~64 KB', hot.large] as const]) if (h) log(formatHottestKey(name, h));
+        results.cost = {
+          submitConcurrency: COST.submitConcurrency,
+          pollerConcurrency: COST.pollers,
+          indexSucceeded: options.indexSucceeded,
+          ...cost,
+          hottestIndexKey: hot,
+        };
       }
 
       if (want('throughput')) {
@@ -281,7 +301,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
     console.log(
-      `write units per task: ~1 KB table ${fixed(s.perTask.tableWcu)} + GSI byPhase ${fixed(s.perTask.gsiWcuTotal)} = ${fixed(s.perTask.wcu)}; ` +
+      `write units per task (INDEX_SUCCEEDED ${options.indexSucceeded}): ~1 KB table ${fixed(s.perTask.tableWcu)} + GSI byPhase ${fixed(s.perTask.gsiWcuTotal)} = ${fixed(s.perTask.wcu)}; ` +
         `~64 KB table ${fixed(l.perTask.tableWcu)} + GSI ${fixed(l.perTask.gsiWcuTotal)} = ${fixed(l.perTask.wcu)}`,
     );
     targets.push({

@@ -10,6 +10,7 @@
  * by side, and flags a drift when lib/ changes what a task needs. The failure draws come from the
  * same seeded source at the same rate.
  */
+import { storeOptions } from '../lib/runtime';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
 import type { LocalServers } from '../devstack';
@@ -66,7 +67,7 @@ export async function runCeiling(
       .find(Boolean)!;
   const queueUrl = urlOf(config.queueUrl);
   const dlqUrl = urlOf(config.dlqUrl);
-  const store = new DynamoTaskStore(ddb, config.tableName, config.cursorSigningKey);
+  const store = new DynamoTaskStore(ddb, config.tableName, storeOptions(config));
   const queue = new SqsTaskQueue(sqs, { queueUrl, dlqUrl });
   const random = seededRandom(options.seed);
   const abort = new AbortController();

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { BackoffPolicy } from './domain/backoff';
 import { ConfigError } from './domain/errors';
+import { DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS } from './domain/retention';
+import { DEFAULT_INDEX_SHARDS, MAX_INDEX_SHARDS } from './domain/shards';
 import { LOG_LEVELS, type LogLevelName } from './adapters/logger';
 
 export interface Config {
@@ -35,6 +37,12 @@ export interface Config {
   processorTimeoutSeconds: number;
   /** Lets webhook tasks call http://127.0.0.1 (the local stage's tests and demo); refused in production stages. */
   allowLocalWebhooks: boolean;
+  /** Shards of each phase of the byPhase index (INDEX_SHARDS): each takes 1/N of the phase's index writes. */
+  indexShards: number;
+  /** Days a finished task is kept before DynamoDB's TTL deletes it (RETENTION_DAYS); 0 keeps tasks forever. */
+  retentionDays: number;
+  /** Whether SUCCEEDED tasks stay in the byPhase index (INDEX_SUCCEEDED); false saves an index write per task, and they cannot be listed. */
+  indexSucceeded: boolean;
 }
 
 /** Stage names treated as production: the outcome override can never be enabled there. */
@@ -99,12 +107,12 @@ function logLevel(name: string) {
   );
 }
 
-/** 'true' or 'false' in any case, false when unset. */
-function flag(name: string) {
+/** 'true' or 'false' in any case, `fallback` (false) when unset. */
+function flag(name: string, fallback = false) {
   const bool = z.enum(['true', 'false'], { error: (issue) => `${name} must be true or false, got '${String(issue.input)}'` });
   return z
     .string()
-    .default('false')
+    .default(String(fallback))
     .transform((raw) => raw.toLowerCase())
     .pipe(bool)
     .transform((raw) => raw === 'true');
@@ -138,6 +146,9 @@ const EnvSchema = z
     ATTEMPT_TIMEOUT_SECONDS: number('ATTEMPT_TIMEOUT_SECONDS', 10, 0.1, 900),
     PROCESSOR_TIMEOUT_SECONDS: number('PROCESSOR_TIMEOUT_SECONDS', 15, 1, 900, true),
     WEBHOOK_ALLOW_LOCAL_HTTP: flag('WEBHOOK_ALLOW_LOCAL_HTTP'),
+    INDEX_SHARDS: number('INDEX_SHARDS', DEFAULT_INDEX_SHARDS, 1, MAX_INDEX_SHARDS, true),
+    RETENTION_DAYS: number('RETENTION_DAYS', DEFAULT_RETENTION_DAYS, 0, MAX_RETENTION_DAYS, true),
+    INDEX_SUCCEEDED: flag('INDEX_SUCCEEDED', true),
   })
   .superRefine(
     (env, ctx) => {
@@ -197,6 +208,9 @@ export function loadConfig(env: Env = process.env): Config {
     attemptTimeoutSeconds: e.ATTEMPT_TIMEOUT_SECONDS,
     processorTimeoutSeconds: e.PROCESSOR_TIMEOUT_SECONDS,
     allowLocalWebhooks: e.WEBHOOK_ALLOW_LOCAL_HTTP,
+    indexShards: e.INDEX_SHARDS,
+    retentionDays: e.RETENTION_DAYS,
+    indexSucceeded: e.INDEX_SUCCEEDED,
   };
 }
 

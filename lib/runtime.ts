@@ -7,8 +7,9 @@ import type { Deps } from './deps';
 import { createLog, type RootLog } from './adapters/logger';
 import { EmfMetrics } from './adapters/metrics';
 import { SqsTaskQueue } from './adapters/taskQueue';
-import { DynamoTaskStore } from './adapters/taskStore';
-import { registryFor } from './types/registry';
+import { DynamoTaskStore, type TaskStoreOptions } from './adapters/taskStore';
+import { unfinishedLifetimeSeconds } from './domain/retention';
+import { MAX_ATTEMPTS_LIMIT, MAX_DELAY_LIMIT, registryFor } from './types/registry';
 
 /** What the wiring needs of a tracer: wrap an SDK client so each call becomes an X-Ray subsegment. */
 export type ClientTracer = Pick<Tracer, 'captureAWSv3Client'>;
@@ -30,12 +31,31 @@ export function createTracer(config: Config): Tracer | undefined {
   return new Tracer({ serviceName: config.serviceName, captureHTTPsRequests: false });
 }
 
+/**
+ * How the stage's store keys its index and keeps tasks. The payload item outlives the state
+ * item by the longest a task of any type can stay unfinished (docs/operations.md#retention).
+ */
+export function storeOptions(config: Config): TaskStoreOptions {
+  return {
+    cursorKey: config.cursorSigningKey,
+    indexShards: config.indexShards,
+    retentionDays: config.retentionDays,
+    indexSucceeded: config.indexSucceeded,
+    unfinishedLifetimeSeconds: unfinishedLifetimeSeconds({
+      maxAttempts: MAX_ATTEMPTS_LIMIT,
+      maxDelaySeconds: MAX_DELAY_LIMIT,
+      leaseSeconds: config.leaseSeconds,
+      reconcileGraceSeconds: config.reconcileGraceSeconds,
+    }),
+  };
+}
+
 /** The use cases' dependencies on real SDK clients, each wrapped by `tracer` when one is given. */
 export function createDeps(config: Config, tracer?: ClientTracer): Deps {
   const traced = <T>(client: T): T => (tracer ? tracer.captureAWSv3Client(client) : client);
   return {
     config,
-    store: new DynamoTaskStore(traced(new DynamoDBClient({})), config.tableName, config.cursorSigningKey),
+    store: new DynamoTaskStore(traced(new DynamoDBClient({})), config.tableName, storeOptions(config)),
     queue: new SqsTaskQueue(traced(new SQSClient({})), config),
     types: registryFor(config, Math.random),
     log: createLog(config),

@@ -1,4 +1,6 @@
 import type { Deps } from '../deps';
+import { mapLimit } from '../domain/concurrency';
+import { SHARD_QUERY_CONCURRENCY } from '../domain/shards';
 import { METRIC } from '../adapters/metrics';
 import { sendOrFail } from './rejectedMessage';
 import type { Gate } from '../domain/stateMachine';
@@ -75,7 +77,7 @@ function send(task: TaskSummary, status: ReconciledStatus, payload: Record<strin
  * so it is harmless when the original also arrives.
  */
 export async function reconcile(
-  deps: Pick<Deps, 'store' | 'queue' | 'clock' | 'log' | 'metrics'>,
+  deps: Pick<Deps, 'config' | 'store' | 'queue' | 'clock' | 'log' | 'metrics'>,
   options: ReconcileOptions,
 ): Promise<ReconcileReport> {
   const now = deps.clock();
@@ -88,48 +90,63 @@ export async function reconcile(
     errors: 0,
   };
 
-  let cursor: string | undefined;
-  do {
-    let page: TaskPage;
+  // Slots taken per status, counted before the send so parallel sweeps never pass maxPerStatus.
+  const taken: Record<ReconciledStatus, number> = { QUEUED: 0, RETRY_SCHEDULED: 0, PROCESSING: 0, DEAD_LETTERED: 0 };
+  const room = () => RECONCILED_STATUSES.some((status) => taken[status] < options.maxPerStatus);
+
+  const reconcileTask = async (task: TaskSummary) => {
+    const status = task.status as ReconciledStatus;
+    if (!RECONCILED_STATUSES.includes(status)) return;
+    report.examined += 1;
+    if (taken[status] >= options.maxPerStatus) return;
+    const due = dueAt(task, status);
+    if (due >= cutoff) return;
+    taken[status] += 1;
     try {
-      page = await deps.store.listUnfinishedBefore(cutoff, { limit: 100, cursor });
-    } catch (error) {
-      // The next sweep starts over; what was re-sent so far stands.
-      report.errors += 1;
-      deps.log.error('RECONCILE_LIST_FAILED', { error: error as Error });
-      break;
-    }
-    cursor = page.cursor;
-    for (const task of page.tasks) {
-      const status = task.status as ReconciledStatus;
-      if (!RECONCILED_STATUSES.includes(status)) continue;
-      report.examined += 1;
-      if (report.resent[status] >= options.maxPerStatus) continue;
-      const due = dueAt(task, status);
-      if (due >= cutoff) continue;
-      try {
-        const outcome = await resend(task, status, now, deps);
-        if (outcome === 'SENT') {
-          report.resent[status] += 1;
-          deps.metrics.count(METRIC.TasksReconciled);
-          deps.log.warn('TASK_RECONCILED', {
-            taskId: task.taskId,
-            status,
-            dueAt: due,
-            attempts: task.attempts,
-            correlationId: task.correlationId,
-          });
-        } else if (outcome === 'REJECTED') {
-          report.rejected += 1;
-        } else {
-          report.missingPayload += 1;
-          deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
-        }
-      } catch (error) {
-        report.errors += 1;
-        deps.log.error('RECONCILE_TASK_FAILED', { taskId: task.taskId, status, error: error as Error });
+      const outcome = await resend(task, status, now, deps);
+      if (outcome === 'SENT') {
+        report.resent[status] += 1;
+        deps.metrics.count(METRIC.TasksReconciled);
+        deps.log.warn('TASK_RECONCILED', {
+          taskId: task.taskId,
+          status,
+          dueAt: due,
+          attempts: task.attempts,
+          correlationId: task.correlationId,
+        });
+        return;
       }
+      taken[status] -= 1;
+      if (outcome === 'REJECTED') {
+        report.rejected += 1;
+      } else {
+        report.missingPayload += 1;
+        deps.log.error('RECONCILE_PAYLOAD_MISSING', { taskId: task.taskId, status });
+      }
+    } catch (error) {
+      taken[status] -= 1;
+      report.errors += 1;
+      deps.log.error('RECONCILE_TASK_FAILED', { taskId: task.taskId, status, error: error as Error });
     }
-  } while (cursor && RECONCILED_STATUSES.some((status) => report.resent[status] < options.maxPerStatus));
+  };
+
+  // Each unfinished shard of the index is swept on its own, several at a time.
+  const shards = Array.from({ length: deps.config.indexShards }, (_, shard) => shard);
+  await mapLimit(shards, SHARD_QUERY_CONCURRENCY, async (shard) => {
+    let cursor: string | undefined;
+    do {
+      let page: TaskPage;
+      try {
+        page = await deps.store.listUnfinishedBefore(cutoff, { shard, limit: 100, cursor });
+      } catch (error) {
+        // The next sweep starts this shard over; what was re-sent so far stands.
+        report.errors += 1;
+        deps.log.error('RECONCILE_LIST_FAILED', { shard, error: error as Error });
+        return;
+      }
+      cursor = page.cursor;
+      for (const task of page.tasks) await reconcileTask(task);
+    } while (cursor && room());
+  });
   return report;
 }

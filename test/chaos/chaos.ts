@@ -8,6 +8,7 @@ import { createHandler as createMonitor } from '../../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../../handlers/processTask';
 import { createHandler as createSubmit } from '../../handlers/submitTask';
 import { loadConfig } from '../../lib/config';
+import { storeOptions } from '../../lib/runtime';
 import type { Deps } from '../../lib/deps';
 import { MemoryLogger, type LogEntry } from '../../lib/adapters/logger';
 import { noMetrics } from '../../lib/adapters/metrics';
@@ -24,6 +25,7 @@ import {
   type LocalServers,
   type Poller,
 } from '../../devstack';
+import { shardKey } from '../../lib/domain/shards';
 import { postTaskEvent } from '../helpers/factories';
 import { FaultInjector, invocationContext, type FaultKind, type FaultRates, type InvocationState } from './faults';
 import { historyProblems } from './history';
@@ -212,24 +214,26 @@ async function scanStates(client: DynamoDBClient, tableName: string): Promise<Ma
   return states;
 }
 
-/** Tasks not yet SUCCEEDED or FAILED, counted on the byPhase index. */
-async function countOpen(client: DynamoDBClient, tableName: string): Promise<number> {
+/** Tasks not yet finished, counted on every unfinished shard of the byPhase index. */
+async function countOpen(client: DynamoDBClient, tableName: string, shards: number): Promise<number> {
   let open = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: PHASE_INDEX,
-        KeyConditionExpression: 'phase = :phase',
-        ExpressionAttributeValues: { ':phase': { S: UNFINISHED } },
-        Select: 'COUNT',
-        ExclusiveStartKey: start,
-      }),
-    );
-    open += page.Count ?? 0;
-    start = page.LastEvaluatedKey;
-  } while (start);
+  for (let shard = 0; shard < shards; shard++) {
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: PHASE_INDEX,
+          KeyConditionExpression: 'phase = :phase',
+          ExpressionAttributeValues: { ':phase': { S: shardKey(UNFINISHED, shard) } },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      open += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
   return open;
 }
 
@@ -292,7 +296,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       duplicateSends: options.rates.duplicateEverySend,
       commands: ['SendMessageCommand'],
     });
-    const store = new DynamoTaskStore(dynamoDb, config.tableName, config.cursorSigningKey);
+    const store = new DynamoTaskStore(dynamoDb, config.tableName, storeOptions(config));
     const queue = new SqsTaskQueue(sqs, config);
     const random = mulberry32(options.seed ^ 0x5eed);
     // The default type and the chaos mix's (the stage's other types need a longer lease than this run's 1 s).
@@ -426,7 +430,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     );
 
     progressTimer = setInterval(() => {
-      countOpen(servers.clients.dynamoDb, config.tableName)
+      countOpen(servers.clients.dynamoDb, config.tableName, config.indexShards)
         .then((open) =>
           progress(
             `  ${((Date.now() - submitStartedAt) / 1000).toFixed(0)}s: ${outcomes.length}/${tasks.length} submitted, ${open} not yet SUCCEEDED or FAILED`,
@@ -441,7 +445,10 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const drainDeadline = Date.now() + options.drainTimeoutMs;
     let drained = false;
     while (Date.now() < drainDeadline) {
-      if ((await countOpen(servers.clients.dynamoDb, config.tableName)) === 0 && (await queuesEmpty(servers, [config.dlqUrl]))) {
+      if (
+        (await countOpen(servers.clients.dynamoDb, config.tableName, config.indexShards)) === 0 &&
+        (await queuesEmpty(servers, [config.dlqUrl]))
+      ) {
         drained = true;
         break;
       }

@@ -26,6 +26,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     attemptTimeoutSeconds: 10,
     processorTimeoutSeconds: 15,
     allowLocalWebhooks: true,
+    indexShards: 4,
+    retentionDays: 30,
+    indexSucceeded: true,
     ...overrides,
   };
 }

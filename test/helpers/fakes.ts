@@ -4,30 +4,75 @@ import { MemoryLogger } from '../../lib/adapters/logger';
 import { applyTransition, type Transition, type TransitionResult } from '../../lib/domain/stateMachine';
 import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/domain/task';
 import type { TaskQueue } from '../../lib/adapters/taskQueue';
-import { MessageRejectedError, TaskConflictError } from '../../lib/domain/errors';
-import type { CreateResult, TaskPage, TaskStore } from '../../lib/adapters/taskStore';
+import { MessageRejectedError, TaskConflictError, ValidationError } from '../../lib/domain/errors';
+import {
+  decodeListCursor,
+  encodeListCursor,
+  phaseOf,
+  taskKey,
+  UNFINISHED,
+  type CreateResult,
+  type TaskPage,
+  type TaskStore,
+} from '../../lib/adapters/taskStore';
+import { expiryAfter, isExpired } from '../../lib/domain/retention';
+import { mergeShards, shardKey, shardOf } from '../../lib/domain/shards';
 import type { MetricName, MetricsSink } from '../../lib/adapters/metrics';
-import { isTerminal, type TaskStatus } from '../../lib/domain/task';
+import { isTerminal, type TaskStatus, type TaskSummary } from '../../lib/domain/task';
 import { testConfig } from './factories';
 import type { TaskType } from '../../lib/types/contract';
 import { registryFor, TaskTypeRegistry } from '../../lib/types/registry';
 
 /**
- * When a task entered its byPhase phase (the index's sort key): when it finished, for SUCCEEDED
- * and FAILED; when it was submitted or last redriven, while unfinished.
+ * When a task entered its byPhase phase (the index's sort key): when it finished, for SUCCEEDED,
+ * FAILED and CANCELLED; when it was submitted or last redriven, while unfinished.
  */
 function phaseEnteredAt(task: TaskState): string {
   if (isTerminal(task.status)) return task.updatedAt;
   return [...task.history].reverse().find((e) => e.type === 'QUEUED' || e.type === 'REDRIVEN')?.at ?? task.createdAt;
 }
 
-/** A TaskStore in memory, applying transitions with the same gate semantics as the DynamoDB store. */
+interface IndexEntry {
+  pk: string;
+  phaseAt: string;
+}
+
+/**
+ * A TaskStore in memory, applying transitions with the same gate semantics as the DynamoDB store.
+ * Its index is the DynamoDB store's, derived from each task: `<phase>#<shard>` keys (none for
+ * SUCCEEDED when the stage does not index it), merged across shards with the same code and cursors;
+ * a finished task expires `retentionDays` after it finished.
+ */
 export class MemoryTaskStore implements TaskStore {
   readonly tasks = new Map<string, TaskState>();
   readonly payloads = new Map<string, string>();
+  private readonly config: Config;
+  private readonly clock: () => Date;
+
+  constructor(options: { config?: Config; clock?: () => Date } = {}) {
+    this.config = options.config ?? testConfig();
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Whether TTL would count this task as gone. */
+  private expired(task: TaskState): boolean {
+    const days = this.config.retentionDays;
+    return days > 0 && isTerminal(task.status) && isExpired(expiryAfter(task.updatedAt, days * 86400), this.clock());
+  }
+
+  private live(taskId: string): TaskState | undefined {
+    const task = this.tasks.get(taskId);
+    return task && !this.expired(task) ? task : undefined;
+  }
+
+  /** The task's index key, or undefined when it is not in the index. */
+  private indexKey(task: TaskState): string | undefined {
+    if (task.status === 'SUCCEEDED' && !this.config.indexSucceeded) return undefined;
+    return shardKey(phaseOf(task.status), shardOf(task.taskId, this.config.indexShards));
+  }
 
   async create(task: TaskState, payloadJson: string): Promise<CreateResult> {
-    const existing = this.tasks.get(task.taskId);
+    const existing = this.live(task.taskId);
     if (existing && existing.payloadHash !== task.payloadHash) throw new TaskConflictError(task.taskId);
     if (existing && existing.type !== task.type) throw new TaskConflictError(task.taskId, existing.type);
     if (existing) return { created: false, task: structuredClone(existing) };
@@ -37,7 +82,7 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async get(taskId: string) {
-    const task = this.tasks.get(taskId);
+    const task = this.live(taskId);
     return task && structuredClone(task);
   }
 
@@ -47,7 +92,7 @@ export class MemoryTaskStore implements TaskStore {
   }
 
   async transition(t: Transition): Promise<TransitionResult> {
-    const current = this.tasks.get(t.taskId);
+    const current = this.live(t.taskId);
     if (!current) return { applied: false };
     const next = applyTransition(current, t);
     if (!next) return { applied: false, current: structuredClone(current) };
@@ -55,29 +100,54 @@ export class MemoryTaskStore implements TaskStore {
     return { applied: true, task: structuredClone(next) };
   }
 
-  // The twin of the byPhase index: newest first by when the task entered its phase.
+  /** One shard's index entries, in `order`, with their tasks. */
+  private shard(key: string, newestFirst: boolean): { entry: IndexEntry; task: TaskState }[] {
+    return [...this.tasks.values()]
+      .filter((task) => this.indexKey(task) === key)
+      .map((task) => ({ entry: { pk: taskKey(task.taskId), phaseAt: phaseEnteredAt(task) }, task }))
+      .sort((a, b) => (newestFirst ? -1 : 1) * a.entry.phaseAt.localeCompare(b.entry.phaseAt) || a.entry.pk.localeCompare(b.entry.pk));
+  }
+
   async list(status: TaskStatus, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    return this.page(
-      [...this.tasks.values()].filter((t) => t.status === status).sort((a, b) => phaseEnteredAt(b).localeCompare(phaseEnteredAt(a))),
-      options,
-    );
+    if (status === 'SUCCEEDED' && !this.config.indexSucceeded)
+      throw new ValidationError('status SUCCEEDED is not listed on this stage', [
+        { field: 'status', problem: 'SUCCEEDED is not listed on this stage (its tasks are not indexed)' },
+      ]);
+    const phase = phaseOf(status);
+    const { indexShards, cursorSigningKey } = this.config;
+    const page = await mergeShards<IndexEntry, TaskSummary>({
+      positions: options.cursor
+        ? decodeListCursor(options.cursor, phase, indexShards, cursorSigningKey)
+        : Array.from({ length: indexShards }, () => 'start' as const),
+      limit: options.limit,
+      compare: (a, b) => b.phaseAt.localeCompare(a.phaseAt),
+      read: async (shard, after, limit) => {
+        // As ExclusiveStartKey: strictly after the key in index order, whether or not its item is still there.
+        const rest = this.shard(shardKey(phase, shard), true)
+          .map((e) => e.entry)
+          .filter((e) => !after || e.phaseAt < after.phaseAt || (e.phaseAt === after.phaseAt && e.pk > after.pk));
+        return { entries: rest.slice(0, limit), done: rest.length <= limit };
+      },
+      resolve: async (entries) =>
+        entries.map(({ pk }) => {
+          const task = this.live(pk.slice('TASK#'.length));
+          return task && task.status === status ? summaryOf(task) : undefined;
+        }),
+    });
+    return { tasks: page.items, ...(page.positions ? { cursor: encodeListCursor(phase, page.positions, cursorSigningKey) } : {}) };
   }
 
-  async listUnfinishedBefore(before: string, options: { limit: number; cursor?: string }): Promise<TaskPage> {
-    const all = [...this.tasks.values()]
-      .filter((t) => !isTerminal(t.status) && phaseEnteredAt(t) < before)
-      .sort((a, b) => phaseEnteredAt(a).localeCompare(phaseEnteredAt(b)));
-    return this.page(all, options);
-  }
-
-  private page(all: TaskState[], options: { limit: number; cursor?: string }): TaskPage {
+  async listUnfinishedBefore(before: string, options: { shard: number; limit: number; cursor?: string }): Promise<TaskPage> {
+    const all = this.shard(shardKey(UNFINISHED, options.shard), false)
+      .filter((e) => e.entry.phaseAt < before)
+      .map((e) => e.task);
     const start = options.cursor ? Number(options.cursor) : 0;
-    const page = all
-      .slice(start, start + options.limit)
-      .map(({ history: _h, payloadHash: _p, leaseId: _l, resultJson: _r, ...summary }) => summary);
+    const page = all.slice(start, start + options.limit).map(summaryOf);
     return { tasks: page, ...(start + options.limit < all.length ? { cursor: String(start + options.limit) } : {}) };
   }
 }
+
+const summaryOf = ({ history: _h, payloadHash: _p, leaseId: _l, resultJson: _r, ...summary }: TaskState): TaskSummary => summary;
 
 /** A MetricsSink that keeps what was recorded and how often it was published. */
 export class RecordingMetrics implements MetricsSink {
@@ -141,9 +211,10 @@ export function testDeps(options: { config?: Partial<Config>; randoms?: number[]
     return randoms.shift()!;
   };
   const registry = registryFor(config, random);
+  const clock = () => new Date(now);
   return {
     config,
-    store: new MemoryTaskStore(),
+    store: new MemoryTaskStore({ config, clock }),
     queue: new RecordingQueue(),
     // Extra types a test registers beside the stage's (a handler that hangs, throws, returns...).
     types: options.types
@@ -151,7 +222,7 @@ export function testDeps(options: { config?: Partial<Config>; randoms?: number[]
       : registry,
     log: new MemoryLogger({ serviceName: config.serviceName, logLevel: config.logLevel }),
     metrics: new RecordingMetrics(),
-    clock: () => new Date(now),
+    clock,
     random,
     newId: () => `id-${++ids}`,
     advance(seconds: number) {

@@ -4,6 +4,7 @@ import { createHandler as createMonitor } from '../../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../../handlers/processTask';
 import { createHandler as createSubmit } from '../../handlers/submitTask';
 import { loadConfig } from '../../lib/config';
+import { storeOptions } from '../../lib/runtime';
 import type { Deps } from '../../lib/deps';
 import { MemoryLogger, type LogEntry } from '../../lib/adapters/logger';
 import { noMetrics } from '../../lib/adapters/metrics';
@@ -57,7 +58,7 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     LEASE_SECONDS: '1',
     ATTEMPT_TIMEOUT_SECONDS: '0.5',
   });
-  const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName, config.cursorSigningKey);
+  const store = new DynamoTaskStore(servers.clients.dynamoDb, config.tableName, storeOptions(config));
   const log = new MemoryLogger({ serviceName: config.serviceName, logLevel: config.logLevel });
   const pipeline: Pipeline = {
     servers,

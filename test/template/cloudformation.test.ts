@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_MESSAGE_BYTES } from '../../lib/domain/messageBody';
+import { EXPIRES_AT } from '../../lib/adapters/taskStore';
 import {
   BEFORE_TIMEOUT_MS,
   STAGE,
@@ -477,6 +478,20 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       const table = props(TABLE);
       expect(table.SSESpecification?.SSEEnabled, 'SSEEnabled').to.equal(true);
       expect(table.PointInTimeRecoverySpecification?.PointInTimeRecoveryEnabled, 'PITR').to.equal(true);
+    });
+
+    it('turns on TTL on expiresAt, the attribute the store writes on finished tasks and payloads', function () {
+      expect(props(TABLE).TimeToLiveSpecification).to.deep.equal({ AttributeName: EXPIRES_AT, Enabled: true });
+    });
+
+    it('gives every function the index and retention settings of the stage (16 shards, SUCCEEDED indexed, 30 days)', function () {
+      for (const name of Object.keys(functionIds)) {
+        const env = functionProps(name).Environment?.Variables ?? {};
+        expect(
+          { shards: String(env.INDEX_SHARDS), succeeded: String(env.INDEX_SUCCEEDED), days: String(env.RETENTION_DAYS) },
+          name,
+        ).to.deep.equal({ shards: '16', succeeded: 'true', days: '30' });
+      }
     });
 
     it('gives every function a log group with the configured retention', function () {

@@ -95,6 +95,9 @@ describe('serverless.yml layout (resources in infra/ files by concern)', functio
       allowSimulationOverride: config.allowSimulationOverride,
       reconcileGraceSeconds: config.reconcileGraceSeconds,
       leaseSeconds: config.leaseSeconds,
+      indexShards: config.indexShards,
+      indexSucceeded: config.indexSucceeded,
+      retentionDays: config.retentionDays,
     }).to.deep.equal({
       failureRate: params.failureRate,
       backoffBaseSeconds: params.backoffBaseSeconds,
@@ -102,6 +105,9 @@ describe('serverless.yml layout (resources in infra/ files by concern)', functio
       allowSimulationOverride: params.allowSimulationOverride,
       reconcileGraceSeconds: params.reconcileGraceSeconds,
       leaseSeconds: root.custom.timeouts.leaseSeconds,
+      indexShards: params.indexShards,
+      indexSucceeded: params.indexSucceeded,
+      retentionDays: params.retentionDays,
     });
   });
 

@@ -53,6 +53,19 @@ describe('GET /tasks/{taskId} (getTask handler)', () => {
     expect(res.json).not.to.have.any.keys('leaseId', 'leaseUntil', 'payloadHash');
   });
 
+  it('answers 404 for a finished task past its retention that TTL has not deleted yet', async () => {
+    deps = testDeps({ now: '2026-02-01T00:00:00.000Z' });
+    deps.store.tasks.set('old', taskState({ taskId: 'old', status: 'SUCCEEDED', updatedAt: '2026-01-01T00:00:00.000Z' }));
+    deps.store.tasks.set('recent', taskState({ taskId: 'recent', status: 'SUCCEEDED', updatedAt: '2026-01-02T00:00:01.000Z' }));
+
+    const old = await createHandler(() => deps)(getTaskEvent('old'));
+    const recent = await createHandler(() => deps)(getTaskEvent('recent'));
+
+    expect(old.statusCode).to.equal(404);
+    expect(JSON.parse(old.body).error.code).to.equal('TASK_NOT_FOUND');
+    expect(recent.statusCode).to.equal(200);
+  });
+
   it('answers 404 with a JSON error for an unknown taskId', async () => {
     const res = await call('nope');
     expect(res.statusCode).to.equal(404);

@@ -51,4 +51,34 @@ describe('GET /tasks?status= (listTasks handler)', () => {
       expect(res.json.error.details[0].field).to.equal('limit');
     }
   });
+
+  it('answers 400 naming status for SUCCEEDED when the stage does not index SUCCEEDED tasks, and still lists FAILED', async () => {
+    const tasks = deps.store.tasks;
+    deps = testDeps({ config: { indexSucceeded: false } });
+    for (const [id, task] of tasks) deps.store.tasks.set(id, task);
+
+    const succeeded = await call({ status: 'SUCCEEDED' });
+    const failed = await call({ status: 'FAILED', limit: '2' });
+
+    expect(succeeded.statusCode).to.equal(400);
+    expect(succeeded.json.error).to.deep.include({
+      code: 'VALIDATION_ERROR',
+      details: [{ field: 'status', problem: 'SUCCEEDED is not listed on this stage (its tasks are not indexed)' }],
+    });
+    expect(failed.json.tasks.map((t: { taskId: string }) => t.taskId)).to.deep.equal(['f5', 'f4']);
+  });
+
+  it('leaves out a finished task past its retention that TTL has not deleted yet, and still fills the page', async () => {
+    // 30 days of retention: f5 finished 31 days before now, f4 a day before.
+    deps = testDeps({ now: '2026-02-01T00:00:00.000Z' });
+    const finished = (id: string, at: string) => taskState({ taskId: id, status: 'FAILED', attempts: 3, updatedAt: at });
+    deps.store.tasks.set('f5', finished('f5', '2026-01-01T00:00:00.000Z'));
+    deps.store.tasks.set('f4', finished('f4', '2026-01-31T00:00:00.000Z'));
+    deps.store.tasks.set('f3', finished('f3', '2026-01-30T00:00:00.000Z'));
+
+    const page = await call({ status: 'FAILED', limit: '2' });
+
+    expect(page.json.tasks.map((t: { taskId: string }) => t.taskId)).to.deep.equal(['f4', 'f3']);
+    expect(page.json.cursor).to.equal(null);
+  });
 });

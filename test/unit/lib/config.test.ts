@@ -198,6 +198,31 @@ describe('loadConfig', () => {
     }
   });
 
+  describe('index and retention', () => {
+    it('shards the index 16 ways, indexes SUCCEEDED and keeps finished tasks 30 days by default', () => {
+      expect(loadConfig(requiredEnv())).to.deep.include({ indexShards: 16, indexSucceeded: true, retentionDays: 30 });
+    });
+
+    it('reads INDEX_SHARDS, INDEX_SUCCEEDED and RETENTION_DAYS (0 keeps tasks forever)', () => {
+      const config = loadConfig(requiredEnv({ INDEX_SHARDS: '256', INDEX_SUCCEEDED: 'FALSE', RETENTION_DAYS: '0' }));
+
+      expect(config).to.deep.include({ indexShards: 256, indexSucceeded: false, retentionDays: 0 });
+    });
+
+    for (const [name, raw, text] of [
+      ['INDEX_SHARDS', '0', "INDEX_SHARDS must be an integer in [1, 256], got '0'"],
+      ['INDEX_SHARDS', '257', "INDEX_SHARDS must be an integer in [1, 256], got '257'"],
+      ['INDEX_SHARDS', '2.5', "INDEX_SHARDS must be an integer in [1, 256], got '2.5'"],
+      ['RETENTION_DAYS', '-1', "RETENTION_DAYS must be an integer in [0, 3650], got '-1'"],
+      ['RETENTION_DAYS', '3651', "RETENTION_DAYS must be an integer in [0, 3650], got '3651'"],
+      ['INDEX_SUCCEEDED', 'no', "INDEX_SUCCEEDED must be true or false, got 'no'"],
+    ]) {
+      it(`refuses ${name}='${raw}' and says what it takes`, () => {
+        expect(configErrorFor(requiredEnv({ [name]: raw })).message).to.equal(text);
+      });
+    }
+  });
+
   describe('ALLOW_SIMULATION_OVERRIDE', () => {
     it('accepts true in any case', () => {
       const config = loadConfig(requiredEnv({ ALLOW_SIMULATION_OVERRIDE: 'TRUE' }));

@@ -14,9 +14,19 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { TaskConflictError, ValidationError } from '../../../../lib/domain/errors';
-import { claim, deadLetter, failRedriven, redrive, scheduleRetry, succeed, type Transition } from '../../../../lib/domain/stateMachine';
+import {
+  cancel,
+  claim,
+  deadLetter,
+  failRedriven,
+  redrive,
+  scheduleRetry,
+  succeed,
+  type Transition,
+} from '../../../../lib/domain/stateMachine';
+import { shardOf } from '../../../../lib/domain/shards';
 import type { TaskState } from '../../../../lib/domain/task';
-import { DynamoTaskStore } from '../../../../lib/adapters/taskStore';
+import { DynamoTaskStore, type TaskStoreOptions } from '../../../../lib/adapters/taskStore';
 import { taskState } from '../../../helpers/factories';
 
 const TABLE = 'tasks-test';
@@ -45,11 +55,15 @@ function updateClauses(expression: string): { set: string[]; remove: string[] } 
   return { set: clauses(match![1]), remove: match![2] ? clauses(match![2]) : [] };
 }
 
+/** What a redrive's condition adds to its gates: an expired task (not yet deleted by TTL) is gone. */
+const NOT_EXPIRED = ' AND (attribute_not_exists(#expiresAt) OR #expiresAt > :now)';
+
 /**
  * The ConditionExpression's gate part: the terms of each OR-ed gate. A single gate is a
  * bare conjunction, several are parenthesised (DynamoDB rejects redundant parentheses).
  */
-function gateTerms(condition: string): string[][] {
+function gateTerms(expression: string): string[][] {
+  const condition = expression.endsWith(NOT_EXPIRED) ? expression.slice(0, -NOT_EXPIRED.length) : expression;
   const prefix = 'attribute_exists(pk) AND ';
   expect(condition.startsWith(prefix), `condition does not require an existing item: ${condition}`).to.equal(true);
   const rest = condition.slice(prefix.length);
@@ -75,17 +89,27 @@ function resolveGates(input: UpdateItemCommandInput): string[][] {
 }
 
 const CURSOR_KEY = 'unit-test-cursor-key-0123456789';
+/** One shard and no retention: the index keys and writes as before sharding; the tests of shards and expiry set their own. */
+const OPTIONS: TaskStoreOptions = {
+  cursorKey: CURSOR_KEY,
+  indexShards: 1,
+  retentionDays: 0,
+  unfinishedLifetimeSeconds: 11_100,
+  indexSucceeded: true,
+  clock: () => NOW,
+};
 
 describe('DynamoTaskStore', () => {
   // Mock one client instance, never the class: a class-wide mock would also capture the
   // real clients of the integration suites that run in the same mocha process.
   let ddb: AwsClientStub<DynamoDBClient>;
   let store: DynamoTaskStore;
+  let ddbClient: DynamoDBClient;
 
   beforeEach(() => {
-    const client = new DynamoDBClient({ region: 'us-east-1' });
-    ddb = mockClient(client);
-    store = new DynamoTaskStore(client, TABLE, CURSOR_KEY);
+    ddbClient = new DynamoDBClient({ region: 'us-east-1' });
+    ddb = mockClient(ddbClient);
+    store = new DynamoTaskStore(ddbClient, TABLE, OPTIONS);
   });
 
   const puts = () => ddb.commandCalls(PutItemCommand).map((call) => call.args[0].input);
@@ -109,9 +133,11 @@ describe('DynamoTaskStore', () => {
       const payloadPut = puts()[0];
       expect(payloadPut.TableName).to.equal(TABLE);
       expect(payloadPut.ConditionExpression).to.equal(
-        'attribute_not_exists(pk) OR (payloadHash = :hash AND (#type = :type OR attribute_not_exists(#type)))',
+        'attribute_not_exists(pk) OR #expiresAt <= :now OR (payloadHash = :hash AND (#type = :type OR attribute_not_exists(#type)))',
       );
-      expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1', ':type': 'simulated' });
+      // An expired payload item (TTL deletes within days, not at once) counts as absent.
+      expect(payloadPut.ExpressionAttributeNames).to.deep.equal({ '#type': 'type', '#expiresAt': 'expiresAt' });
+      expect(values(payloadPut)).to.deep.equal({ ':hash': 'h1', ':type': 'simulated', ':now': Date.parse(taskState().createdAt) / 1000 });
       expect(unmarshall(payloadPut.Item!)).to.deep.equal({
         pk: 'TASK#order-7',
         sk: 'PAYLOAD',
@@ -145,16 +171,17 @@ describe('DynamoTaskStore', () => {
       const statePut = puts()[1];
       expect(statePut).to.include({
         TableName: TABLE,
-        ConditionExpression: 'attribute_not_exists(pk)',
+        ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt <= :now',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
+      expect(values(statePut)).to.deep.equal({ ':now': Date.parse(task.createdAt) / 1000 });
       // The default type is not stored: it is what an item without a type reads back as.
       const { type: _type, ...stored } = task;
       expect(unmarshall(statePut.Item!)).to.deep.equal({
         pk: 'TASK#order-7',
         sk: 'STATE',
         ...stored,
-        phase: 'UNFINISHED',
+        phase: 'UNFINISHED#0',
         phaseAt: task.createdAt,
       });
     });
@@ -441,7 +468,7 @@ describe('DynamoTaskStore', () => {
       return summary;
     };
 
-    it('queries the byPhase index newest first with the limit, never scanning', async () => {
+    it('queries the byPhase index newest first with the limit and one more (to know whether a page is the last), never scanning', async () => {
       ddb.on(QueryCommand).resolves({ Items: [] });
 
       await store.list('FAILED', { limit: 5 });
@@ -452,16 +479,16 @@ describe('DynamoTaskStore', () => {
         IndexName: 'byPhase',
         KeyConditionExpression: 'phase = :phase',
         ScanIndexForward: false,
-        Limit: 5,
+        Limit: 6,
       });
-      expect(values(input)).to.deep.equal({ ':phase': 'FAILED' });
+      expect(values(input)).to.deep.equal({ ':phase': 'FAILED#0' });
       expect(input.ExclusiveStartKey).to.equal(undefined);
     });
 
     it('reads the summaries of the listed tasks with BatchGetItem, in index order', async () => {
       const a = taskState({ taskId: 'a', status: 'FAILED', attempts: 3 });
       const b = taskState({ taskId: 'b', status: 'FAILED', attempts: 3 });
-      ddb.on(QueryCommand).resolves({ Items: [indexKey('b', 'FAILED', 't2'), indexKey('a', 'FAILED', 't1')] });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('b', 'FAILED#0', 't2'), indexKey('a', 'FAILED#0', 't1')] });
       ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [stateItem(summaryOf(a)), stateItem(summaryOf(b))] } });
 
       const page = await store.list('FAILED', { limit: 5 });
@@ -477,18 +504,18 @@ describe('DynamoTaskStore', () => {
     it('lists an unfinished status from the UNFINISHED phase, keeping only tasks in that status', async () => {
       const queued = taskState({ taskId: 'q', status: 'QUEUED' });
       const processing = taskState({ taskId: 'p', status: 'PROCESSING', attempts: 1 });
-      ddb.on(QueryCommand).resolves({ Items: [indexKey('q', 'UNFINISHED', 't2'), indexKey('p', 'UNFINISHED', 't1')] });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('q', 'UNFINISHED#0', 't2'), indexKey('p', 'UNFINISHED#0', 't1')] });
       ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [stateItem(summaryOf(queued)), stateItem(summaryOf(processing))] } });
 
       const page = await store.list('PROCESSING', { limit: 5 });
 
-      expect(values(ddb.commandCalls(QueryCommand)[0].args[0].input)).to.deep.equal({ ':phase': 'UNFINISHED' });
+      expect(values(ddb.commandCalls(QueryCommand)[0].args[0].input)).to.deep.equal({ ':phase': 'UNFINISHED#0' });
       expect(page.tasks.map((t) => t.taskId)).to.deep.equal(['p']);
     });
 
     it('asks again for keys BatchGetItem left unprocessed', async () => {
       const a = taskState({ taskId: 'a', status: 'FAILED' });
-      ddb.on(QueryCommand).resolves({ Items: [indexKey('a', 'FAILED', 't1')] });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('a', 'FAILED#0', 't1')] });
       ddb
         .on(BatchGetItemCommand)
         .resolvesOnce({ Responses: { [TABLE]: [] }, UnprocessedKeys: { [TABLE]: { Keys: [marshall({ pk: 'TASK#a', sk: 'STATE' })] } } })
@@ -500,20 +527,44 @@ describe('DynamoTaskStore', () => {
       expect(ddb.commandCalls(BatchGetItemCommand)).to.have.length(2);
     });
 
-    it('returns a cursor that, passed back, continues from where the page ended', async () => {
-      const lastKey = indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z');
-      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolvesOnce({ Items: [] });
+    /** A first page of one FAILED task out of two, and its cursor. */
+    async function firstPage() {
+      const t9 = taskState({ taskId: 't9', status: 'FAILED' });
+      const t8 = taskState({ taskId: 't8', status: 'FAILED' });
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({
+          Items: [indexKey('t9', 'FAILED#0', '2026-01-01T00:00:09.000Z'), indexKey('t8', 'FAILED#0', '2026-01-01T00:00:08.000Z')],
+        })
+        .resolves({ Items: [] });
+      ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [stateItem(summaryOf(t9)), stateItem(summaryOf(t8))] } });
+      return store.list('FAILED', { limit: 1 });
+    }
 
-      const first = await store.list('FAILED', { limit: 1 });
+    it('returns a cursor that, passed back, continues from where the page ended', async () => {
+      const first = await firstPage();
       await store.list('FAILED', { limit: 1, cursor: first.cursor });
 
+      expect(first.tasks.map((t) => t.taskId)).to.deep.equal(['t9']);
       expect(first.cursor).to.match(/^[A-Za-z0-9_-]+$/);
-      expect(ddb.commandCalls(QueryCommand)[1].args[0].input.ExclusiveStartKey).to.deep.equal(lastKey);
+      expect(unmarshall(ddb.commandCalls(QueryCommand)[1].args[0].input.ExclusiveStartKey!)).to.deep.equal({
+        pk: 'TASK#t9',
+        sk: 'STATE',
+        phase: 'FAILED#0',
+        phaseAt: '2026-01-01T00:00:09.000Z',
+      });
+    });
+
+    it('returns no cursor on a page that ends the listing', async () => {
+      const t1 = taskState({ taskId: 't1', status: 'FAILED' });
+      ddb.on(QueryCommand).resolves({ Items: [indexKey('t1', 'FAILED#0', 't1')] });
+      ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [stateItem(summaryOf(t1))] } });
+
+      expect(await store.list('FAILED', { limit: 1 })).to.deep.equal({ tasks: [summaryOf(t1)] });
     });
 
     it('refuses a cursor from a listing of another phase with a ValidationError', async () => {
-      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z') });
-      const { cursor } = await store.list('FAILED', { limit: 1 });
+      const { cursor } = await firstPage();
 
       const error = await store.list('SUCCEEDED', { limit: 1, cursor }).then(
         () => undefined,
@@ -555,10 +606,12 @@ describe('DynamoTaskStore', () => {
     });
 
     it('refuses its own cursor with one character changed, and the cursor of a store with another key', async () => {
-      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: indexKey('t9', 'FAILED', '2026-01-01T00:00:09.000Z') });
-      const { cursor } = await store.list('FAILED', { limit: 1 });
+      const { cursor } = await firstPage();
       const altered = `${cursor!.slice(0, 5)}${cursor![5] === 'A' ? 'B' : 'A'}${cursor!.slice(6)}`;
-      const otherStore = new DynamoTaskStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE, 'another-stage-cursor-key-0123');
+      const otherStore = new DynamoTaskStore(new DynamoDBClient({ region: 'us-east-1' }), TABLE, {
+        ...OPTIONS,
+        cursorKey: 'another-stage-cursor-key-0123',
+      });
 
       const errors = await Promise.all([
         store.list('FAILED', { limit: 1, cursor: altered }).then(
@@ -580,7 +633,7 @@ describe('DynamoTaskStore', () => {
     it('queries UNFINISHED tasks that entered the phase before the cutoff, oldest first', async () => {
       ddb.on(QueryCommand).resolves({ Items: [] });
 
-      await store.listUnfinishedBefore('2026-01-01T00:10:00.000Z', { limit: 100 });
+      await store.listUnfinishedBefore('2026-01-01T00:10:00.000Z', { shard: 0, limit: 100 });
 
       const input = ddb.commandCalls(QueryCommand)[0].args[0].input;
       expect(input).to.include({
@@ -588,7 +641,27 @@ describe('DynamoTaskStore', () => {
         KeyConditionExpression: 'phase = :phase AND phaseAt < :before',
         ScanIndexForward: true,
       });
-      expect(values(input)).to.deep.equal({ ':phase': 'UNFINISHED', ':before': '2026-01-01T00:10:00.000Z' });
+      expect(values(input)).to.deep.equal({ ':phase': 'UNFINISHED#0', ':before': '2026-01-01T00:10:00.000Z' });
+    });
+  });
+
+  describe('listUnfinishedBefore paging', () => {
+    it('pages one shard with a cursor of its own, and refuses that cursor for another shard', async () => {
+      const sharded = new DynamoTaskStore(ddbClient, TABLE, { ...OPTIONS, indexShards: 4 });
+      const lastKey = marshall({ pk: 'TASK#t1', sk: 'STATE', phase: 'UNFINISHED#2', phaseAt: '2026-01-01T00:00:01.000Z' });
+      ddb.on(QueryCommand).resolvesOnce({ Items: [], LastEvaluatedKey: lastKey }).resolves({ Items: [] });
+      const before = '2026-01-01T00:10:00.000Z';
+
+      const first = await sharded.listUnfinishedBefore(before, { shard: 2, limit: 100 });
+      await sharded.listUnfinishedBefore(before, { shard: 2, limit: 100, cursor: first.cursor });
+      const elsewhere = await sharded.listUnfinishedBefore(before, { shard: 3, limit: 100, cursor: first.cursor }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect(ddb.commandCalls(QueryCommand)[1].args[0].input.ExclusiveStartKey).to.deep.equal(lastKey);
+      expect(elsewhere).to.be.instanceOf(ValidationError);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(2);
     });
   });
 
@@ -604,8 +677,150 @@ describe('DynamoTaskStore', () => {
       const [claimUpdate, successUpdate, redriveUpdate] = updates();
       expect(claimUpdate.UpdateExpression).not.to.contain('phase');
       expect(successUpdate.UpdateExpression).to.contain('phase = :phase, phaseAt = :at');
-      expect(values(successUpdate)).to.include({ ':phase': 'SUCCEEDED', ':at': at });
-      expect(values(redriveUpdate)).to.include({ ':phase': 'UNFINISHED' });
+      expect(values(successUpdate)).to.include({ ':phase': 'SUCCEEDED#0', ':at': at });
+      expect(values(redriveUpdate)).to.include({ ':phase': 'UNFINISHED#0' });
+    });
+
+    it('keys a task by its phase and its shard, the same shard in every phase', async () => {
+      const sharded = new DynamoTaskStore(ddbClient, TABLE, { ...OPTIONS, indexShards: 16 });
+      ddb.on(PutItemCommand).resolves({});
+      ddb.on(UpdateItemCommand).resolves({ Attributes: stateItem(taskState()) });
+      const shard = shardOf('order-42', 16);
+
+      await sharded.create(taskState({ taskId: 'order-42' }), '{}');
+      await sharded.transition(cancel('order-42', { status: 'QUEUED', attempts: 0 }, NOW));
+
+      expect(unmarshall(puts()[1].Item!).phase).to.equal(`UNFINISHED#${shard}`);
+      expect(values(updates()[0])).to.include({ ':phase': `CANCELLED#${shard}` });
+    });
+
+    it('takes a SUCCEEDED task out of the index when the stage does not index SUCCEEDED, and keeps indexing FAILED', async () => {
+      const store2 = new DynamoTaskStore(ddbClient, TABLE, { ...OPTIONS, indexSucceeded: false });
+      ddb.on(UpdateItemCommand).resolves({ Attributes: stateItem(taskState()) });
+
+      await store2.transition(succeed('t', 1, 'l', NOW));
+      await store2.transition(failRedriven('t', 1, ERROR, NOW));
+
+      const [success, failure] = updates().map((u) => updateClauses(u.UpdateExpression!));
+      expect(success.remove).to.include.members(['phase', 'phaseAt']);
+      expect(success.set.join()).not.to.contain('phase');
+      expect(failure.set).to.include.members(['phase = :phase', 'phaseAt = :at']);
+    });
+
+    it('answers a listing of SUCCEEDED with a ValidationError naming status when the stage does not index it, without querying', async () => {
+      const store2 = new DynamoTaskStore(ddbClient, TABLE, { ...OPTIONS, indexSucceeded: false });
+
+      const error = await store2.list('SUCCEEDED', { limit: 5 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+
+      expect(error).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).details).to.deep.equal([
+        { field: 'status', problem: 'SUCCEEDED is not listed on this stage (its tasks are not indexed)' },
+      ]);
+      expect(ddb.commandCalls(QueryCommand)).to.have.length(0);
+    });
+  });
+
+  describe('retention', () => {
+    const DAY = 86400;
+    let kept: DynamoTaskStore;
+    beforeEach(() => {
+      kept = new DynamoTaskStore(ddbClient, TABLE, { ...OPTIONS, retentionDays: 30 });
+      ddb.on(UpdateItemCommand).resolves({ Attributes: stateItem(taskState()) });
+      ddb.on(PutItemCommand).resolves({});
+    });
+    const epoch = (iso: string) => Date.parse(iso) / 1000;
+
+    it('gives the payload item its expiry at submit: retention plus the longest a task can stay unfinished; the state item none', async () => {
+      const task = taskState({ taskId: 'order-7' });
+
+      await kept.create(task, '{"n":1}');
+
+      expect(unmarshall(puts()[0].Item!).expiresAt).to.equal(epoch(task.createdAt) + 30 * DAY + OPTIONS.unfinishedLifetimeSeconds);
+      expect(unmarshall(puts()[1].Item!)).not.to.have.property('expiresAt');
+    });
+
+    it('sets expiresAt in the very write that records SUCCEEDED, FAILED or CANCELLED, and in no other', async () => {
+      await kept.transition(claim('t', 1, NOW, 30, 'l'));
+      await kept.transition(scheduleRetry('t', 1, 'l', ERROR, NOW, 10));
+      await kept.transition(succeed('t', 1, 'l', NOW));
+      await kept.transition(failRedriven('t', 1, ERROR, NOW));
+      await kept.transition(cancel('t', { status: 'QUEUED', attempts: 0 }, NOW));
+
+      const [claimed, retried, ...finished] = updates();
+      for (const u of [claimed, retried]) expect(u.UpdateExpression).not.to.contain('expiresAt');
+      for (const u of finished) {
+        expect(updateClauses(u.UpdateExpression!).set).to.include('#expiresAt = :expiresAt');
+        expect(u.ExpressionAttributeNames).to.include({ '#expiresAt': 'expiresAt' });
+        expect(values(u)[':expiresAt']).to.equal(epoch(NOW.toISOString()) + 30 * DAY);
+      }
+    });
+
+    it('sets no expiry when retention is 0 (keep forever)', async () => {
+      await store.create(taskState(), '{}');
+      await store.transition(succeed('t', 1, 'l', NOW));
+
+      expect(unmarshall(puts()[0].Item!)).not.to.have.property('expiresAt');
+      expect(updates()[0].UpdateExpression).not.to.contain('expiresAt');
+    });
+
+    it('on a redrive removes the state item expiry, refuses an expired task and pushes the payload expiry out first', async () => {
+      await kept.transition(redrive('t', NOW));
+
+      const [payload, state] = updates();
+      expect(unmarshall(payload.Key!)).to.deep.equal({ pk: 'TASK#t', sk: 'PAYLOAD' });
+      expect(payload.UpdateExpression).to.equal('SET #expiresAt = :expiresAt');
+      expect(values(payload)[':expiresAt']).to.equal(epoch(NOW.toISOString()) + 30 * DAY + OPTIONS.unfinishedLifetimeSeconds);
+      expect(updateClauses(state.UpdateExpression!).remove).to.include('#expiresAt');
+      expect(state.ConditionExpression!.endsWith(NOT_EXPIRED)).to.equal(true);
+      expect(values(state)[':now']).to.equal(epoch(NOW.toISOString()));
+    });
+
+    it('treats an expired task that TTL has not deleted yet as gone: get, getPayload and a failed gate see nothing', async () => {
+      const past = epoch(NOW.toISOString()) - 1;
+      ddb.on(GetItemCommand).resolves({ Item: marshall({ ...unmarshall(stateItem(taskState({ status: 'FAILED' }))), expiresAt: past }) });
+      ddb.on(UpdateItemCommand).rejects(
+        new ConditionalCheckFailedException({
+          message: 'The conditional request failed',
+          $metadata: {},
+          Item: marshall({ ...unmarshall(stateItem(taskState({ status: 'FAILED' }))), expiresAt: past }),
+        }),
+      );
+
+      expect(await kept.get('task-1')).to.equal(undefined);
+      expect(await kept.getPayload('task-1')).to.equal(undefined);
+      expect(await kept.transition(redrive('task-1', NOW))).to.deep.equal({ applied: false, current: undefined });
+    });
+
+    it('still returns a finished task before its expiry', async () => {
+      const task = taskState({ status: 'FAILED' });
+      ddb.on(GetItemCommand).resolves({ Item: marshall({ ...unmarshall(stateItem(task)), expiresAt: epoch(NOW.toISOString()) + 1 }) });
+
+      expect(await kept.get(task.taskId)).to.deep.equal(task);
+    });
+
+    it('leaves expired tasks out of a listing and still fills the page', async () => {
+      const tasks = ['a', 'b', 'c'].map((id) => taskState({ taskId: id, status: 'FAILED' }));
+      const expiry = { a: 1, b: -1, c: 1 };
+      ddb.on(QueryCommand).resolves({
+        Items: tasks.map((t, i) =>
+          marshall({ pk: `TASK#${t.taskId}`, sk: 'STATE', phase: 'FAILED#0', phaseAt: `2026-01-01T00:00:0${3 - i}.000Z` }),
+        ),
+      });
+      ddb.on(BatchGetItemCommand).resolves({
+        Responses: {
+          [TABLE]: tasks.map(({ history: _h, payloadHash: _p, ...t }) =>
+            marshall({ pk: `TASK#${t.taskId}`, ...t, expiresAt: epoch(NOW.toISOString()) + expiry[t.taskId as 'a'] }),
+          ),
+        },
+      });
+
+      const page = await kept.list('FAILED', { limit: 2 });
+
+      expect(page.tasks.map((t) => t.taskId)).to.deep.equal(['a', 'c']);
+      expect(page).not.to.have.property('cursor');
     });
   });
 });

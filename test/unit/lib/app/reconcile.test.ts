@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { reconcile } from '../../../../lib/app/reconcile';
 import { taskState } from '../../../helpers/factories';
+import { shardOf } from '../../../../lib/domain/shards';
 import { testDeps, type TestDeps } from '../../../helpers/fakes';
 
 describe('reconcile (stuck-task sweeper)', () => {
@@ -98,8 +99,30 @@ describe('reconcile (stuck-task sweeper)', () => {
 
     const report = await reconcile(deps, options);
 
-    expect(report.errors).to.equal(1);
+    // One failed listing per shard of the index.
+    expect(report.errors).to.equal(deps.config.indexShards);
     expect(deps.queue.enqueued).to.deep.equal([]);
+  });
+
+  it('sweeps every unfinished shard, and a shard whose listing fails leaves the others to be swept', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    for (const id of ids) add(id, { status: 'QUEUED' });
+    const failing = shardOf('s0', deps.config.indexShards);
+    const list = deps.store.listUnfinishedBefore.bind(deps.store);
+    const shardsAsked: number[] = [];
+    deps.store.listUnfinishedBefore = async (before, o) => {
+      shardsAsked.push(o.shard);
+      if (o.shard === failing) throw new Error('InternalServerError');
+      return list(before, o);
+    };
+
+    const report = await reconcile(deps, options);
+
+    expect([...new Set(shardsAsked)].sort()).to.deep.equal([0, 1, 2, 3]);
+    expect(report.errors).to.equal(1);
+    const resent = deps.queue.enqueued.map((e) => e.message.taskId).sort();
+    expect(resent).to.deep.equal(ids.filter((id) => shardOf(id, deps.config.indexShards) !== failing).sort());
+    expect(report.resent.QUEUED).to.equal(resent.length);
   });
 
   it('re-sends at most maxPerStatus tasks per status in one run', async () => {

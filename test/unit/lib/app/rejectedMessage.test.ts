@@ -142,7 +142,7 @@ describe('a message the queue refuses as invalid ends its task FAILED (never stu
 
       expect(first).to.include({ rejected: 4, errors: 0 });
       expect([...deps.store.tasks.values()].map((t) => t.status)).to.deep.equal(['FAILED', 'FAILED', 'FAILED', 'FAILED']);
-      expect(taskFailedLines(deps).map((line) => line.taskId)).to.deep.equal(['q', 'r', 'p', 'd']);
+      expect(taskFailedLines(deps).map((line) => line.taskId)).to.have.members(['q', 'r', 'p', 'd']);
       expect(second).to.include({ examined: 0, rejected: 0, errors: 0 });
       expect(deps.queue.refused).to.have.length(4);
     });
