@@ -180,7 +180,7 @@ export class TasksClient {
     return (await this.request<TaskView>('POST', `/tasks/${encodeURIComponent(taskId)}/redrive`)).body;
   }
 
-  private async request<T>(method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
+  protected async request<T>(method: string, path: string, json?: unknown): Promise<{ status: number; body: T }> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tasks-cli' };
     if (this.apiKey) headers['x-api-key'] = this.apiKey;

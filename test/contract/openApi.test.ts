@@ -1,13 +1,15 @@
 /**
  * openapi.yaml as the contract: the response validator every HTTP suite uses fails on what
  * the spec does not allow; the spec names exactly the routes serverless.yml deploys, with the
- * API key where serverless.yml requires it; what
- * docs/api.html renders is openapi.yaml as it is now. (`npm run lint` lints the spec.)
+ * API key where serverless.yml requires it; what the API serves as /openapi.json and what
+ * docs/api.html renders are openapi.yaml as it is now. (`npm run lint` lints the spec.)
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { CONSOLE_FILES } from '../../handlers/serveConsole';
 import { ApiContract, SPEC_FILE, expectResponseInSpec } from '../support/openApi';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -121,15 +123,43 @@ describe('the API contract (openapi.yaml)', () => {
       expect(described.map((r) => r.route).sort()).to.deep.equal(deployed.map((r) => r.route).sort());
     });
 
-    it('requires the API key exactly where serverless.yml does (private: true)', () => {
+    it('requires the API key exactly where serverless.yml does (private: true); the console and /openapi.json need none', () => {
       const keyed = (routes: { route: string; keyed: boolean }[]) => Object.fromEntries(routes.map((r) => [r.route, r.keyed]));
 
       expect(keyed(described)).to.deep.equal(keyed(deployed));
+      expect(keyed(deployed)).to.include({ 'GET /console': false, 'GET /openapi.json': false, 'POST /tasks': true });
+    });
+
+    it("lists as the console's assets exactly the files the function serves", () => {
+      const assetParameter = spec.paths['/console/{asset}'].get.parameters.find((p: Json) => p.name === 'asset');
+      const served = Object.keys(CONSOLE_FILES)
+        .filter((route) => route.startsWith('/console/'))
+        .map((route) => route.slice('/console/'.length));
+
+      expect([...assetParameter.schema.enum].sort()).to.deep.equal(served.sort());
     });
   });
 
   describe('what is served and rendered from it', () => {
     const specNow = parse(fs.readFileSync(SPEC_FILE, 'utf8'));
+
+    it('builds /openapi.json as openapi.yaml, and every file CONSOLE_FILES lists, nothing else', async function () {
+      this.timeout(20_000);
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), 'console-build-'));
+      try {
+        const { buildConsole } = require('../../deploy/consoleAssets');
+        const files: string[] = await buildConsole(out);
+
+        expect(files).to.deep.equal(
+          Object.values(CONSOLE_FILES)
+            .map((f) => f.file)
+            .sort(),
+        );
+        expect(JSON.parse(fs.readFileSync(path.join(out, 'openapi.json'), 'utf8'))).to.deep.equal(specNow);
+      } finally {
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+    });
 
     it('renders docs/api.html from openapi.yaml as it is (npm run docs:api rebuilds it)', () => {
       const html = fs.readFileSync(path.join(ROOT, 'docs', 'api.html'), 'utf8');

@@ -1,0 +1,59 @@
+/**
+ * The console's API client: the CLI's typed client (cli/client.ts, the same errors and
+ * routes), plus what only the console needs: submitting with optional fields, cancelling
+ * where the API has it, reading the API's description.
+ */
+import { TasksClient, type ClientOptions, type TaskView } from '../../cli/client';
+
+export {
+  ApiError,
+  AuthError,
+  ConflictError,
+  ConnectionError,
+  InvalidInputError,
+  NotThisApiError,
+  TaskNotFoundError,
+} from '../../cli/client';
+export type { TaskPage, TaskSummary } from '../../cli/client';
+
+/** A task as GET shows it, with the fields newer APIs add shown when present. */
+export type ConsoleTask = TaskView & { type?: string; result?: unknown; payload?: unknown };
+
+export interface SubmitBody {
+  taskId: string;
+  payload: unknown;
+  type?: string;
+}
+
+export class ConsoleClient extends TasksClient {
+  constructor(options: ClientOptions) {
+    // The window's fetch, called as a function: as a method of the client, browsers refuse it (Illegal invocation).
+    super({ timeoutMs: 15_000, fetch: (input, init) => fetch(input, init), ...options });
+  }
+
+  /** POST /tasks with every field given: `created` is true for 202, false for 200. */
+  async submitTask(body: SubmitBody): Promise<{ created: boolean; task: ConsoleTask }> {
+    const { status, body: task } = await this.request<ConsoleTask>('POST', '/tasks', body);
+    return { created: status === 202, task };
+  }
+
+  /** GET /tasks/{taskId}, with whatever fields the API adds. */
+  async task(taskId: string): Promise<ConsoleTask> {
+    return this.get(taskId);
+  }
+
+  /** POST /tasks/{taskId}/cancel (only called when the description lists it). */
+  async cancel(taskId: string): Promise<ConsoleTask> {
+    return (await this.request<ConsoleTask>('POST', `/tasks/${encodeURIComponent(taskId)}/cancel`)).body;
+  }
+
+  /** GET /openapi.json (no key), or undefined when it cannot be read. */
+  async description(): Promise<unknown> {
+    try {
+      const response = await fetch(`${this.baseUrl}/openapi.json`, { headers: { accept: 'application/json' } });
+      return response.ok ? await response.json() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
