@@ -233,7 +233,7 @@ export function listView(ctx: AppContext, status: string): View {
       el(
         'td',
         { class: 'error-cell', 'data-label': 'Last error' },
-        task.lastError ? `${task.lastError.name}: ${task.lastError.message}` : '',
+        task.lastError ? `${task.lastError.name}: ${task.lastError.message}` : null,
       ),
       el('td', { class: 'actions' }, ...actions),
     );
