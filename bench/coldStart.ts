@@ -85,7 +85,8 @@ function directoryStats(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-function unzip(zip: string, into: string): void {
+/** Extracts `zip` into `into` (the unzip binary, or python3's zipfile module where there is none). */
+export function unzip(zip: string, into: string): void {
   fs.mkdirSync(into, { recursive: true });
   try {
     execFileSync('unzip', ['-q', '-o', zip, '-d', into], { stdio: 'pipe' });

@@ -158,6 +158,7 @@ function printBanner(info: {
     colors.green(`Local stack ready in ${info.seconds.toFixed(1)}s (stage ${STAGE})`),
     `  HTTP API        ${httpUrl}   header x-api-key: ${apiKey}   (local API Gateway: routes, keys and gateway responses of serverless.yml)`,
     `  routes          ${gateway.routes.map((route) => `${route.method} ${route.resourcePath}`).join(', ')}`,
+    `  console         ${httpUrl}/console   (in a browser; asks for the key above)`,
     `  Lambda API      http://127.0.0.1:${info.lambdaPort}   (serverless-offline)`,
     `  DynamoDB Local  ${stack.dynamoDb.endpoint}   tables: ${Object.values(stack.resources.tables)
       .map((t) => t.name)

@@ -1,4 +1,4 @@
-import { ApiError, ConflictError, AuthError, ConnectionError, NotThisApiError } from '../client';
+import { failedTaskIds, redriveEach } from '../bulkRedrive';
 import { statusBeforeLastEvent, table, taskDetails } from '../format';
 import { EXIT, UsageError, oneTaskId, printJson, type Context } from '../context';
 
@@ -17,26 +17,6 @@ export interface RedriveReport {
   errors: { taskId: string; status?: number; code?: string; message: string }[];
   /** Set when a fatal error (auth, connection) stopped the run; tasks after it were not attempted. */
   aborted?: string;
-}
-
-/**
- * Paces requests at `rate` per second: each start waits until 1000/rate ms after
- * the previous start. A slow request delays the next one but never causes a
- * catch-up burst after it, so consecutive starts are always >= 1000/rate ms apart.
- */
-export class Pacer {
-  private next = -Infinity;
-  constructor(
-    private readonly rate: number,
-    private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
-  ) {}
-
-  /** Resolves when the next request may start. */
-  async turn(): Promise<void> {
-    const wait = this.next - this.clock.now();
-    if (wait > 0) await this.clock.sleep(wait);
-    this.next = this.clock.now() + 1000 / this.rate;
-  }
 }
 
 /** tasks redrive <taskId> | tasks redrive --all [--rate N] [--dry-run] */
@@ -69,51 +49,27 @@ async function redriveOne(ctx: Context, taskId: string): Promise<number> {
   return EXIT.OK;
 }
 
-/**
- * Every FAILED taskId, collected before any redrive so the listing does not shift under the cursor.
- * CANCELLED tasks are left out on purpose: someone stopped them, so each is redriven by name.
- */
-async function failedTaskIds(ctx: Context): Promise<string[]> {
-  const ids = new Set<string>();
-  for await (const page of ctx.client.listAll({ status: 'FAILED', limit: 100 })) {
-    for (const task of page.tasks) ids.add(task.taskId);
-  }
-  return [...ids];
-}
-
 async function redriveAll(ctx: Context, rate: number, dryRun: boolean): Promise<number> {
   const { io } = ctx;
-  const ids = await failedTaskIds(ctx);
+  const ids = await failedTaskIds(ctx.client);
   const report: RedriveReport = { dryRun, found: ids.length, rate, redriven: [], skipped: [], errors: [] };
   if (dryRun) {
     printReport(ctx, report, ids);
     return EXIT.OK;
   }
 
-  let fatal: unknown;
-  const pacer = new Pacer(rate, io);
-  for (const [index, taskId] of ids.entries()) {
-    await pacer.turn();
-    const progress = `(${index + 1}/${ids.length})`;
-    try {
-      await ctx.client.redrive(taskId);
-      report.redriven.push(taskId);
-      if (!ctx.json) io.stderr(`redriven ${taskId} ${progress}\n`);
-    } catch (error) {
-      if (error instanceof ConflictError) {
-        report.skipped.push({ taskId, message: error.message });
-        if (!ctx.json) io.stderr(`skipped  ${taskId} ${progress}: ${error.message}\n`);
-      } else if (error instanceof AuthError || error instanceof ConnectionError || error instanceof NotThisApiError) {
-        // Every later request would fail the same way: stop and say how far we got.
-        report.aborted = error instanceof ApiError ? `${error.status} ${error.code}: ${error.message}` : error.message;
-        fatal = error;
-        break;
-      } else if (error instanceof ApiError) {
-        report.errors.push({ taskId, status: error.status, code: error.code, message: error.message });
-        if (!ctx.json) io.stderr(`error    ${taskId} ${progress}: ${error.status} ${error.code}: ${error.message}\n`);
-      } else throw error;
-    }
-  }
+  const { fatal, ...outcome } = await redriveEach(ctx.client, ids, {
+    rate,
+    clock: io,
+    onOutcome: (o, index) => {
+      if (ctx.json) return;
+      const progress = `(${index + 1}/${ids.length})`;
+      if (o.result === 'redriven') io.stderr(`redriven ${o.taskId} ${progress}\n`);
+      else if (o.result === 'skipped') io.stderr(`skipped  ${o.taskId} ${progress}: ${o.message}\n`);
+      else io.stderr(`error    ${o.taskId} ${progress}: ${o.status} ${o.code}: ${o.message}\n`);
+    },
+  });
+  Object.assign(report, outcome);
   printReport(ctx, report, ids);
   if (fatal) throw fatal;
   return report.errors.length > 0 ? EXIT.FAILURE : EXIT.OK;

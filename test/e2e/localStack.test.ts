@@ -7,6 +7,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { STAGE, printedConfig, type CfnTemplate } from '../template/packagedTemplate';
 import { BAD_REQUESTS, type BadRequest, type GatewayResponseType } from './badInputCorpus';
 import { startReceiver, status } from '../support/webhookReceiver';
+import { expectResponseInSpec } from '../support/openApi';
 
 /** Every process of the stack inherits this variable: how the test finds orphans. */
 const MARKER = 'LOCAL_STACK_E2E_RUN';
@@ -52,9 +53,15 @@ function rawRequest(baseUrl: string, request: { method: string; path: string; he
     const req = http.request({ host: hostname, port, method: request.method, path: request.path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode!, contentType: res.headers['content-type'] ?? '', text: Buffer.concat(chunks).toString('utf8') }),
-      );
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          expectResponseInSpec({ method: request.method, path: request.path, status: res.statusCode!, headers: res.headers, body: text });
+        } catch (error) {
+          return reject(error);
+        }
+        resolve({ status: res.statusCode!, contentType: res.headers['content-type'] ?? '', text });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -93,6 +100,7 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
       body: body ? JSON.stringify(body) : undefined,
     });
     const text = await response.text();
+    expectResponseInSpec({ method, path: route, status: response.status, headers: response.headers, body: text });
     return { status: response.status, body: (text ? JSON.parse(text) : undefined) as TaskView };
   };
 

@@ -7,8 +7,12 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { MAX_MESSAGE_BYTES } from '../../lib/domain/messageBody';
 import { EXPIRES_AT } from '../../lib/adapters/taskStore';
+import { CONSOLE_FILES } from '../../handlers/serveConsole';
+import { unzip } from '../../bench/coldStart';
 import {
   BEFORE_TIMEOUT_MS,
   STAGE,
@@ -90,7 +94,14 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
     { actions: ['dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [DLQ] },
   ],
+  // Static files from its own zip: no data at all.
+  serveConsole: [LOGGING, TRACING],
 };
+
+/** The function that serves the console and the API description, and the routes it serves without a key. */
+const CONSOLE_FUNCTION = 'serveConsole';
+const UNKEYED_ROUTES = ['GET /console', 'GET /console/{asset}', 'GET /openapi.json'];
+const DATA_ROUTES = ['GET /tasks', 'GET /tasks/{taskId}', 'POST /tasks', 'POST /tasks/{taskId}/redrive'];
 
 /** Which queue each SQS-triggered function consumes. */
 const EXPECTED_CONSUMERS: Record<string, string> = { processTask: TASKS_QUEUE, monitorDlq: DLQ };
@@ -372,10 +383,40 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
   });
 
   describe('API Gateway', function () {
-    it('requires an API key on every method', function () {
-      const methods = ofType('AWS::ApiGateway::Method').filter(([, r]) => r.Properties.HttpMethod !== 'OPTIONS');
-      expect(methods.length, 'API methods').to.be.greaterThan(0);
-      for (const [id, method] of methods) expect(method.Properties.ApiKeyRequired, id).to.equal(true);
+    /** The resource path of an AWS::ApiGateway::Resource, from its PathPart and parents. */
+    const pathOf = (resourceId: Json): string => {
+      if (resourceId?.['Fn::GetAtt']) return ''; // the API's root resource
+      const resource = props(resourceId.Ref);
+      return `${pathOf(resource.ParentId)}/${resource.PathPart}`;
+    };
+    const keyRequiredByRoute = () =>
+      Object.fromEntries(
+        ofType('AWS::ApiGateway::Method')
+          .filter(([, r]) => r.Properties.HttpMethod !== 'OPTIONS')
+          .map(([, r]) => [`${r.Properties.HttpMethod} ${pathOf(r.Properties.ResourceId)}`, r.Properties.ApiKeyRequired]),
+      );
+
+    it('requires an API key on every data route, and on every method but the console and the API description', function () {
+      const routes = keyRequiredByRoute();
+
+      for (const route of DATA_ROUTES) expect(routes[route], route).to.equal(true);
+      for (const [route, required] of Object.entries(routes)) {
+        expect(required, `${route} ApiKeyRequired`).to.equal(!UNKEYED_ROUTES.includes(route));
+      }
+    });
+
+    it('serves the console and the API description without a key, through the console function only', function () {
+      const routes = keyRequiredByRoute();
+      const consoleArn = { 'Fn::GetAtt': [functionIds[CONSOLE_FUNCTION], 'Arn'] };
+
+      for (const route of UNKEYED_ROUTES) expect(routes[route], `${route} exists without a key`).to.equal(false);
+      for (const [id, method] of ofType('AWS::ApiGateway::Method')) {
+        const route = `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`;
+        const uri = JSON.stringify(method.Properties.Integration?.Uri);
+        expect(uri.includes(JSON.stringify(consoleArn)), `${id} (${route}) integrates the console function`).to.equal(
+          UNKEYED_ROUTES.includes(route),
+        );
+      }
     });
 
     it('throttles through a usage plan linked to the API key and the stage', function () {
@@ -538,12 +579,14 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(resources.CursorSigningKey.Type).to.equal('AWS::SecretsManager::Secret');
       expect(secret.GenerateSecretString.PasswordLength).to.be.at.least(32);
       expect(secret).to.not.have.property('SecretString');
-      for (const name of Object.keys(functionIds)) {
+      for (const name of Object.keys(functionIds).filter((fn) => fn !== CONSOLE_FUNCTION)) {
         const key = functionProps(name).Environment?.Variables?.CURSOR_SIGNING_KEY;
         expect(key, `${name} CURSOR_SIGNING_KEY`).to.deep.equal({
           'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: 'CursorSigningKey' }, ':SecretString}}']],
         });
       }
+      // The console reads no data: it gets no key.
+      expect(functionProps(CONSOLE_FUNCTION).Environment?.Variables?.CURSOR_SIGNING_KEY, CONSOLE_FUNCTION).to.equal('');
     });
 
     it('each have a deployment package', function () {
@@ -553,6 +596,48 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
         console.log(`      ${name}.zip: ${(fs.statSync(zip).size / 1024 / 1024).toFixed(2)} MiB`);
         expect(functionProps(name).Code.S3Key, `${name} Code.S3Key`).to.match(new RegExp(`/${name}\\.zip$`));
       }
+    });
+
+    describe("the console function's zip", function () {
+      let unzipped: Record<string, string>;
+
+      before(function () {
+        this.timeout(60_000);
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'function-zips-'));
+        process.once('exit', () => fs.rmSync(root, { recursive: true, force: true }));
+        unzipped = Object.fromEntries(
+          Object.keys(functionIds).map((name) => {
+            unzip(path.join(packageDir, `${name}.zip`), path.join(root, name));
+            return [name, path.join(root, name)];
+          }),
+        );
+      });
+
+      it('holds the built console, and no other zip does', function () {
+        for (const { file } of Object.values(CONSOLE_FILES)) {
+          expect(fs.existsSync(path.join(unzipped[CONSOLE_FUNCTION], 'dist', 'console', file)), `dist/console/${file}`).to.equal(true);
+        }
+        for (const name of Object.keys(functionIds).filter((fn) => fn !== CONSOLE_FUNCTION)) {
+          expect(fs.existsSync(path.join(unzipped[name], 'dist')), `dist/ in ${name}.zip`).to.equal(false);
+        }
+      });
+
+      it('serves, from the zip alone, the page, its script and the API description', async function () {
+        const dir = unzipped[CONSOLE_FUNCTION];
+        const { handler } = require(path.join(dir, 'handlers', 'serveConsole.js')) as {
+          handler: (event: Partial<APIGatewayProxyEvent>) => Promise<APIGatewayProxyResult>;
+        };
+
+        const page = await handler({ resource: '/console', pathParameters: null });
+        const script = await handler({ resource: '/console/{asset}', pathParameters: { asset: 'console.js' } });
+        const spec = await handler({ resource: '/openapi.json', pathParameters: null });
+
+        expect([page.statusCode, page.headers?.['Content-Type']]).to.deep.equal([200, 'text/html; charset=utf-8']);
+        expect(page.body).to.include('<script src="console/console.js" defer></script>');
+        expect(page.headers?.['Content-Security-Policy']).to.match(/^default-src 'self'; script-src 'self';/);
+        expect([script.statusCode, script.body.length > 1000]).to.deep.equal([200, true]);
+        expect(JSON.parse(spec.body).openapi).to.equal('3.1.0');
+      });
     });
   });
 });

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { DEFAULT_CAPABILITIES, capabilitiesOf } from '../../console/src/capabilities';
+
+const spec = parse(fs.readFileSync(path.resolve(__dirname, '../../openapi.yaml'), 'utf8'));
+
+describe('console capabilities, read from the API description', () => {
+  it("takes today's statuses from openapi.yaml, counts the unfinished ones, and finds no cancel route or type field", () => {
+    expect(capabilitiesOf(spec)).to.deep.equal({
+      statuses: ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED'],
+      counted: ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'DEAD_LETTERED'],
+      canCancel: false,
+    });
+  });
+
+  it('shows a CANCELLED tab (uncounted), a cancel action and a type field once the description has them', () => {
+    const next = structuredClone(spec);
+    next.components.schemas.TaskStatus.enum.push('CANCELLED');
+    next.paths['/tasks/{taskId}/cancel'] = { post: { responses: {} } };
+    next.components.schemas.SubmitRequest.properties.type = { type: 'string', enum: ['simulated', 'http'], default: 'simulated' };
+
+    const caps = capabilitiesOf(next);
+
+    expect(caps.statuses.at(-1)).to.equal('CANCELLED');
+    expect(caps.counted).to.not.include('CANCELLED');
+    expect(caps.canCancel).to.equal(true);
+    expect(caps.taskType).to.deep.equal({ values: ['simulated', 'http'], default: 'simulated' });
+  });
+
+  it("falls back to today's API when there is no description to read", () => {
+    expect(capabilitiesOf(undefined)).to.equal(DEFAULT_CAPABILITIES);
+    expect(capabilitiesOf({ openapi: '3.1.0' })).to.equal(DEFAULT_CAPABILITIES);
+  });
+});
