@@ -16,7 +16,7 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
         tasks: 150,
         seed: 20260101,
         rates: { ...DEFAULT_OPTIONS.rates, monitorWrite: 0.5 },
-        // The DLQ's 6 s visibility makes each failed monitor write wait 6 s; on 2 busy cores that adds up.
+        // The DLQ's 4 s visibility makes each failed monitor write wait 4 s; on 2 busy cores that adds up.
         drainTimeoutMs: 90_000,
         settleTimeoutMs: 3000,
       },

@@ -82,7 +82,7 @@ export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   failureRate: 0.3,
   leaseSeconds: 1,
   visibilityTimeoutSeconds: 2,
-  dlqVisibilityTimeoutSeconds: 6,
+  dlqVisibilityTimeoutSeconds: 4,
   backoffBaseSeconds: 1,
   reconcileIntervalMs: 2000,
   reconcileGraceSeconds: 3,
@@ -235,6 +235,17 @@ async function countOpen(client: DynamoDBClient, tableName: string, shards: numb
     } while (start);
   }
   return open;
+}
+
+/** A queue's messages: visible, in flight and delayed. */
+async function queueCounts(servers: LocalServers, url: string): Promise<Record<string, string>> {
+  const { Attributes = {} } = await servers.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  return Attributes;
 }
 
 /** Whether the queues (all of them, or those with these URLs) hold no message: visible, in flight or delayed. */
@@ -456,6 +467,10 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     }
     const wallTimeMs = Date.now() - submitStartedAt;
     clearInterval(progressTimer);
+    // What was left when the drain gave up: tasks not finished, and messages on the DLQ.
+    const drainState = drained
+      ? ''
+      : `${await countOpen(servers.clients.dynamoDb, config.tableName, config.indexShards)} tasks unfinished; DLQ ${JSON.stringify(await queueCounts(servers, config.dlqUrl))}; task queue ${JSON.stringify(await queueCounts(servers, config.queueUrl))}`;
     // Let leftover copies (duplicates, re-sends) be consumed, so the absorbed ones are counted.
     const settleDeadline = Date.now() + (drained ? options.settleTimeoutMs : 0);
     while (Date.now() < settleDeadline && !(await queuesEmpty(servers))) await sleep(500);
@@ -475,6 +490,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       invocations,
       clientRetries,
       drained,
+      drainState,
       wallTimeMs,
       maxAttempts: config.maxAttempts,
     });
@@ -499,6 +515,8 @@ interface AuditInput {
   invocations: ChaosReport['invocations'];
   clientRetries: number;
   drained: boolean;
+  /** What was left when the drain timed out. */
+  drainState: string;
   wallTimeMs: number;
   maxAttempts: number;
 }
@@ -619,7 +637,9 @@ function audit(input: AuditInput): ChaosReport {
   if (strangers.length > 0) problems.push(`state items of tasks never submitted: ${strangers.slice(0, 5).join(', ')}`);
   if (outcomes.length !== options.tasks) problems.push(`${outcomes.length} of ${options.tasks} tasks were submitted`);
   if (!input.drained)
-    problems.push(`the drain (every task SUCCEEDED or FAILED, the DLQ consumed) timed out after ${options.drainTimeoutMs} ms`);
+    problems.push(
+      `the drain (every task SUCCEEDED or FAILED, the DLQ consumed) timed out after ${options.drainTimeoutMs} ms: ${input.drainState}`,
+    );
   if (maxSeen > maxAttempts) problems.push(`an attempt number reached ${maxSeen}, above ${maxAttempts}`);
   for (const [kind, n] of Object.entries(detailed)) {
     if (n > DETAILS_PER_PROBLEM) problems.push(`${kind}: ${n - DETAILS_PER_PROBLEM} more tasks`);

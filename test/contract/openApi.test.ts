@@ -18,6 +18,7 @@ type Json = any;
 
 const task = {
   taskId: 'order-42',
+  type: 'simulated',
   status: 'QUEUED',
   attempts: 0,
   maxAttempts: 3,
