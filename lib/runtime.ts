@@ -25,7 +25,7 @@ let boot: RootLog | undefined;
  */
 export function createTracer(config: Config): Tracer | undefined {
   if (!config.tracingEnabled) return undefined;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // A require, not an import: the X-Ray SDK loads only when tracing is on.
   const { Tracer } = require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
   // SDK calls are captured per client below; patching every https request would trace them twice.
   return new Tracer({ serviceName: config.serviceName, captureHTTPsRequests: false });
