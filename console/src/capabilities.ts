@@ -18,7 +18,7 @@ export interface Capabilities {
 /** Statuses a task does not leave on its own; listing them can be long, so they get no count. */
 export const FINISHED_STATUSES = ['SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-const TODAY = ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED'];
+const TODAY = ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED', 'CANCELLED'];
 
 /** Today's API, for when the description cannot be read. */
 export const DEFAULT_CAPABILITIES: Capabilities = {

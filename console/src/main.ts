@@ -1,8 +1,10 @@
 /**
  * The operator console: asks for the API key (kept in this tab's sessionStorage), then shows
  * the tasks by status, a task's timeline, and the submit form, against the API that served
- * the page. Built by deploy/consoleAssets.js into console.js; no third-party code.
+ * the page. Built by deploy/consoleAssets.js into one console.js (with zod, which the CLI client it
+ * shares uses); nothing is loaded from a CDN.
  */
+import './zodConfig';
 import { AuthError, ConnectionError, ConsoleClient, NotThisApiError } from './api';
 import { capabilitiesOf, DEFAULT_CAPABILITIES, type Capabilities } from './capabilities';
 import type { AppContext, View } from './context';

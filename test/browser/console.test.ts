@@ -333,6 +333,8 @@ describe('the console in Chromium, against npm start', function () {
     await page.keyboard.press('ArrowRight');
     await page.waitForURL('**/console#/tasks/DEAD_LETTERED');
     await page.keyboard.press('End');
+    await page.waitForURL('**/console#/tasks/CANCELLED');
+    await page.keyboard.press('ArrowLeft');
     await page.waitForURL('**/console#/tasks/FAILED');
     await page.locator('tbody tr th a').first().focus();
     await page.keyboard.press('Enter');

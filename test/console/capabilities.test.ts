@@ -7,16 +7,21 @@ import { DEFAULT_CAPABILITIES, capabilitiesOf } from '../../console/src/capabili
 const spec = parse(fs.readFileSync(path.resolve(__dirname, '../../openapi.yaml'), 'utf8'));
 
 describe('console capabilities, read from the API description', () => {
-  it("takes today's statuses from openapi.yaml, counts the unfinished ones, and finds no cancel route or type field", () => {
+  it("takes today's statuses from openapi.yaml, counts the unfinished ones, and finds the cancel route and the task types", () => {
     expect(capabilitiesOf(spec)).to.deep.equal({
-      statuses: ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED'],
+      statuses: ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'SUCCEEDED', 'DEAD_LETTERED', 'FAILED', 'CANCELLED'],
       counted: ['QUEUED', 'PROCESSING', 'RETRY_SCHEDULED', 'DEAD_LETTERED'],
-      canCancel: false,
+      canCancel: true,
+      taskType: { values: ['simulated', 'webhook', 'wordCount'], default: 'simulated' },
     });
   });
 
   it('shows a CANCELLED tab (uncounted), a cancel action and a type field once the description has them', () => {
     const next = structuredClone(spec);
+    next.components.schemas.TaskStatus.enum = next.components.schemas.TaskStatus.enum.filter((s: string) => s !== 'CANCELLED');
+    delete next.paths['/tasks/{taskId}/cancel'];
+    delete next.components.schemas.SubmitRequest.properties.type;
+    expect(capabilitiesOf(next)).to.include({ canCancel: false }).and.not.have.property('taskType');
     next.components.schemas.TaskStatus.enum.push('CANCELLED');
     next.paths['/tasks/{taskId}/cancel'] = { post: { responses: {} } };
     next.components.schemas.SubmitRequest.properties.type = { type: 'string', enum: ['simulated', 'http'], default: 'simulated' };

@@ -11,6 +11,8 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import { CONSOLE_FILES } from '../../handlers/serveConsole';
 import { ApiContract, SPEC_FILE, expectResponseInSpec } from '../support/openApi';
+import { registryFor } from '../../lib/types/registry';
+import { testConfig } from '../helpers/factories';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 // biome-ignore lint/suspicious/noExplicitAny: serverless.yml and the spec are untyped YAML.
@@ -169,5 +171,12 @@ describe('the API contract (openapi.yaml)', () => {
       expect(embedded, 'the definition Redoc embeds').to.not.equal(null);
       expect(JSON.parse(embedded![1]), 'docs/api.html is stale: run npm run docs:api').to.deep.equal(specNow);
     });
+  });
+
+  it("lists exactly the task types the registry runs (TaskType and the submit body's type)", () => {
+    const doc = parse(fs.readFileSync(path.resolve(__dirname, '../../openapi.yaml'), 'utf8'));
+    const names = registryFor(testConfig(), () => 0.5).names();
+    expect(doc.components.schemas.TaskType.enum).to.deep.equal(names);
+    expect(doc.components.schemas.SubmitRequest.properties.type.enum).to.deep.equal(names);
   });
 });
