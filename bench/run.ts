@@ -1,11 +1,15 @@
 /**
  * npm run bench [-- --quick] [--only cost,throughput,latency,coldstart] [--seed N] [--pollers N] [--index-succeeded false]
+ * npm run bench -- --capacity [--figures FILE] [--param name=value ...]
  *
- * 1. Cost per task (1 KB and 64 KB payloads, FAILURE_RATE 0.3, seeded) from counted AWS requests.
+ * 1. Cost per task (1 KB and 64 KB payloads, FAILURE_RATE 0.3, seeded) from counted AWS requests,
+ *    and the bulk path (POST /tasks/batch of 100) modelled from the 1 KB run (bench/bulk.ts).
  * 2. Submit latency p50/p95/p99 at concurrency 1 and 16 against `npm start`'s HTTP API.
  * 3. End-to-end throughput (backoff base 0) and the ceiling of the bare requests, with their ratio.
  * 4. Cold start: zip size and handler import time of each function.
- * 5. Targets, PASS/MISS. Writes bench/results.json (git-ignored).
+ * 5. Capacity: the tasks/s each AWS limit allows with the measured mix (bench/capacity.ts), after
+ *    the cost section or alone with --capacity from the latest bench/results.json.
+ * 6. Targets, PASS/MISS. Writes bench/results.json (git-ignored).
  *
  * The root tsconfig includes bench/, so `npm run typecheck` (and npm test) checks it.
  */
@@ -15,6 +19,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { startLocalServers, type LocalServers } from '../devstack';
 import { UsageError, intOption, parseCommandLine } from '../tools/args';
+import { BULK, bulkCost, type BulkCost } from './bulk';
+import { capacitySection, figuresFrom, OVERRIDABLE, type Overrides } from './capacityReport';
 import { measureColdStart, type ColdStartResult } from './coldStart';
 import { formatCost, summarizeRun, type CostSummary } from './cost';
 import { probeTransactionDoubling, UsageCounter } from './counters';
@@ -34,7 +40,10 @@ const USAGE = `usage: npm run bench -- [--quick] [--only ${SECTIONS.join(',')}] 
   --seed     seed of the simulated failures and payload bytes (default 7)
   --pollers  batches in flight per queue, for the pipeline and its ceiling (default 5, Lambda's initial pollers)
   --window   what-if: the throughput pipeline's maximumBatchingWindow in seconds instead of serverless.yml's
-  --index-succeeded false   run the cost section with INDEX_SUCCEEDED=false (SUCCEEDED left out of the index)`;
+  --index-succeeded false   run the cost section with INDEX_SUCCEEDED=false (SUCCEEDED left out of the index)
+  --capacity only the capacity model, from the figures of the latest run (bench/results.json)
+  --figures  the results.json --capacity reads (default bench/results.json)
+  --param    what-if for --capacity: name=value over the deployed defaults (${OVERRIDABLE.join(', ')})`;
 
 interface Options {
   quick: boolean;
@@ -43,6 +52,22 @@ interface Options {
   pollers: number;
   window?: number;
   indexSucceeded: boolean;
+  capacity: boolean;
+  figures: string;
+  params: Overrides;
+}
+
+/** --param name=value for --capacity: a what-if over the deployed defaults. */
+function capacityParams(raw: string[] | undefined): Overrides {
+  const params: Overrides = {};
+  for (const entry of raw ?? []) {
+    const [name, value] = entry.split('=', 2);
+    const n = Number(value);
+    if (!(OVERRIDABLE as readonly string[]).includes(name) || value === undefined || !Number.isFinite(n))
+      throw new UsageError(`--param takes name=number with a name of ${OVERRIDABLE.join(', ')}; got '${entry}'`);
+    params[name as (typeof OVERRIDABLE)[number]] = n;
+  }
+  return params;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -55,6 +80,9 @@ function parseOptions(argv: string[]): Options {
       pollers: { type: 'string' },
       window: { type: 'string' },
       'index-succeeded': { type: 'string' },
+      capacity: { type: 'boolean' },
+      figures: { type: 'string' },
+      param: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -76,6 +104,9 @@ function parseOptions(argv: string[]): Options {
     pollers: intOption('pollers', values.pollers, 5, 1),
     ...(values.window !== undefined ? { window: intOption('window', values.window, 0, 0, 300) } : {}),
     indexSucceeded: indexSucceededOption(values['index-succeeded']),
+    capacity: Boolean(values.capacity),
+    figures: values.figures ?? path.join(__dirname, 'results.json'),
+    params: capacityParams(values.param),
   };
 }
 
@@ -95,8 +126,8 @@ const SUBMIT_CONCURRENCY = 16;
  * share one Node event loop would be mostly queueing; on Lambda each sandbox runs one at a time.
  */
 const COST = { submitConcurrency: 1, pollers: 1 };
-/** Targets of issue 6. */
-const TARGET = { wcuPerTask: 6, throughputRatio: 0.5, zipBytes: 1_000_000, importMs: 150 };
+/** Targets of issue 6, and issue 12's bulk cost (US$ per million ~1 KB tasks). */
+const TARGET = { wcuPerTask: 6, throughputRatio: 0.5, zipBytes: 1_000_000, importMs: 150, bulkUsdPerMillion: 5.5 };
 
 function log(line: string): void {
   console.log(`  . ${line}`);
@@ -104,6 +135,15 @@ function log(line: string): void {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.capacity) {
+    const figures = figuresFrom(options.figures);
+    console.log(
+      `capacity model from ${path.relative(process.cwd(), options.figures)} (run of ${figures.startedAt}${figures.quick ? ', quick' : ''})`,
+    );
+    const { verdict: v } = capacitySection(figures.summary, figures.hot, options.params);
+    console.log(`\n  ${verdict(v.pass, v.target, v.detail)}`);
+    return;
+  }
   const prices = loadPrices();
   const size = options.quick
     ? { small: 50, large: 10, warmup: 20, throughput: 100, rounds: 1, latency: [30, 48], latencyWarmup: 3, importRuns: 3 }
@@ -134,7 +174,7 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.arch()}` },
     prices,
   };
-  let cost: { small: CostSummary; large: CostSummary } | undefined;
+  let cost: { small: CostSummary; large: CostSummary; bulk: BulkCost } | undefined;
   let throughput: ThroughputResult | undefined;
   let latency: LatencyResult | undefined;
   let coldStart: ColdStartResult | undefined;
@@ -199,9 +239,11 @@ async function main(): Promise<void> {
           await pipeline.stop();
         }
         for (const note of [...large.pollerNotes, ...small.pollerNotes]) log(`poller: ${note}`);
+        const smallCost = summarizeRun('~1 KB payloads', 1024, small, prices, memory);
         cost = {
-          small: summarizeRun('~1 KB payloads', 1024, small, prices, memory),
+          small: smallCost,
           large: summarizeRun('~64 KB payloads', 64 * 1024, large, prices, memory),
+          bulk: bulkCost(smallCost, prices, BULK),
         };
         console.log(`\n${formatCost(cost.small, prices)}\n\n${formatCost(cost.large, prices)}`);
         const hot = { small: hottestKey(small.usage.indexWrites, small.tasks), large: hottestKey(large.usage.indexWrites, large.tasks) };
@@ -270,21 +312,32 @@ async function main(): Promise<void> {
   if (cost) {
     const s = cost.small;
     const l = cost.large;
-    const rows = (pick: (c: CostSummary) => number) => [usd(pick(s)), usd(pick(l))];
+    const b = cost.bulk;
+    const rows = (pick: (c: CostSummary) => number, bulkValue?: number) => [
+      usd(pick(s)),
+      bulkValue === undefined ? 'as single' : usd(bulkValue),
+      usd(pick(l)),
+    ];
     console.log(`US$ per million tasks (${prices.region} on-demand prices of ${prices.date}; FAILURE_RATE ${FAILURE_RATE}):`);
     console.log(
       table(
-        ['component', '~1 KB', '~64 KB'],
+        ['component', '~1 KB', `~1 KB bulk (${BULK.tasksPerRequest}/request)`, '~64 KB'],
         [
-          ['API Gateway requests', ...rows((c) => c.usdPerMillion.apiGateway)],
-          ['Lambda requests', ...rows((c) => c.usdPerMillion.lambdaRequests)],
-          ['Lambda duration (arm64)', ...rows((c) => c.usdPerMillion.lambdaDuration)],
-          ['SQS requests', ...rows((c) => c.usdPerMillion.sqs)],
-          ['DynamoDB writes', ...rows((c) => c.usdPerMillion.dynamoDbWrites)],
-          ['DynamoDB reads', ...rows((c) => c.usdPerMillion.dynamoDbReads)],
-          ['TOTAL (pollers excluded)', ...rows((c) => c.usdPerMillion.total)],
+          ['API Gateway requests', ...rows((c) => c.usdPerMillion.apiGateway, b.usdPerMillion.apiGateway)],
+          ['Lambda requests', ...rows((c) => c.usdPerMillion.lambdaRequests, b.usdPerMillion.lambdaRequests)],
+          ['Lambda duration (arm64)', ...rows((c) => c.usdPerMillion.lambdaDuration, b.usdPerMillion.lambdaDuration)],
+          ['SQS requests', ...rows((c) => c.usdPerMillion.sqs, b.usdPerMillion.sqs)],
+          ['DynamoDB writes', ...rows((c) => c.usdPerMillion.dynamoDbWrites, b.usdPerMillion.dynamoDbWrites)],
+          ['DynamoDB reads', ...rows((c) => c.usdPerMillion.dynamoDbReads, b.usdPerMillion.dynamoDbReads)],
+          ['TOTAL (pollers excluded)', ...rows((c) => c.usdPerMillion.total, b.usdPerMillion.total)],
           ['+ ESM poller SQS requests', ...rows((c) => c.pollers.usdPerMillionIfBilled)],
-          ['TOTAL incl. poller requests', ...rows((c) => c.usdPerMillion.total + c.pollers.usdPerMillionIfBilled)],
+          [
+            'TOTAL incl. poller requests',
+            ...rows(
+              (c) => c.usdPerMillion.total + c.pollers.usdPerMillionIfBilled,
+              b.usdPerMillion.total + s.pollers.usdPerMillionIfBilled,
+            ),
+          ],
           ['(info) CloudWatch Logs ingestion', ...rows((c) => c.logsUsdPerMillion)],
         ],
       ),
@@ -298,8 +351,20 @@ async function main(): Promise<void> {
         "  pollers' ReceiveMessage/DeleteMessageBatch, as briefed; AWS's knowledge-center article on high SQS charges says the",
         "  long polls Lambda makes on a queue that triggers it are charged as SQS requests, so the next line adds the pollers'",
         '  message-bearing receives and deletes (their empty receives depend on idle time, not on tasks: see results.json).',
+        `  Bulk (modelled from the ~1 KB run, bench/bulk.ts): 1/${BULK.tasksPerRequest} API request and submitBatch invocation a task,`,
+        `  submitBatch ${fixed(b.submitBatchDurationMs, 0)} ms (${BULK.durationFactor} x ${BULK.tasksPerRequest} x submitTask's mean: to re-measure), first-attempt messages`,
+        `  ${b.entriesPerSendBatch} to a SendMessageBatch billed per 64 KB chunk of the call; retries, DLQ, pollers and DynamoDB as measured.`,
       ].join('\n'),
     );
+    targets.push({
+      target: `US$ per million ~1 KB tasks through POST /tasks/batch <= ${TARGET.bulkUsdPerMillion.toFixed(2)}`,
+      pass: b.usdPerMillion.total <= TARGET.bulkUsdPerMillion,
+      detail: `${usd(b.usdPerMillion.total)} modelled (single submits ${usd(s.usdPerMillion.total)}); DynamoDB writes ${usd(b.usdPerMillion.dynamoDbWrites)} of it`,
+    });
+    console.log(heading('Capacity model (bench/capacity.ts) from the ~1 KB run'));
+    const section = capacitySection(s, undefined, options.params);
+    results.capacity = section;
+    targets.push(section.verdict);
     console.log(
       `write units per task (INDEX_SUCCEEDED ${options.indexSucceeded}): ~1 KB table ${fixed(s.perTask.tableWcu)} + GSI byPhase ${fixed(s.perTask.gsiWcuTotal)} = ${fixed(s.perTask.wcu)}; ` +
         `~64 KB table ${fixed(l.perTask.tableWcu)} + GSI ${fixed(l.perTask.gsiWcuTotal)} = ${fixed(l.perTask.wcu)}`,
