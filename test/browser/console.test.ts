@@ -229,6 +229,22 @@ describe('the console in Chromium, against npm start', function () {
     expect((await api('GET', `/tasks/${taskId}`)).body.history.map((e: { type: string }) => e.type)).to.include('REDRIVEN');
   });
 
+  it('cancels a task waiting for its delayed start from its page, after a confirmation', async () => {
+    const taskId = `browser-cancel-${run}`;
+    await api('POST', '/tasks', { taskId, payload: { simulate: 'succeed' }, delaySeconds: 600 });
+    await page.goto(`${stack.baseUrl}/console#/task/${taskId}`);
+    await page.locator('#task-status', { hasText: 'QUEUED' }).waitFor();
+
+    await page.locator('#cancel-task').click();
+    await page.locator('dialog.confirm', { hasText: 'Cancel this task?' }).waitFor();
+    await page.locator('dialog.confirm button.primary').click();
+
+    await page.locator('#task-message', { hasText: 'Cancelled' }).waitFor();
+    await page.locator('#task-status', { hasText: 'CANCELLED' }).waitFor();
+    expect((await api('GET', `/tasks/${taskId}`)).body.status).to.equal('CANCELLED');
+    expect(await page.locator('#cancel-task').count(), 'no cancel once CANCELLED').to.equal(0);
+  });
+
   it('shows a 400 from the submit form next to the field it names, and task-supplied HTML as text, opening no dialog', async () => {
     await submitThroughForm(page, 'bad id', '{}');
     await page.locator('#f-taskId-error:not([hidden])').waitFor();
