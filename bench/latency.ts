@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { startStackProcess } from '../devstack';
 import { seededRandom } from '../lib/domain/random';
-import { mapLimit } from '../tools/concurrency';
+import { mapLimit } from '../lib/domain/concurrency';
 import { quantile } from '../tools/stats';
 import { MARKER, msSince, payloadOfSize } from './measure';
 

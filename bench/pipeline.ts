@@ -33,7 +33,7 @@ import {
   type LocalServers,
   type Poller,
 } from '../devstack';
-import { mapLimit } from '../tools/concurrency';
+import { mapLimit } from '../lib/domain/concurrency';
 import { pollUntil, sleep } from '../tools/poll';
 import { instrumentDynamoDb, instrumentSqs, type Caller, type UsageCounter, type UsageSnapshot } from './counters';
 import { msSince, payloadOfSize } from './measure';

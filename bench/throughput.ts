@@ -29,7 +29,7 @@ import {
   type TaskMessage,
   type TaskState,
 } from '../lib/domain/task';
-import { mapLimit } from '../tools/concurrency';
+import { mapLimit } from '../lib/domain/concurrency';
 import { pollUntil } from '../tools/poll';
 import { median } from '../tools/stats';
 import type { Caller, UsageCounter, UsageSnapshot } from './counters';

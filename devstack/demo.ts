@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { UsageError, intOption, parseCommandLine } from '../tools/args';
-import { mapLimit } from '../tools/concurrency';
+import { mapLimit } from '../lib/domain/concurrency';
 import { sleep } from '../tools/poll';
 import { summary } from '../tools/stats';
 import { outcomeRows, observedDelays, TERMINAL, twoSigmaRange, type TaskSnapshot } from './demoStats';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { mapLimit } from '../../../tools/concurrency';
-import { sleep } from '../../../tools/poll';
+import { mapLimit } from '../../../../lib/domain/concurrency';
+import { sleep } from '../../../../tools/poll';
 
-describe('tools/concurrency', () => {
+describe('lib/domain/concurrency (mapLimit)', () => {
   it('keeps at most `limit` calls in flight and returns the results in input order', async () => {
     let inFlight = 0;
     let most = 0;
