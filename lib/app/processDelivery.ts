@@ -1,4 +1,4 @@
-import { retryDelaySeconds } from '../domain/backoff';
+import { remainingDelaySeconds, retryDelaySeconds } from '../domain/backoff';
 import type { Deps } from '../deps';
 import type { Log } from '../adapters/logger';
 import { METRIC } from '../adapters/metrics';
@@ -25,8 +25,7 @@ export type ProcessOutcome =
 async function resendOwedMessage(message: TaskMessage, current: TaskState, deps: Deps, log: Log): Promise<ProcessOutcome> {
   const now = deps.clock();
   if (current.status === 'RETRY_SCHEDULED' && current.attempts === message.attempt) {
-    const due = current.nextAttemptAt ? Date.parse(current.nextAttemptAt) : now.getTime();
-    const delaySeconds = Math.min(MAX_DELAY_LIMIT, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
+    const delaySeconds = remainingDelaySeconds(current.nextAttemptAt, now);
     const gate = { status: current.status, attempts: current.attempts };
     if (
       (await sendOrFail(() => deps.queue.enqueue({ ...message, attempt: message.attempt + 1 }, delaySeconds), message, gate, deps, log)) ===

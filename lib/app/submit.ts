@@ -1,10 +1,10 @@
 import type { Deps } from '../deps';
+import { remainingDelaySeconds } from '../domain/backoff';
 import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError, ValidationError } from '../domain/errors';
 import { METRIC } from '../adapters/metrics';
 import { payloadHash } from '../domain/payloadHash';
 import { failRejectedTask } from './rejectedMessage';
 import type { TaskState } from '../domain/task';
-import { MAX_DELAY_LIMIT } from '../types/registry';
 
 /** The problem text of an unknown type: it names the known ones. */
 export function knownTypes(deps: Pick<Deps, 'types'>): string {
@@ -61,8 +61,7 @@ export async function submit(
   const { created, task } = await deps.store.create(candidate, JSON.stringify(request.payload));
   if (created || (task.status === 'QUEUED' && task.attempts === 0)) {
     // A resubmission re-sends with what is left of the original delay.
-    const due = task.nextAttemptAt ? Date.parse(task.nextAttemptAt) : now.getTime();
-    const delay = Math.min(MAX_DELAY_LIMIT, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
+    const delay = remainingDelaySeconds(task.nextAttemptAt, now);
     try {
       await deps.queue.enqueue(
         { taskId: task.taskId, type: task.type, attempt: 1, payload: request.payload, correlationId: task.correlationId },

@@ -17,3 +17,15 @@ export function retryDelaySeconds(failedAttempt: number, policy: BackoffPolicy, 
   if (policy.jitter === 'none') return exact;
   return Math.min(exact, Math.floor(random() * (exact + 1)));
 }
+
+/** SQS's largest DelaySeconds. */
+const MAX_SQS_DELAY_SECONDS = 900;
+
+/**
+ * The DelaySeconds that makes a message due at `dueAt` (ISO time; now when absent), re-sent at
+ * `now`: what is left of a delay, within what SQS takes.
+ */
+export function remainingDelaySeconds(dueAt: string | undefined, now: Date): number {
+  const due = dueAt ? Date.parse(dueAt) : now.getTime();
+  return Math.min(MAX_SQS_DELAY_SECONDS, Math.max(0, Math.ceil((due - now.getTime()) / 1000)));
+}
