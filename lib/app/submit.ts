@@ -2,6 +2,7 @@ import type { Deps } from '../deps';
 import { remainingDelaySeconds } from '../domain/backoff';
 import { EnqueueFailedError, MessageRejectedError, TaskMessageRejectedError, ValidationError } from '../domain/errors';
 import { METRIC } from '../adapters/metrics';
+import type { QueueEntry } from '../adapters/taskQueue';
 import { payloadHash } from '../domain/payloadHash';
 import { failRejectedTask } from './rejectedMessage';
 import type { TaskState } from '../domain/task';
@@ -27,17 +28,20 @@ export interface SubmitResult {
   task: TaskState;
 }
 
+/** A task recorded by submit, and the first-attempt message it is owed (none when it had moved past that). */
+export interface RecordedTask extends SubmitResult {
+  payload: Record<string, unknown>;
+  owed?: QueueEntry;
+}
+
+type SubmitDeps = Pick<Deps, 'store' | 'queue' | 'types' | 'clock' | 'newId' | 'log' | 'metrics'>;
+
 /**
- * Records a task as QUEUED and enqueues its first attempt. Resubmitting the same
- * taskId and payload is idempotent and re-enqueues a task still waiting for its
- * first attempt, so a submit whose SendMessage failed is repaired by a client retry.
- * A message the queue refuses as invalid ends the task FAILED (TaskMessageRejectedError, 422).
- * The correlation id (the caller's, or a new ULID) follows the task through every message and log line.
+ * Records a task as QUEUED (a conditional create). Resubmitting the same taskId and payload is
+ * idempotent and owes the message again while the task still waits for its first attempt, so a
+ * submit whose SendMessage failed is repaired by a client retry.
  */
-export async function submit(
-  request: SubmitRequest & { correlationId?: string },
-  deps: Pick<Deps, 'store' | 'queue' | 'types' | 'clock' | 'newId' | 'log' | 'metrics'>,
-): Promise<SubmitResult> {
+export async function recordTask(request: SubmitRequest & { correlationId?: string }, deps: SubmitDeps): Promise<RecordedTask> {
   const typeName = request.type ?? deps.types.defaultType;
   const type = deps.types.get(typeName);
   // The HTTP layer checks the name first; this guards other callers.
@@ -59,22 +63,32 @@ export async function submit(
     history: [{ type: 'QUEUED', at, attempt: 0, ...(delaySeconds > 0 ? { delaySeconds } : {}) }],
   };
   const { created, task } = await deps.store.create(candidate, JSON.stringify(request.payload));
+  const recorded: RecordedTask = { created, task, payload: request.payload };
   if (created || (task.status === 'QUEUED' && task.attempts === 0)) {
-    // A resubmission re-sends with what is left of the original delay.
-    const delay = remainingDelaySeconds(task.nextAttemptAt, now);
-    try {
-      await deps.queue.enqueue(
-        { taskId: task.taskId, type: task.type, attempt: 1, payload: request.payload, correlationId: task.correlationId },
-        delay,
-      );
-    } catch (error) {
-      if (!(error instanceof MessageRejectedError)) throw new EnqueueFailedError(task.taskId, error);
-      // No retry can send this message: end the task now rather than leave it QUEUED for ever.
-      await failRejectedTask({ ...task, payload: request.payload }, { status: 'QUEUED', attempts: 0 }, error, deps, deps.log);
-      throw new TaskMessageRejectedError(task.taskId, error);
-    }
+    recorded.owed = {
+      message: { taskId: task.taskId, type: task.type, attempt: 1, payload: request.payload, correlationId: task.correlationId },
+      // A resubmission re-sends with what is left of the original delay.
+      delaySeconds: remainingDelaySeconds(task.nextAttemptAt, now),
+    };
   }
+  return recorded;
+}
+
+/**
+ * What a recorded task's submit answers once its owed message was sent (`sendError` undefined)
+ * or not: a send failure is EnqueueFailedError (503, a retry repairs it); a message the queue
+ * refuses as invalid ends the task FAILED (TaskMessageRejectedError, 422).
+ */
+export async function settleSubmit(recorded: RecordedTask, sendError: unknown, deps: SubmitDeps): Promise<SubmitResult> {
+  const { created, task } = recorded;
+  // Counted when recorded: a task whose send failed is not created again by the retry that sends it.
   if (created) deps.metrics.count(METRIC.TasksSubmitted, 1, task.type);
+  if (sendError !== undefined) {
+    if (!(sendError instanceof MessageRejectedError)) throw new EnqueueFailedError(task.taskId, sendError);
+    // No retry can send this message: end the task now rather than leave it QUEUED for ever.
+    await failRejectedTask({ ...task, payload: recorded.payload }, { status: 'QUEUED', attempts: 0 }, sendError, deps, deps.log);
+    throw new TaskMessageRejectedError(task.taskId, sendError);
+  }
   deps.log.info(created ? 'TASK_SUBMITTED' : 'TASK_RESUBMITTED', {
     taskId: task.taskId,
     type: task.type,
@@ -82,4 +96,21 @@ export async function submit(
     status: task.status,
   });
   return { created, task };
+}
+
+/**
+ * Records a task as QUEUED and enqueues its first attempt (recordTask, then settleSubmit).
+ * The correlation id (the caller's, or a new ULID) follows the task through every message and log line.
+ */
+export async function submit(request: SubmitRequest & { correlationId?: string }, deps: SubmitDeps): Promise<SubmitResult> {
+  const recorded = await recordTask(request, deps);
+  let sendError: unknown;
+  if (recorded.owed) {
+    try {
+      await deps.queue.enqueue(recorded.owed.message, recorded.owed.delaySeconds);
+    } catch (error) {
+      sendError = error;
+    }
+  }
+  return settleSubmit(recorded, sendError, deps);
 }

@@ -70,6 +70,16 @@ export class EnqueueFailedError extends AppError {
   }
 }
 
+/** A task of a batch could not be recorded (a store fault): HTTP 503; retrying the same request is safe. */
+export class RecordFailedError extends AppError {
+  constructor(
+    readonly taskId: string,
+    cause: unknown,
+  ) {
+    super(`task '${taskId}' could not be recorded; retry the same request`, { cause, context: { taskId } });
+  }
+}
+
 /**
  * The queue refused a message as invalid (its contents or size), not as throttling or an outage:
  * sending it again can never succeed, so the task it carries ends FAILED instead of waiting for it.

@@ -135,6 +135,23 @@ export function submitBodySchema(types: TaskTypeRegistry) {
   return schema;
 }
 
+/** Most tasks one POST /tasks/batch takes (its body is held to the single submit's size limit too). */
+export const MAX_BATCH_TASKS = 100;
+const TASKS_PROBLEM = `must be an array of 1 to ${MAX_BATCH_TASKS} tasks`;
+
+/** The POST /tasks/batch envelope: exactly `tasks`, 1-100 items; each item is checked on its own by submitBodySchema. */
+export const BatchEnvelopeSchema = z.strictObject(
+  {
+    tasks: z
+      .array(z.unknown(), {
+        error: (issue) => (absent(issue) ? `is required (${TASKS_PROBLEM})` : `${TASKS_PROBLEM}, got ${describeType(issue.input)}`),
+      })
+      .min(1, `${TASKS_PROBLEM}, got none`)
+      .max(MAX_BATCH_TASKS, { error: (issue) => `${TASKS_PROBLEM}, got ${(issue.input as unknown[]).length}` }),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? 'is not a known field (expected tasks)' : notAnObject(issue.input)) },
+);
+
 const STATUSES = TASK_STATUSES.join(', ');
 const LIMIT_PROBLEM = `must be an integer from 1 to ${MAX_LIST_LIMIT}`;
 

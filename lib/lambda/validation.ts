@@ -2,7 +2,9 @@ import type { z } from 'zod';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError, type FieldProblem } from '../domain/errors';
 import type { SubmitRequest } from '../app/submit';
 import { taskIdProblem } from '../domain/taskId';
-import { fieldProblems, ListQuerySchema, submitBodySchema } from './schemas';
+import { BatchEnvelopeSchema, fieldProblems, ListQuerySchema, submitBodySchema } from './schemas';
+import type { BatchItem } from '../app/submitBatch';
+import { isJsonObject } from '../domain/json';
 import type { TaskTypeRegistry } from '../types/registry';
 
 export { MAX_PAYLOAD_DEPTH } from './schemas';
@@ -35,11 +37,8 @@ export function assertTaskId(taskId: unknown, field = 'taskId'): asserts taskId 
   if (problem) throw new ValidationError(`${field} ${problem}`, [{ field, problem }]);
 }
 
-/**
- * Parses and validates a POST /tasks request: media type (415), size (413),
- * JSON syntax, fields and payload shape (400). Nothing is written before this passes.
- */
-export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number, types: TaskTypeRegistry): SubmitRequest {
+/** The JSON of a request body: media type (415), size (413), then JSON syntax (400). */
+function parseJsonBody(request: RawHttpRequest, maxBodyBytes: number): unknown {
   const contentType = header(request.headers, 'content-type');
   const mediaType = contentType?.split(';')[0].trim().toLowerCase();
   if (!mediaType || !(mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType))) {
@@ -52,22 +51,68 @@ export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number
   if (size > maxBodyBytes) throw new PayloadTooLargeError(size, maxBodyBytes);
   if (text.trim() === '')
     throw new ValidationError('request body is empty; expected a JSON object', [{ field: 'body', problem: 'is empty' }]);
-
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     const problem = `is not valid JSON: ${error instanceof Error ? error.message : String(error)}`;
     throw new ValidationError(`request body ${problem}`, [{ field: 'body', problem }]);
   }
+}
+
+/** One task's body checked by the POST /tasks schema; problems are named under `root`. */
+function checkTask(body: unknown, types: TaskTypeRegistry, root: string): SubmitRequest | FieldProblem[] {
   const result = submitBodySchema(types).safeParse(body);
   if (result.success) {
     const { taskId, payload, type, delaySeconds } = result.data;
     return { taskId, payload, ...(type !== undefined ? { type } : {}), ...(delaySeconds !== undefined ? { delaySeconds } : {}) };
   }
-  const problems = fieldProblems(result.error.issues, 'body');
-  if (problems[0].field === 'body') throw new ValidationError(`request body ${problems[0].problem}`, problems);
-  throw invalid('request', problems);
+  return fieldProblems(result.error.issues, root);
+}
+
+/**
+ * Parses and validates a POST /tasks request: media type (415), size (413),
+ * JSON syntax, fields and payload shape (400). Nothing is written before this passes.
+ */
+export function parseSubmitRequest(request: RawHttpRequest, maxBodyBytes: number, types: TaskTypeRegistry): SubmitRequest {
+  const checked = checkTask(parseJsonBody(request, maxBodyBytes), types, 'body');
+  if (!Array.isArray(checked)) return checked;
+  if (checked[0].field === 'body') throw new ValidationError(`request body ${checked[0].problem}`, checked);
+  throw invalid('request', checked);
+}
+
+/**
+ * Parses a POST /tasks/batch request. The envelope (415, 413, JSON, `{"tasks": [1-100 tasks]}`)
+ * is all or nothing: a ValidationError for the whole request. Each task is then checked on its
+ * own as POST /tasks checks one (problems named `tasks[i].field`), and a taskId that repeats an
+ * earlier task of the batch is refused for that task.
+ */
+export function parseBatchRequest(request: RawHttpRequest, maxBodyBytes: number, types: TaskTypeRegistry): BatchItem[] {
+  const envelope = BatchEnvelopeSchema.safeParse(parseJsonBody(request, maxBodyBytes));
+  if (!envelope.success) {
+    const problems = fieldProblems(envelope.error.issues, 'body');
+    if (problems[0].field === 'body') throw new ValidationError(`request body ${problems[0].problem}`, problems);
+    throw invalid('request', problems);
+  }
+  const firstIndex = new Map<string, number>();
+  return envelope.data.tasks.map((body, index): BatchItem => {
+    const root = `tasks[${index}]`;
+    const rawId = isJsonObject(body) ? body.taskId : undefined;
+    const taskId = taskIdProblem(rawId) === undefined ? (rawId as string) : undefined;
+    const withId = taskId !== undefined ? { taskId } : {};
+    if (taskId !== undefined) {
+      const first = firstIndex.get(taskId);
+      if (first !== undefined) {
+        const problem = `repeats tasks[${first}].taskId '${taskId}'; a batch holds each taskId once`;
+        return { index, ...withId, error: new ValidationError(`${root}.taskId ${problem}`, [{ field: `${root}.taskId`, problem }]) };
+      }
+      firstIndex.set(taskId, index);
+    }
+    const checked = checkTask(body, types, root);
+    if (!Array.isArray(checked)) return { index, request: checked };
+    const problems = checked.map((p) => (p.field === root ? p : { ...p, field: `${root}.${p.field}` }));
+    const error = problems[0].field === root ? new ValidationError(`${root} ${problems[0].problem}`, problems) : invalid(root, problems);
+    return { index, ...withId, error };
+  });
 }
 
 /** The 400 of a request whose fields broke the schema: the summary names every problem. */

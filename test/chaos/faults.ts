@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { RequestThrottled, SQSServiceException, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Transition, TransitionResult } from '../../lib/domain/stateMachine';
-import type { TaskStatus } from '../../lib/domain/task';
-import type { TaskQueue } from '../../lib/adapters/taskQueue';
+import type { TaskMessage, TaskStatus } from '../../lib/domain/task';
+import type { SendOutcome, TaskQueue } from '../../lib/adapters/taskQueue';
 import type { TaskStore } from '../../lib/adapters/taskStore';
 import { sleep } from '../../tools/poll';
 import { keyedUniform } from './random';
@@ -40,6 +40,7 @@ export type FaultKind =
   | 'monitor.writeFailed'
   | 'monitor.writeLost'
   | 'submit.sendFailed'
+  | 'submit.batchEntryFailed'
   | 'servers.paused';
 
 export interface FaultRates {
@@ -325,13 +326,31 @@ export class FaultInjector {
 
   /** The submit handler's queue: a share of first-attempt sends fail after the state item was written (HTTP 503). */
   submitQueue(queue: TaskQueue): TaskQueue {
+    const fails = (message: TaskMessage) => this.draw(`submit|${message.taskId}`) < this.rates.submitSend;
     return {
       enqueue: async (message, delaySeconds) => {
-        if (this.draw(`submit|${message.taskId}`) < this.rates.submitSend) {
+        if (fails(message)) {
           this.record('submit.sendFailed', `SendMessage of attempt ${message.attempt} after the state was written`, message.taskId);
           throw sdkError('sqs', 'server', 1);
         }
         return queue.enqueue(message, delaySeconds);
+      },
+      // A share of a batch's entries fail after every retry (reported, not thrown); the rest are sent.
+      enqueueBatch: async (entries) => {
+        const outcomes: SendOutcome[] = new Array(entries.length);
+        const passed: number[] = [];
+        entries.forEach(({ message }, i) => {
+          if (!fails(message)) passed.push(i);
+          else {
+            this.record('submit.batchEntryFailed', `SendMessageBatch entry of attempt ${message.attempt} failed`, message.taskId);
+            outcomes[i] = { sent: false, error: sdkError('sqs', 'server', 1) };
+          }
+        });
+        const sent = await queue.enqueueBatch(passed.map((i) => entries[i]));
+        passed.forEach((i, k) => {
+          outcomes[i] = sent[k];
+        });
+        return outcomes;
       },
       deadLetter: (message) => queue.deadLetter(message),
     };

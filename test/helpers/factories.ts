@@ -41,6 +41,14 @@ export function postTaskEvent(
   return apiEvent('POST', '/tasks', typeof body === 'string' ? body : JSON.stringify(body), headers, null);
 }
 
+/** An API Gateway proxy event for POST /tasks/batch with a JSON body. */
+export function postBatchEvent(
+  body: unknown,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+): APIGatewayProxyEvent {
+  return apiEvent('POST', '/tasks/batch', typeof body === 'string' ? body : JSON.stringify(body), headers, null);
+}
+
 /** An API Gateway proxy event for GET /tasks/{taskId}. */
 export function getTaskEvent(taskId: string): APIGatewayProxyEvent {
   return apiEvent('GET', `/tasks/${taskId}`, null, {}, { taskId });

@@ -3,7 +3,7 @@ import type { Deps } from '../../lib/deps';
 import { MemoryLogger } from '../../lib/adapters/logger';
 import { applyTransition, type Transition, type TransitionResult } from '../../lib/domain/stateMachine';
 import type { DeadLetterMessage, TaskMessage, TaskState } from '../../lib/domain/task';
-import type { TaskQueue } from '../../lib/adapters/taskQueue';
+import type { QueueEntry, SendOutcome, TaskQueue } from '../../lib/adapters/taskQueue';
 import { MessageRejectedError, TaskConflictError, ValidationError } from '../../lib/domain/errors';
 import {
   decodeListCursor,
@@ -175,9 +175,25 @@ export class RecordingQueue implements TaskQueue {
   /** Messages refused so far (not recorded as sent). */
   readonly refused: (TaskMessage | DeadLetterMessage)[] = [];
   refuse: (message: TaskMessage | DeadLetterMessage) => boolean = () => false;
+  /** The size of each enqueueBatch call, in call order. */
+  readonly batches: number[] = [];
   async enqueue(message: TaskMessage, delaySeconds: number) {
     this.check('task queue', message);
     this.enqueued.push({ message: structuredClone(message), delaySeconds });
+  }
+  /** Each entry through enqueue (so a stubbed enqueue fails entries), its error reported as SqsTaskQueue does. */
+  async enqueueBatch(entries: readonly QueueEntry[]): Promise<SendOutcome[]> {
+    this.batches.push(entries.length);
+    const outcomes: SendOutcome[] = [];
+    for (const { message, delaySeconds } of entries) {
+      try {
+        await this.enqueue(message, delaySeconds);
+        outcomes.push({ sent: true });
+      } catch (error) {
+        outcomes.push({ sent: false, error });
+      }
+    }
+    return outcomes;
   }
   async deadLetter(message: DeadLetterMessage) {
     this.check('dead-letter queue', message);

@@ -56,6 +56,13 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
     { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
     { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
   ],
+  // The same calls as submitTask: SendMessageBatch is authorised by sqs:SendMessage.
+  submitTasks: [
+    LOGGING,
+    TRACING,
+    { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [TABLE] },
+    { actions: ['sqs:SendMessage'], resources: [TASKS_QUEUE] },
+  ],
   getTask: [LOGGING, TRACING, { actions: ['dynamodb:GetItem'], resources: [TABLE] }],
   listTasks: [
     LOGGING,
@@ -101,7 +108,7 @@ const EXPECTED_GRANTS: Record<string, Grant[]> = {
 /** The function that serves the console and the API description, and the routes it serves without a key. */
 const CONSOLE_FUNCTION = 'serveConsole';
 const UNKEYED_ROUTES = ['GET /console', 'GET /console/{asset}', 'GET /openapi.json'];
-const DATA_ROUTES = ['GET /tasks', 'GET /tasks/{taskId}', 'POST /tasks', 'POST /tasks/{taskId}/redrive'];
+const DATA_ROUTES = ['GET /tasks', 'GET /tasks/{taskId}', 'POST /tasks', 'POST /tasks/batch', 'POST /tasks/{taskId}/redrive'];
 
 /** Which queue each SQS-triggered function consumes. */
 const EXPECTED_CONSUMERS: Record<string, string> = { processTask: TASKS_QUEUE, monitorDlq: DLQ };

@@ -1,9 +1,9 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { expect } from 'chai';
 import { MessageRejectedError } from '../../../../lib/domain/errors';
 import { MAX_MESSAGE_BYTES } from '../../../../lib/domain/messageBody';
-import { SqsTaskQueue } from '../../../../lib/adapters/taskQueue';
+import { BATCH_SEND_ATTEMPTS, batchGroups, MAX_BATCH_BYTES, SqsTaskQueue } from '../../../../lib/adapters/taskQueue';
 import { deadLetterMessage, taskMessage } from '../../../helpers/factories';
 
 const URLS = { queueUrl: 'https://sqs.local/000000000000/tasks', dlqUrl: 'https://sqs.local/000000000000/tasks-dlq' };
@@ -17,8 +17,12 @@ describe('SqsTaskQueue', () => {
     const client = new SQSClient({ region: 'us-east-1' });
     sqs = mockClient(client);
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    queue = new SqsTaskQueue(client, URLS);
+    queue = new SqsTaskQueue(client, URLS, async (ms) => {
+      sleeps.push(ms);
+    });
+    sleeps = [];
   });
+  let sleeps: number[];
 
   describe('enqueue', () => {
     it('sends one message to the task queue with exactly the given DelaySeconds', async () => {
@@ -142,6 +146,140 @@ describe('SqsTaskQueue', () => {
 
       expect(result).to.equal('SQS unavailable');
     });
+  });
+
+  describe('enqueueBatch', () => {
+    const entries = (n: number, payload: Record<string, unknown> = {}) =>
+      Array.from({ length: n }, (_, i) => ({ message: taskMessage({ taskId: `t-${i}`, payload }), delaySeconds: i % 3 }));
+    const sentIds = () =>
+      sqs
+        .commandCalls(SendMessageBatchCommand)
+        .flatMap((c) => (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.MessageBody!).taskId));
+    /** Answers every call with `fail(entry)` deciding each entry's failure (undefined: sent). */
+    const answer = (fail: (entry: SendMessageBatchRequestEntry, call: number) => { Code: string; SenderFault: boolean } | undefined) => {
+      let call = 0;
+      sqs.on(SendMessageBatchCommand).callsFake((input: { Entries: SendMessageBatchRequestEntry[] }) => {
+        call += 1;
+        const failed = input.Entries.flatMap((e) => {
+          const f = fail(e, call);
+          return f ? [{ Id: e.Id!, Message: 'no', ...f }] : [];
+        });
+        return {
+          Successful: input.Entries.filter((e) => !failed.some((f) => f.Id === e.Id)).map((e) => ({
+            Id: e.Id!,
+            MessageId: 'm',
+            MD5OfMessageBody: '',
+          })),
+          Failed: failed,
+        };
+      });
+    };
+    const taskIdOf = (e: SendMessageBatchRequestEntry) => JSON.parse(e.MessageBody!).taskId as string;
+
+    it('sends 25 entries in calls of at most 10, each with its DelaySeconds and attributes, and reports all sent', async () => {
+      answer(() => undefined);
+
+      const outcomes = await queue.enqueueBatch(entries(25));
+
+      const calls = sqs.commandCalls(SendMessageBatchCommand);
+      expect(calls.map((c) => c.args[0].input.Entries?.length)).to.deep.equal([10, 10, 5]);
+      expect(calls[0].args[0].input.QueueUrl).to.equal(URLS.queueUrl);
+      const entry = calls[1].args[0].input.Entries![2];
+      expect(entry).to.deep.include({ DelaySeconds: 12 % 3 });
+      expect(entry.MessageAttributes?.taskId).to.deep.equal({ DataType: 'String', StringValue: 't-12' });
+      expect(sentIds()).to.deep.equal(entries(25).map((e) => e.message.taskId));
+      expect(outcomes).to.deep.equal(Array.from({ length: 25 }, () => ({ sent: true })));
+      expect(sqs.commandCalls(SendMessageCommand)).to.have.length(0);
+    });
+
+    it('keeps every call under 1 MiB of messages, splitting before the tenth entry when it must', async () => {
+      answer(() => undefined);
+      const payload = { text: 'é'.repeat(100_000) }; // ~600 KB once escaped as \u00e9
+
+      await queue.enqueueBatch(entries(3, payload));
+
+      const calls = sqs.commandCalls(SendMessageBatchCommand);
+      expect(calls.map((c) => c.args[0].input.Entries?.length)).to.deep.equal([1, 1, 1]);
+      for (const c of calls) {
+        const bytes = c.args[0].input.Entries!.reduce((n, e) => n + Buffer.byteLength(e.MessageBody!), 0);
+        expect(bytes).to.be.at.most(MAX_BATCH_BYTES);
+      }
+    });
+
+    it('resends only the entries that failed for throttling or a server error, backing off, until they are sent', async () => {
+      answer((e, call) => (call <= 2 && ['t-3', 't-7'].includes(taskIdOf(e)) ? { Code: 'InternalError', SenderFault: false } : undefined));
+
+      const outcomes = await queue.enqueueBatch(entries(10));
+
+      const calls = sqs.commandCalls(SendMessageBatchCommand);
+      expect(calls.map((c) => (c.args[0].input.Entries ?? []).map(taskIdOf))).to.deep.equal([
+        entries(10).map((e) => e.message.taskId),
+        ['t-3', 't-7'],
+        ['t-3', 't-7'],
+      ]);
+      expect(sleeps).to.deep.equal([50, 100]);
+      expect(outcomes.every((o) => o.sent)).to.equal(true);
+    });
+
+    it('reports, without resending, an entry SQS refuses as invalid, and reports what still fails after the last attempt', async () => {
+      answer((e) => {
+        const id = taskIdOf(e);
+        if (id === 't-1') return { Code: 'InvalidMessageContents', SenderFault: true };
+        if (id === 't-2') return { Code: 'ServiceUnavailable', SenderFault: false };
+        return undefined;
+      });
+
+      const outcomes = await queue.enqueueBatch(entries(4));
+
+      expect(outcomes[0]).to.deep.equal({ sent: true });
+      expect(outcomes[3]).to.deep.equal({ sent: true });
+      const rejected = outcomes[1] as { sent: false; error: MessageRejectedError };
+      expect(rejected.error).to.be.instanceOf(MessageRejectedError).and.include({ code: 'InvalidMessageContents' });
+      const failed = outcomes[2] as { sent: false; error: Error };
+      expect(failed.sent).to.equal(false);
+      expect(failed.error).to.not.be.instanceOf(MessageRejectedError);
+      expect(failed.error.name).to.equal('ServiceUnavailable');
+      expect(sentIds().filter((id) => id === 't-2')).to.have.length(BATCH_SEND_ATTEMPTS);
+      expect(sentIds().filter((id) => id === 't-1')).to.have.length(1);
+    });
+
+    it('retries a call that fails whole, and reports its error for every entry when it never succeeds', async () => {
+      const outage = Object.assign(new Error('Rate exceeded'), { name: 'RequestThrottled' });
+      sqs.on(SendMessageBatchCommand).rejects(outage);
+
+      const outcomes = await queue.enqueueBatch(entries(12));
+
+      expect(sqs.commandCalls(SendMessageBatchCommand)).to.have.length(2 * BATCH_SEND_ATTEMPTS);
+      expect(outcomes).to.have.length(12);
+      for (const o of outcomes) expect(o).to.deep.equal({ sent: false, error: outage });
+    });
+
+    it('reports a message over the SQS size limit as refused without sending it', async () => {
+      answer(() => undefined);
+      const huge = { message: taskMessage({ taskId: 'big', payload: { text: '😀'.repeat(100_000) } }), delaySeconds: 0 };
+
+      const outcomes = await queue.enqueueBatch([huge, ...entries(1)]);
+
+      expect((outcomes[0] as { error: MessageRejectedError }).error)
+        .to.be.instanceOf(MessageRejectedError)
+        .and.include({ code: 'MessageTooLarge' });
+      expect(outcomes[1]).to.deep.equal({ sent: true });
+      expect(sentIds()).to.deep.equal(['t-0']);
+    });
+
+    it('sends nothing for no entries', async () => {
+      expect(await queue.enqueueBatch([])).to.deep.equal([]);
+      expect(sqs.commandCalls(SendMessageBatchCommand)).to.have.length(0);
+    });
+  });
+
+  it('batchGroups keeps entry order and never exceeds 10 entries or 1 MiB a group', () => {
+    const sizes = [600_000, 500_000, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 1_048_576, 1];
+    const groups = batchGroups(sizes.map((size, i) => ({ size, i })));
+
+    expect(groups.flat().map((g) => g.i)).to.deep.equal(sizes.map((_, i) => i));
+    expect(groups.map((g) => g.length)).to.deep.equal([1, 10, 2, 1, 1]);
+    for (const g of groups) expect(g.reduce((n, e) => n + e.size, 0)).to.be.at.most(MAX_BATCH_BYTES);
   });
 
   describe('deadLetter', () => {
