@@ -4,6 +4,7 @@
  * outcome are unit-tested against a fake fetch.
  */
 import { ApiError, AuthError, BATCH_LIMIT, ConnectionError, NotThisApiError, type BatchResult, type ConsoleClient } from './api';
+import { routeHash } from './router';
 
 /** One line to send: its line number in the input (from 1) and the object on it, sent as it is. */
 export interface BulkLine {
@@ -187,4 +188,33 @@ export function summarize(rows: readonly BulkRow[]): string {
   const rest = [notSent > 0 ? `${notSent} not sent` : '', waiting > 0 ? `${waiting} waiting` : ''].filter(Boolean);
   const lines = `${rows.length} ${rows.length === 1 ? 'line' : 'lines'}`;
   return `${lines}: ${[codes.join(', '), ...rest].filter(Boolean).join('; ') || 'none'}`;
+}
+
+/** What the results table shows of a row: the taskId links to the task once the API has it. */
+export interface RowCells {
+  line: string;
+  taskId: string;
+  href?: string;
+  status: string;
+  result: string;
+  failed: boolean;
+}
+
+/** The cells of one row of the results table, as plain strings (bulkView.ts puts them in as text). */
+export function rowCells(row: BulkRow): RowCells {
+  const { outcome } = row;
+  const cells = { line: String(row.line), taskId: row.taskId ?? '' };
+  if (outcome.kind === 'waiting') return { ...cells, status: 'waiting', result: '', failed: false };
+  if (outcome.kind === 'not-sent') return { ...cells, status: 'not sent', result: outcome.reason, failed: true };
+  if (outcome.kind === 'task') {
+    return {
+      ...cells,
+      ...(row.taskId !== undefined ? { href: routeHash({ view: 'task', taskId: row.taskId }) } : {}),
+      status: String(outcome.statusCode),
+      result: outcome.statusCode === 202 ? 'Queued: a new task' : 'Already submitted with this payload',
+      failed: false,
+    };
+  }
+  const problems = outcome.problems.length > 0 ? ` (${outcome.problems.join('; ')})` : '';
+  return { ...cells, status: String(outcome.statusCode), result: `${outcome.code}: ${outcome.message}${problems}`, failed: true };
 }

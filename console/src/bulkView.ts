@@ -1,45 +1,23 @@
 import { BATCH_LIMIT } from './api';
-import { chunk, isRetryable, parseNdjson, submitLines, summarize, waitingRow, type BulkLine, type BulkRow } from './bulkSubmit';
+import { chunk, isRetryable, parseNdjson, rowCells, submitLines, summarize, waitingRow, type BulkLine, type BulkRow } from './bulkSubmit';
 import type { AppContext } from './context';
 import { button, el, replace } from './dom';
-import { routeHash } from './router';
 
 const EXAMPLE = [
   '{"taskId": "order-1", "payload": {"simulate": "succeed"}}',
   '{"taskId": "order-2", "payload": {"simulate": "fail"}, "delaySeconds": 30}',
 ].join('\n');
 
-/** What a row's Status cell says. */
-function statusText(row: BulkRow): string {
-  if (row.outcome.kind === 'waiting') return 'waiting';
-  if (row.outcome.kind === 'not-sent') return 'not sent';
-  return String(row.outcome.statusCode);
-}
-
-/** What a row's Result cell says. */
-function resultText(row: BulkRow): string {
-  const { outcome } = row;
-  if (outcome.kind === 'waiting') return '';
-  if (outcome.kind === 'not-sent') return outcome.reason;
-  if (outcome.kind === 'task') return outcome.statusCode === 202 ? 'Queued: a new task' : 'Already submitted with this payload';
-  const problems = outcome.problems.length > 0 ? ` (${outcome.problems.join('; ')})` : '';
-  return `${outcome.code}: ${outcome.message}${problems}`;
-}
-
-/** One row of the results table; every string in it (taskId, the API's messages) is text. */
+/** One row of the results table; every string in it (taskId, the API's messages) goes in as text. */
 export function resultRow(row: BulkRow): HTMLTableRowElement {
-  const failed = row.outcome.kind === 'error' || row.outcome.kind === 'not-sent';
-  const taskId =
-    row.outcome.kind === 'task' && row.taskId !== undefined
-      ? el('a', { href: routeHash({ view: 'task', taskId: row.taskId }) }, row.taskId)
-      : (row.taskId ?? '');
+  const cells = rowCells(row);
   return el(
     'tr',
     { 'data-line': row.line, class: `bulk-row bulk-${row.outcome.kind}` },
-    el('td', { 'data-label': 'Line' }, String(row.line)),
-    el('th', { scope: 'row', 'data-label': 'Task ID' }, taskId),
-    el('td', { 'data-label': 'Status', class: 'bulk-status' }, statusText(row)),
-    el('td', { 'data-label': 'Result', class: failed ? 'error-cell' : null }, resultText(row)),
+    el('td', { 'data-label': 'Line' }, cells.line),
+    el('th', { scope: 'row', 'data-label': 'Task ID' }, cells.href ? el('a', { href: cells.href }, cells.taskId) : cells.taskId),
+    el('td', { 'data-label': 'Status', class: 'bulk-status' }, cells.status),
+    el('td', { 'data-label': 'Result', class: cells.failed ? 'error-cell' : null }, cells.result),
   );
 }
 

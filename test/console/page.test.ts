@@ -79,6 +79,8 @@ describe('console page logic', () => {
         form: ['body is empty', 'type is not a known field'],
       });
       expect(fieldOf('type', ['taskId', 'payload', 'type'])).to.equal('type');
+      expect(fieldOf('delaySeconds', ['taskId', 'payload', 'delaySeconds'])).to.equal('delaySeconds');
+      expect(fieldOf('delaySeconds', fields), 'no delay field on the form').to.equal('form');
       expect(fieldOf('payloads', fields)).to.equal('form');
     });
 
