@@ -215,6 +215,8 @@ export function rowCells(row: BulkRow): RowCells {
       failed: false,
     };
   }
-  const problems = outcome.problems.length > 0 ? ` (${outcome.problems.join('; ')})` : '';
+  // The API's message may already name its problem ("invalid request: payload is required"): not twice.
+  const untold = outcome.problems.filter((problem) => !outcome.message.includes(problem));
+  const problems = untold.length > 0 ? ` (${untold.join('; ')})` : '';
   return { ...cells, status: String(outcome.statusCode), result: `${outcome.code}: ${outcome.message}${problems}`, failed: true };
 }

@@ -26,11 +26,15 @@ export function resultRow(row: BulkRow): HTMLTableRowElement {
  * BATCH_LIMIT tasks a request, each line's outcome in a table. Shown only when the API has the route.
  */
 export function bulkSubmitPanel(ctx: AppContext): HTMLElement {
-  const input = el(
-    'textarea',
-    { id: 'bulk-ndjson', name: 'ndjson', rows: 8, spellcheck: 'false', 'aria-describedby': 'bulk-ndjson-hint bulk-error' },
-    EXAMPLE,
-  );
+  const input = el('textarea', {
+    id: 'bulk-ndjson',
+    name: 'ndjson',
+    rows: 8,
+    wrap: 'off',
+    spellcheck: 'false',
+    placeholder: EXAMPLE,
+    'aria-describedby': 'bulk-ndjson-hint bulk-error',
+  });
   const file = el('input', {
     type: 'file',
     id: 'bulk-file',

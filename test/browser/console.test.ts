@@ -282,7 +282,7 @@ describe('the console in Chromium, against npm start', function () {
     await page.locator('#f-submit').click();
 
     await page.waitForURL(`**/console#/task/${taskId}`);
-    await page.locator('#flash', { hasText: /Its first attempt is due at .+ \(in (9 min \d+ s|10 min)\)\.$/ }).waitFor();
+    await page.locator('#flash span', { hasText: /Its first attempt is due at .+ \(in (9 min \d+ s|10 min)\)\.$/ }).waitFor();
     await page.locator('.facts', { hasText: 'First attempt due' }).waitFor();
     expect(await page.locator('.facts').textContent()).to.match(/First attempt due.+\(in (9 min \d+ s|10 min)\)/);
     expect(await page.locator('#task-status').textContent()).to.equal('QUEUED');

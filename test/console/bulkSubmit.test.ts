@@ -253,6 +253,17 @@ describe('console: Submit many (NDJSON through POST /tasks/batch)', () => {
         result: `VALIDATION_ERROR: bad ${XSS} (payload.${XSS} is odd)`,
         failed: true,
       });
+      const told: BulkRow = {
+        line: 2,
+        outcome: {
+          kind: 'error',
+          statusCode: 400,
+          code: 'VALIDATION_ERROR',
+          message: 'invalid: payload is required',
+          problems: ['payload is required'],
+        },
+      };
+      expect(rowCells(told).result, 'a problem the message names, once').to.equal('VALIDATION_ERROR: invalid: payload is required');
       expect(rowCells({ line: 8, outcome: { kind: 'not-sent', reason: 'Not a JSON object (got an array)' } })).to.deep.equal({
         line: '8',
         taskId: '',
