@@ -132,6 +132,7 @@ export function bulkSubmitPanel(ctx: AppContext): HTMLElement {
   };
 
   const start = () => {
+    if (running) return;
     showProblem(undefined);
     const { lines, rejected } = parseNdjson(input.value);
     if (lines.length === 0 && rejected.length === 0) {
