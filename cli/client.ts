@@ -215,7 +215,7 @@ export class TasksClient {
   }
 
   /** One request; a success's body must be JSON that `schema` accepts, else ApiError BAD_RESPONSE. */
-  private async request<T>(method: string, path: string, schema: z.ZodType<T>, json?: unknown): Promise<{ status: number; body: T }> {
+  protected async request<T>(method: string, path: string, schema: z.ZodType<T>, json?: unknown): Promise<{ status: number; body: T }> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tasks-cli' };
     if (this.apiKey) headers['x-api-key'] = this.apiKey;

@@ -1,8 +1,11 @@
 /**
  * The console's API client: the CLI's typed client (cli/client.ts, the same errors and
- * routes), plus what only the console needs: submitting from a form, reading the API's description.
+ * routes), plus what only the console needs: submitting from a form or many at once,
+ * reading the API's description.
  */
+import { z } from 'zod';
 import { TasksClient, type ClientOptions, type TaskView } from '../../cli/client';
+import { TaskViewSchema } from '../../lib/domain/task';
 
 export {
   ApiError,
@@ -22,7 +25,25 @@ export interface SubmitBody {
   taskId: string;
   payload: unknown;
   type?: string;
+  delaySeconds?: number;
 }
+
+/** One item's answer in a POST /tasks/batch response: its task (200, 202) or its error. */
+const BatchResultSchema = z.object({
+  index: z.number().int().nonnegative(),
+  taskId: z.string().optional(),
+  statusCode: z.number().int(),
+  task: TaskViewSchema.optional(),
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }).optional(),
+});
+export type BatchResult = z.infer<typeof BatchResultSchema>;
+
+/** The 200 of POST /tasks/batch: one result per task, in request order, and how many got each status. */
+const BatchResponseSchema = z.object({ results: z.array(BatchResultSchema), counts: z.record(z.string(), z.number()) });
+export type BatchResponse = z.infer<typeof BatchResponseSchema>;
+
+/** Most tasks one POST /tasks/batch takes. */
+export const BATCH_LIMIT = 100;
 
 export class ConsoleClient extends TasksClient {
   constructor(options: ClientOptions) {
@@ -32,7 +53,13 @@ export class ConsoleClient extends TasksClient {
 
   /** POST /tasks with every field given: `created` is true for 202, false for 200. */
   async submitTask(body: SubmitBody): Promise<{ created: boolean; task: ConsoleTask }> {
-    return this.submit(body.taskId, body.payload, body.type ? { type: body.type } : {});
+    const { type, delaySeconds } = body;
+    return this.submit(body.taskId, body.payload, { ...(type ? { type } : {}), ...(delaySeconds !== undefined ? { delaySeconds } : {}) });
+  }
+
+  /** POST /tasks/batch with 1 to BATCH_LIMIT tasks, each sent as given: the per-task results. */
+  async submitBatch(tasks: readonly unknown[]): Promise<BatchResponse> {
+    return (await this.request('POST', '/tasks/batch', BatchResponseSchema, { tasks })).body;
   }
 
   /** GET /tasks/{taskId}, with whatever fields the API adds. */

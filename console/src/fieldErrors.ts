@@ -1,11 +1,15 @@
 /** Which control of the submit form a `details[].field` of a 400 belongs to. */
-export type FormField = 'taskId' | 'payload' | 'type' | 'form';
+export type FormField = 'taskId' | 'payload' | 'type' | 'delaySeconds' | 'form';
 
-/** `taskId` -> taskId, `payload` or a path into it (`payload.a[0]`) -> payload, `type` -> type; else the form as a whole. */
+/**
+ * `taskId` -> taskId, `payload` or a path into it (`payload.a[0]`) -> payload, `type` -> type,
+ * `delaySeconds` -> delaySeconds; else the form as a whole.
+ */
 export function fieldOf(detailField: string, fields: readonly FormField[]): FormField {
   if (detailField === 'taskId' && fields.includes('taskId')) return 'taskId';
   if (/^payload(?:$|[.[])/.test(detailField) && fields.includes('payload')) return 'payload';
   if (detailField === 'type' && fields.includes('type')) return 'type';
+  if (detailField === 'delaySeconds' && fields.includes('delaySeconds')) return 'delaySeconds';
   return 'form';
 }
 

@@ -1,7 +1,9 @@
 import { ApiError, InvalidInputError, type SubmitBody } from './api';
+import { bulkSubmitPanel } from './bulkView';
 import type { AppContext, View } from './context';
 import { button, el, replace } from './dom';
 import { generateTaskId, groupProblems, type FormField } from './fieldErrors';
+import { formatTime, relativeTime } from './format';
 
 const EXAMPLES: [string, unknown][] = [
   ['Succeeds', { simulate: 'succeed', order: 42 }],
@@ -9,9 +11,18 @@ const EXAMPLES: [string, unknown][] = [
   ['Fails attempt 1, then succeeds', { simulate: { failOnAttempts: [1] } }],
 ];
 
-/** The submit form: taskId (typed or generated), the optional type, the payload as JSON; the API's 400 shown by its field. */
+/**
+ * The submit form: taskId (typed or generated), the optional type and delayed start, the payload as
+ * JSON; the API's 400 shown by its field. Below it "Submit many", when the API has POST /tasks/batch.
+ */
 export function submitView(ctx: AppContext): View {
-  const fields: FormField[] = ['taskId', 'payload', ...(ctx.caps.taskType ? (['type'] as const) : [])];
+  const delayCaps = ctx.caps.delaySeconds;
+  const fields: FormField[] = [
+    'taskId',
+    'payload',
+    ...(ctx.caps.taskType ? (['type'] as const) : []),
+    ...(delayCaps ? (['delaySeconds'] as const) : []),
+  ];
   const errorOf = (field: FormField) =>
     el('p', { id: `f-${field}-error`, class: 'field-error', hidden: true, role: field === 'form' ? 'alert' : null });
   const errors = new Map<FormField, HTMLElement>([...fields, 'form' as const].map((field) => [field, errorOf(field)]));
@@ -40,7 +51,28 @@ export function submitView(ctx: AppContext): View {
         )
       : el('input', { id: 'f-type', name: 'type', autocomplete: 'off', 'aria-describedby': 'f-type-hint f-type-error' })
     : undefined;
-  const controls: Partial<Record<FormField, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>> = { taskId, payload, type };
+  // Bounds as hints to the browser only: with the form's novalidate, the API judges the value (its 400 goes by the field).
+  const delay = delayCaps
+    ? el('input', {
+        id: 'f-delaySeconds',
+        name: 'delaySeconds',
+        type: 'number',
+        inputmode: 'numeric',
+        step: 1,
+        min: delayCaps.minimum,
+        max: delayCaps.maximum,
+        autocomplete: 'off',
+        'aria-describedby': 'f-delaySeconds-hint f-delaySeconds-error',
+      })
+    : undefined;
+  const delayBounds =
+    delayCaps?.minimum !== undefined && delayCaps.maximum !== undefined ? `${delayCaps.minimum}-${delayCaps.maximum}` : '';
+  const controls: Partial<Record<FormField, HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>> = {
+    taskId,
+    payload,
+    type,
+    delaySeconds: delay,
+  };
   const submit = el('button', { type: 'submit', class: 'primary', id: 'f-submit' }, 'Submit');
 
   const clearErrors = () => {
@@ -102,6 +134,20 @@ export function submitView(ctx: AppContext): View {
           errors.get('type')!,
         )
       : null,
+    delay
+      ? el(
+          'div',
+          { class: 'field' },
+          el('label', { for: 'f-delaySeconds' }, 'Delay (seconds, optional)'),
+          delay,
+          el(
+            'p',
+            { class: 'hint', id: 'f-delaySeconds-hint' },
+            `${delayBounds ? `${delayBounds} s: ` : ''}the first attempt waits this long; left empty, it starts at once.`,
+          ),
+          errors.get('delaySeconds')!,
+        )
+      : null,
     el(
       'div',
       { class: 'field' },
@@ -145,12 +191,23 @@ export function submitView(ctx: AppContext): View {
     }
     const body: SubmitBody = { taskId: taskId.value, payload: value };
     if (type && type.value !== '') body.type = type.value;
+    if (delay?.validity.badInput) {
+      // What the browser cannot hand over as a number (`1e`) never reaches the API; say so here.
+      showErrors(new Map([['delaySeconds', [`delaySeconds is not a number${delayBounds ? ` (${delayBounds})` : ''}`]]]));
+      return;
+    }
+    if (delay && delay.value.trim() !== '') body.delaySeconds = Number(delay.value);
     submit.disabled = true;
     try {
       const { created, task } = await ctx.client.submitTask(body);
       ctx.navigate({ view: 'task', taskId: task.taskId });
+      const due = task.nextAttemptAt
+        ? ` Its first attempt is due at ${formatTime(task.nextAttemptAt)} (${relativeTime(task.nextAttemptAt, ctx.clock.now())}).`
+        : '';
       ctx.notify(
-        created ? `Submitted ${task.taskId} (202): the task is queued.` : `${task.taskId} was already submitted with this payload (200).`,
+        created
+          ? `Submitted ${task.taskId} (202): the task is queued.${due}`
+          : `${task.taskId} was already submitted with this payload (200).`,
       );
     } catch (error) {
       if (ctx.handleError(error)) return;
@@ -163,10 +220,10 @@ export function submitView(ctx: AppContext): View {
   };
 
   const element = el(
-    'section',
-    { class: 'submit-view', 'aria-labelledby': 'submit-title' },
-    el('h2', { id: 'submit-title' }, 'Submit a task'),
-    form,
+    'div',
+    { class: 'submit-page' },
+    el('section', { class: 'submit-view', 'aria-labelledby': 'submit-title' }, el('h2', { id: 'submit-title' }, 'Submit a task'), form),
+    ctx.caps.canSubmitMany ? bulkSubmitPanel(ctx) : null,
   );
   return { element, stop: () => undefined };
 }

@@ -84,7 +84,7 @@ export function taskView(ctx: AppContext, taskId: string): View {
       ...fact('Attempts', `${t.attempts} of ${t.maxAttempts}`),
       ...fact('Created', time(t.createdAt)),
       ...fact('Updated', time(t.updatedAt)),
-      ...(t.nextAttemptAt ? fact('Next attempt', time(t.nextAttemptAt)) : []),
+      ...(t.nextAttemptAt ? fact(t.attempts === 0 ? 'First attempt due' : 'Next attempt', time(t.nextAttemptAt)) : []),
       ...fact('Correlation id', el('code', {}, t.correlationId)),
       ...fact('Last error', t.lastError ? el('span', { class: 'error-text' }, `${t.lastError.name}: ${t.lastError.message}`) : 'none'),
     );

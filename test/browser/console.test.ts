@@ -12,6 +12,7 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'chai';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { parse } from 'yaml';
 import { startNpmStart, type NpmStart } from '../support/npmStart';
 import { expectResponseInSpec } from '../support/openApi';
 import { pollUntil } from '../../tools/poll';
@@ -28,6 +29,8 @@ const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-ne
 const SCREENSHOTS =
   process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'screenshots') : path.join(ROOT, 'test-results', 'browser');
 const XSS = '<img src=x onerror=alert(1)>';
+/** POST /tasks/batch is in the API (its description): the console's Submit many panel uses it. */
+const HAS_BATCH_ROUTE = Boolean(parse(fs.readFileSync(path.join(ROOT, 'openapi.yaml'), 'utf8')).paths?.['/tasks/batch']?.post);
 /** The local stage fails a task's three attempts in about 8 s; generous for a loaded 2-core machine. */
 const FAILED_WITHIN_MS = 45_000;
 
@@ -260,6 +263,84 @@ describe('the console in Chromium, against npm start', function () {
     expect(await page.locator('#f-payload-error').textContent()).to.equal(`payload.${XSS}.__proto__ key '__proto__' is not allowed`);
     expect(await page.locator('#f-taskId-error').isHidden()).to.equal(true);
     expect(await page.locator('img[src="x"]').count(), 'img elements from task data').to.equal(0);
+  });
+
+  it("submits with a delayed start and shows when the first attempt is due; a delay out of range gets the API's error by its field", async () => {
+    const taskId = `browser-delay-${run}`;
+    await page.goto(`${stack.baseUrl}/console#/submit`);
+    await page.locator('#f-taskId').fill(taskId);
+    await page.locator('#f-payload').fill('{"simulate":"succeed"}');
+    await page.locator('#f-delaySeconds').fill('901');
+    await page.locator('#f-submit').click();
+
+    await page.locator('#f-delaySeconds-error:not([hidden])').waitFor();
+    expect(await page.locator('#f-delaySeconds-error').textContent()).to.equal('delaySeconds must be an integer from 0 to 900, got 901');
+    expect(await page.locator('#f-delaySeconds').getAttribute('aria-invalid')).to.equal('true');
+    expect((await api('GET', `/tasks/${taskId}`)).status, 'nothing was submitted').to.equal(404);
+
+    await page.locator('#f-delaySeconds').fill('600');
+    await page.locator('#f-submit').click();
+
+    await page.waitForURL(`**/console#/task/${taskId}`);
+    await page.locator('#flash span', { hasText: /Its first attempt is due at .+ \(in (9 min \d+ s|10 min)\)\.$/ }).waitFor();
+    await page.locator('.facts', { hasText: 'First attempt due' }).waitFor();
+    expect(await page.locator('.facts').textContent()).to.match(/First attempt due.+\(in (9 min \d+ s|10 min)\)/);
+    expect(await page.locator('#task-status').textContent()).to.equal('QUEUED');
+    const task = (await api('GET', `/tasks/${taskId}`)).body;
+    expect(Date.parse(task.nextAttemptAt) - Date.parse(task.createdAt), 'the first attempt 600 s after the submit').to.equal(600_000);
+  });
+
+  // Needs POST /tasks/batch in the server and openapi.yaml (skipped, as pending, until both have it).
+  it('submits many tasks from an NDJSON file through POST /tasks/batch, 100 a request, with one result row per line', async function () {
+    if (!HAS_BATCH_ROUTE) this.skip();
+    const ids = Array.from({ length: 101 }, (_, i) => `browser-many-${String(i).padStart(3, '0')}-${run}`);
+    const noPayload = `browser-many-no-payload-${run}`;
+    const ndjson = [
+      ...ids.map((taskId) => JSON.stringify({ taskId, payload: { simulate: 'succeed' }, delaySeconds: 900 })),
+      '',
+      'not json',
+      JSON.stringify({ taskId: noPayload }),
+      JSON.stringify({ taskId: ids[0], payload: { simulate: 'fail' } }),
+      JSON.stringify({ taskId: XSS, payload: { note: XSS } }),
+    ].join('\n');
+    const batchRequests = () => requestUrls.filter((url) => url === `${stack.baseUrl}/tasks/batch`).length;
+    await page.goto(`${stack.baseUrl}/console#/submit`);
+    await page.locator('#bulk-submit-panel').waitFor();
+    await page.locator('#bulk-file').setInputFiles({ name: 'tasks.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(ndjson) });
+    await pollUntil(async () => (await page.locator('#bulk-ndjson').inputValue()) === ndjson, {
+      timeoutMs: 5_000,
+      failure: () => 'the file did not replace the text',
+    });
+    const before = batchRequests();
+
+    await page.locator('#bulk-submit').focus();
+    await page.keyboard.press('Enter');
+
+    await page.locator('#bulk-summary', { hasText: '105 lines: 202 × 101, 400 × 2; 2 not sent.' }).waitFor({ timeout: 30_000 });
+    expect(batchRequests() - before, 'requests of at most 100 tasks').to.equal(2);
+    const rows = await page
+      .locator('#bulk-results tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-line'), tr.querySelector('.bulk-status')?.textContent]));
+    expect(rows).to.deep.equal([
+      ...ids.map((_, i) => [String(i + 1), '202']),
+      ['103', 'not sent'],
+      ['104', '400'],
+      ['105', 'not sent'],
+      ['106', '400'],
+    ]);
+    expect(await page.locator('tr[data-line="104"] td.error-cell').textContent()).to.include('payload is required');
+    expect(await page.locator('tr[data-line="105"] td.error-cell').textContent()).to.equal(
+      'Its taskId repeats line 1; only the first is sent',
+    );
+    expect(await page.locator('tr[data-line="106"] th').textContent(), 'an invalid taskId, as text').to.equal(XSS);
+    expect(await page.locator('img[src="x"]').count(), 'img elements from the file or the API').to.equal(0);
+    expect((await api('GET', `/tasks/${noPayload}`)).status, 'the line without a payload').to.equal(404);
+
+    await page.locator('#bulk-submit').click();
+    await page.locator('#bulk-summary', { hasText: '105 lines: 200 × 101, 400 × 2; 2 not sent.' }).waitFor({ timeout: 30_000 });
+    await page.locator('tr[data-line="1"] th a').click();
+    await page.waitForURL(`**/console#/task/${ids[0]}`);
+    await page.locator('.facts', { hasText: 'First attempt due' }).waitFor();
   });
 
   it('renders a recorded error message holding HTML as text on the task page and in the list', async () => {

@@ -79,6 +79,8 @@ describe('console page logic', () => {
         form: ['body is empty', 'type is not a known field'],
       });
       expect(fieldOf('type', ['taskId', 'payload', 'type'])).to.equal('type');
+      expect(fieldOf('delaySeconds', ['taskId', 'payload', 'delaySeconds'])).to.equal('delaySeconds');
+      expect(fieldOf('delaySeconds', fields), 'no delay field on the form').to.equal('form');
       expect(fieldOf('payloads', fields)).to.equal('form');
     });
 
@@ -101,6 +103,11 @@ describe('console page logic', () => {
         '2 d',
       ]);
       expect(relativeTime('2026-11-30T09:00:00.000Z', Date.parse('2026-11-30T09:00:12.000Z'))).to.equal('12 s ago');
+      expect([59_600, 599_600, 3_599_600].map(formatDuration), 'rounded up to the next minute, never 60 s').to.deep.equal([
+        '1 min',
+        '10 min',
+        '1 h',
+      ]);
     });
   });
 
