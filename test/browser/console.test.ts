@@ -443,7 +443,7 @@ describe('the console in Chromium, against npm start', function () {
   it('labels every control', async () => {
     for (const hash of ['#/tasks/FAILED', '#/submit']) {
       await page.goto(`${stack.baseUrl}/console${hash}`);
-      await page.locator('main section').waitFor();
+      await page.locator('main section').first().waitFor();
       const unlabelled = await page.evaluate(() =>
         [...document.querySelectorAll('main input, main select, main textarea, main button')]
           .filter((control: { labels?: unknown[]; textContent: string | null; getAttribute(name: string): string | null }) => {
