@@ -3,6 +3,7 @@ import { ulid } from 'ulid';
 import { createHandler as createMonitor } from '../../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../../handlers/processTask';
 import { createHandler as createSubmit } from '../../handlers/submitTask';
+import { createHandler as createSubmitBatch } from '../../handlers/submitTasks';
 import { loadConfig } from '../../lib/config';
 import { storeOptions } from '../../lib/runtime';
 import type { Deps } from '../../lib/deps';
@@ -13,7 +14,7 @@ import type { TaskState } from '../../lib/domain/task';
 import { SqsTaskQueue } from '../../lib/adapters/taskQueue';
 import { DynamoTaskStore } from '../../lib/adapters/taskStore';
 import { eventSourceMappings, startLocalServers, startPoller, type Invoker, type LocalServers, type Poller } from '../../devstack';
-import { postTaskEvent } from '../helpers/factories';
+import { postBatchEvent, postTaskEvent } from '../helpers/factories';
 import { pollUntil } from '../../tools/poll';
 import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
 import { WEBHOOK_POLICY, webhookType } from '../../lib/types/webhook';
@@ -41,6 +42,8 @@ export interface Pipeline {
     payload: Record<string, unknown>,
     extra?: { type?: string; delaySeconds?: number },
   ): Promise<{ statusCode: number; body: Record<string, unknown> }>;
+  /** POST /tasks/batch through the real handler. */
+  submitBatch(tasks: unknown[]): Promise<{ statusCode: number; headers: Record<string, unknown>; body: Record<string, unknown> }>;
   waitFor(taskId: string, done: (task: TaskState) => boolean, timeoutMs?: number): Promise<TaskState>;
   /** The first log line with this message about this task; waits for it (the monitor logs after its FAILED write). */
   waitForLine(message: string, taskId: string, timeoutMs?: number): Promise<LogEntry>;
@@ -69,6 +72,10 @@ export async function startPipeline(options: { backoffBaseSeconds?: number; visi
     async submit(taskId, payload, extra = {}) {
       const result = await createSubmit(() => pipeline.deps)(postTaskEvent({ taskId, payload, ...extra }));
       return { statusCode: result.statusCode, body: JSON.parse(result.body) };
+    },
+    async submitBatch(tasks) {
+      const result = await createSubmitBatch(() => pipeline.deps)(postBatchEvent({ tasks }));
+      return { statusCode: result.statusCode, headers: result.headers ?? {}, body: JSON.parse(result.body) };
     },
     waitFor(taskId, done, timeoutMs = 20_000) {
       let last: TaskState | undefined;
