@@ -37,6 +37,8 @@ const post = (name: string, body: string | Buffer, status: number, names: string
   names,
   ...extra,
 });
+const postBatch = (name: string, body: string | Buffer, status: number, names: string, extra: Partial<RequestSpec> = {}): BadRequest =>
+  post(name, body, status, names, { path: '/tasks/batch', ...extra });
 const byGateway = (
   name: string,
   method: string,
@@ -283,6 +285,40 @@ export const BAD_REQUESTS: BadRequest[] = [
   { name: 'cancel an unknown task', method: 'POST', path: '/tasks/bad-never-submitted/cancel', status: 404, names: 'does not exist' },
   { name: 'cancel a double-encoded taskId', method: 'POST', path: '/tasks/%2541/cancel', status: 400, names: 'taskId' },
   byGateway('no API key on a cancel', 'POST', '/tasks/bad-66/cancel', 'INVALID_API_KEY', { apiKey: null }),
+  // POST /tasks/batch: a malformed envelope is refused whole (each task's own problems are BAD_BATCH_ITEMS)
+  postBatch('batch: truncated JSON', '{"tasks": [{"taskId": "bad-b1", "payload": {}}', 400, 'not valid JSON'),
+  postBatch('batch: empty body', '', 400, 'empty'),
+  postBatch(
+    'batch: an array of tasks without the envelope',
+    json([{ taskId: 'bad-b2', payload: {} }]),
+    400,
+    'must be a JSON object, got array',
+  ),
+  postBatch('batch: a single task instead of the envelope', validTask('bad-b3'), 400, 'tasks'),
+  postBatch('batch: tasks missing', json({}), 400, 'tasks is required'),
+  postBatch('batch: tasks null', json({ tasks: null }), 400, 'got null'),
+  postBatch('batch: tasks an object', json({ tasks: { taskId: 'bad-b4', payload: {} } }), 400, 'got object'),
+  postBatch('batch: tasks a string', json({ tasks: 'bad-b5' }), 400, 'got string'),
+  postBatch('batch: no tasks', json({ tasks: [] }), 400, 'got none'),
+  postBatch(
+    'batch: 101 tasks',
+    json({ tasks: Array.from({ length: 101 }, (_, i) => ({ taskId: `bad-b6-${i}`, payload: {} })) }),
+    400,
+    'got 101',
+  ),
+  postBatch('batch: an unknown field beside tasks', json({ tasks: [{ taskId: 'bad-b7', payload: {} }], atomic: true }), 400, 'atomic'),
+  postBatch('batch: Content-Type text/plain', json({ tasks: [{ taskId: 'bad-b8', payload: {} }] }), 415, 'Content-Type', {
+    contentType: 'text/plain',
+  }),
+  postBatch(
+    'batch: body over 240 KiB in all (each task small)',
+    json({ tasks: Array.from({ length: 100 }, (_, i) => ({ taskId: `bad-b9-${i}`, payload: { pad: 'x'.repeat(2500) } })) }),
+    413,
+    'maximum',
+  ),
+  post("taskId 'batch' (the bulk route's path)", validTask('batch'), 400, "must not be 'batch'"),
+  byGateway('no API key on a batch', 'POST', '/tasks/batch', 'INVALID_API_KEY', { body: json({ tasks: [] }), apiKey: null }),
+  byGateway('GET /tasks/batch (no such route; not a task)', 'GET', '/tasks/batch', 'MISSING_AUTHENTICATION_TOKEN'),
   // Authentication: API Gateway's INVALID_API_KEY for a known route
   byGateway('wrong API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-47'), apiKey: 'not-the-key-0123456789' }),
   byGateway('no API key', 'POST', '/tasks', 'INVALID_API_KEY', { body: validTask('bad-48'), apiKey: null }),
@@ -302,3 +338,28 @@ export const BAD_REQUESTS: BadRequest[] = [
     apiKey: null,
   }),
 ];
+
+/**
+ * Every POST /tasks request above whose body is JSON and answered 400, as a task of a batch: the
+ * batch answers each of them 400, naming the same problem (`tasks[i].` before its field). Bodies
+ * that are not JSON cannot be a batch's tasks; a taskId that two of them share is kept once.
+ */
+export const BAD_BATCH_ITEMS: { name: string; body: string; names: string }[] = (() => {
+  const seen = new Set<string>();
+  return BAD_REQUESTS.flatMap((request) => {
+    if (request.path !== '/tasks' || request.method !== 'POST' || request.status !== 400 || request.contentType !== undefined) return [];
+    if (request.apiKey !== undefined || request.gateway) return [];
+    let task: unknown;
+    try {
+      task = JSON.parse(String(request.body));
+    } catch {
+      return [];
+    }
+    const taskId = typeof task === 'object' && task !== null && 'taskId' in task ? JSON.stringify(task.taskId) : undefined;
+    if (taskId !== undefined) {
+      if (seen.has(taskId)) return [];
+      seen.add(taskId);
+    }
+    return [{ name: request.name, body: String(request.body), names: request.names }];
+  });
+})();

@@ -5,7 +5,7 @@ import { processesWithEnv, startStackProcess, type StackProcess } from '../../de
 import { pollUntil } from '../../tools/poll';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { STAGE, printedConfig, type CfnTemplate } from '../template/packagedTemplate';
-import { BAD_REQUESTS, type BadRequest, type GatewayResponseType } from './badInputCorpus';
+import { BAD_BATCH_ITEMS, BAD_REQUESTS, type BadRequest, type GatewayResponseType } from './badInputCorpus';
 import { startReceiver, status } from '../support/webhookReceiver';
 import { expectResponseInSpec } from '../support/openApi';
 
@@ -276,6 +276,35 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
     expect((listed.body as unknown as { tasks: TaskView[] }).tasks.map((t) => t.taskId)).to.include(taskId);
   });
 
+  it('submits a mixed batch over HTTP: one result per task in order, the valid ones finish, a resend changes nothing', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `e2e-bulk-${runId}-${i}`);
+    const tasks: unknown[] = ids.map((taskId, i) => ({
+      taskId,
+      payload: { i, note: 'ok 😀\uffff', simulate: 'succeed' },
+      ...(i === 3 ? { type: 'wordCount', payload: { text: 'one two three' } } : {}),
+      ...(i === 4 ? { payload: { simulate: 'fail' } } : {}),
+    }));
+    tasks.splice(10, 0, { taskId: `e2e-bulk-${runId}-bad`, payload: [] }, { taskId: ids[0], payload: { i: 0 } }, 'not a task');
+
+    const first = await api('POST', '/tasks/batch', { tasks });
+    const { results, counts } = first.body as unknown as {
+      results: { index: number; taskId?: string; statusCode: number }[];
+      counts: object;
+    };
+
+    expect(first.status).to.equal(200);
+    expect(counts).to.deep.equal({ 202: 30, 400: 3 });
+    expect(results.map((r) => r.index)).to.deep.equal(tasks.map((_, i) => i));
+    expect(results.slice(10, 13).map((r) => r.statusCode)).to.deep.equal([400, 400, 400]);
+    const finished: TaskView[] = [];
+    for (const [i, id] of ids.entries()) finished.push(await waitForStatus(id, i === 4 ? 'FAILED' : 'SUCCEEDED', 40_000));
+    expect(finished[3].result).to.deep.equal({ words: 3, characters: 13 });
+    const again = await api('POST', '/tasks/batch', { tasks: tasks.filter((_, i) => i < 10 || i > 12) });
+    expect((again.body as unknown as { counts: object }).counts).to.deep.equal({ 200: 30 });
+    expect((await api('GET', `/tasks/${ids[0]}`)).body.attempts).to.equal(1);
+    expect((await api('GET', `/tasks/e2e-bulk-${runId}-bad`)).status).to.equal(404);
+  });
+
   describe(`bad-input corpus (${BAD_REQUESTS.length} malformed requests)`, () => {
     let client: DynamoDBClient | undefined;
     const itemCount = async () => {
@@ -332,5 +361,29 @@ describe('npm start: the local stack end to end, over HTTP only', function () {
         expect(output.slice(outputBefore)).not.to.contain('TASK_SUBMITTED');
       });
     }
+
+    it(`as the tasks of one batch, the ${BAD_BATCH_ITEMS.length} JSON bodies above are each answered 400 naming the same problem, nothing written`, async () => {
+      const itemsBefore = await itemCount();
+      expect(BAD_BATCH_ITEMS.length).to.be.within(50, 100);
+
+      const response = await rawRequest(baseUrl, {
+        method: 'POST',
+        path: '/tasks/batch',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        // Joined as text: some bodies nest deeper than JSON.stringify recurses.
+        body: `{"tasks":[${BAD_BATCH_ITEMS.map((item) => item.body).join(',')}]}`,
+      });
+
+      expect(response.status, response.text.slice(0, 300)).to.equal(200);
+      const { results } = JSON.parse(response.text) as { results: { index: number; statusCode: number; error?: unknown }[] };
+      const wrong = BAD_BATCH_ITEMS.flatMap((item, i) => {
+        const text = JSON.stringify(results[i]).toLowerCase();
+        return results[i].statusCode === 400 && results[i].index === i && text.includes(item.names.toLowerCase())
+          ? []
+          : [`${item.name}: ${JSON.stringify(results[i]).slice(0, 200)}`];
+      });
+      expect(wrong).to.deep.equal([]);
+      expect(await itemCount(), 'items in the table').to.equal(itemsBefore);
+    });
   });
 });
