@@ -159,13 +159,11 @@ function describeFetchFailure(error: unknown): string {
   return e.cause?.message ?? e.message ?? String(error);
 }
 
-/** One task of POST /tasks/batch, as a line of `tasks submit --file` holds it. */
-export interface BatchTask {
-  taskId: string;
-  payload: unknown;
-  type?: string;
-  delaySeconds?: number;
-}
+/**
+ * One task of POST /tasks/batch: {taskId, payload, type?, delaySeconds?}. A line of `tasks submit --file`
+ * is sent as it was read, so the API's per-task 400 names what is wrong with it.
+ */
+export type BatchTask = Record<string, unknown>;
 
 /** The largest batch POST /tasks/batch takes. */
 export const MAX_BATCH_TASKS = 100;
@@ -225,7 +223,7 @@ export class TasksClient {
    * POST /tasks/batch: 1 to MAX_BATCH_TASKS tasks, one result each. A whole-request error (400, 413,
    * 415, 429, 5xx) is thrown as for the other routes; per-task errors are results.
    */
-  async submitBatch(tasks: BatchTask[], options: { correlationId?: string } = {}): Promise<BatchResponse> {
+  async submitBatch(tasks: readonly BatchTask[], options: { correlationId?: string } = {}): Promise<BatchResponse> {
     const headers: Record<string, string> = options.correlationId ? { 'x-correlation-id': options.correlationId } : {};
     const { status, body, retryAfter } = await this.request('POST', '/tasks/batch', BatchResponseSchema, { tasks }, headers);
     if (body.results.length !== tasks.length) {
