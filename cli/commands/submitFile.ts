@@ -51,11 +51,15 @@ export function summaryLine(outcomes: readonly TaskOutcome[]): string {
   return `${outcomes.length} task${outcomes.length === 1 ? '' : 's'}: ${[...known, ...others, ...unsent].join(', ')}`;
 }
 
-/** `field: problem` of the API's details, with the `tasks[i].` of the batch request left out (the line number says which task). */
-function problemsOf(details: unknown): string {
+/**
+ * `field: problem` of the API's details that its message does not already say, with the `tasks[i].`
+ * of the batch request left out (the line number says which task).
+ */
+function problemsOf(details: unknown, message: string): string {
   if (!Array.isArray(details)) return '';
   const problems = details
     .filter((d): d is { field: string; problem: string } => typeof d?.field === 'string' && typeof d?.problem === 'string')
+    .filter((d) => !message.includes(d.problem))
     .map((d) => `${d.field.replace(/^tasks\[\d+\]\.?/, '') || 'task'}: ${d.problem}`);
   return problems.length > 0 ? ` (${problems.join('; ')})` : '';
 }
@@ -65,7 +69,7 @@ export function errorLine(outcome: TaskOutcome): string {
   const who = `line ${outcome.line}${outcome.taskId !== undefined ? ` (${outcome.taskId})` : ''}`;
   if (outcome.statusCode === null) return `  ${who}: not sent`;
   const error = outcome.error;
-  return `  ${who}: ${outcome.statusCode} ${error?.code ?? ''}: ${error?.message ?? ''}${problemsOf(error?.details)}`;
+  return `  ${who}: ${outcome.statusCode} ${error?.code ?? ''}: ${error?.message ?? ''}${problemsOf(error?.details, error?.message ?? '')}`;
 }
 
 /** The progress line: a bar of tasks with a final outcome, requests and retries so far. */
