@@ -7,6 +7,8 @@ import { retryDelaySeconds, type BackoffPolicy } from '../lib/domain/backoff';
 import { mapLimit } from '../lib/domain/concurrency';
 import { describeType } from '../lib/domain/taskId';
 import type { Clock } from './bulkRedrive';
+
+export type { Clock } from './bulkRedrive';
 import {
   ApiError,
   AuthError,
