@@ -208,6 +208,23 @@ describe('tasks submit --file', () => {
     expect(res.stderr).to.match(/^tasks: API key rejected/);
   });
 
+  it('prints what was done when a rejected key stops the run part way, and exits 4', async () => {
+    let first = true;
+    api.onRequest = () => {
+      if (!first) api.override.set('POST /tasks/batch', { status: 403, body: { message: 'Forbidden' } });
+      first = false;
+    };
+
+    const res = await run(['submit', '--file', 'f', '--batch-size', '1'], { files: { f: ndjson(3) } });
+
+    expect(res.code).to.equal(4);
+    expect(res.stdout.split('\n').slice(0, 2)).to.deep.equal([
+      '3 tasks: 1 new (202), 2 not sent',
+      'Stopped early: 403 HTTP_403: Forbidden',
+    ]);
+    expect(res.stderr).to.match(/tasks: API key rejected/);
+  });
+
   it('documents --file in the help of submit', async () => {
     const res = await run(['submit', '--help']);
 
