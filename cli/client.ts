@@ -55,6 +55,8 @@ export class ApiError extends ClientError {
     readonly details: unknown,
     readonly method: string,
     readonly url: string,
+    /** Seconds the API asked to wait before trying again (a Retry-After header), when it did. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -105,14 +107,14 @@ const ErrorBodySchema = z
   })
   .catch({});
 
-function errorFor(method: string, url: string, status: number, body: unknown, bodyText: string): ApiError {
+function errorFor(method: string, url: string, status: number, body: unknown, bodyText: string, retryAfterSeconds?: number): ApiError {
   const b = ErrorBodySchema.parse(body);
   const apiError = typeof b.error === 'object' ? b.error : undefined;
   const code = apiError?.code ?? `HTTP_${status}`;
   const gatewayMessage = b.message ?? (typeof b.error === 'string' ? b.error : undefined);
   const message = apiError?.message ?? gatewayMessage ?? (bodyText.trim().slice(0, 200) || `HTTP ${status}`);
   const details = apiError?.details;
-  const args = [status, code, message, details, method, url] as const;
+  const args = [status, code, message, details, method, url, retryAfterSeconds] as const;
   if (status === 403 && gatewayMessage === 'Missing Authentication Token') return new NotThisApiError(...args);
   if (status === 401 || status === 403) return new AuthError(...args);
   if (status === 404) return apiError ? new TaskNotFoundError(...args) : new NotThisApiError(...args);
@@ -120,6 +122,15 @@ function errorFor(method: string, url: string, status: number, body: unknown, bo
   if (status === 400 || status === 413 || status === 415) return new InvalidInputError(...args);
   if (status >= 500) return new ServerError(...args);
   return new ApiError(...args);
+}
+
+/**
+ * The seconds of a Retry-After header in its delay-seconds form (what the API sends); undefined when
+ * absent or an HTTP date, which the callers' own backoff then covers.
+ */
+export function retryAfterSeconds(header: string | null): number | undefined {
+  if (header === null || !/^\s*\d+\s*$/.test(header)) return undefined;
+  return Number(header);
 }
 
 /** What fetch's errors carry: a name, a message, and a cause with a system error code (undici). */
@@ -147,6 +158,33 @@ function describeFetchFailure(error: unknown): string {
   if (code && reasons[code]) return `${reasons[code]} (${code})`;
   return e.cause?.message ?? e.message ?? String(error);
 }
+
+/**
+ * One task of POST /tasks/batch: {taskId, payload, type?, delaySeconds?}. A line of `tasks submit --file`
+ * is sent as it was read, so the API's per-task 400 names what is wrong with it.
+ */
+export type BatchTask = Record<string, unknown>;
+
+/** The largest batch POST /tasks/batch takes. */
+export const MAX_BATCH_TASKS = 100;
+
+const ApiErrorBodySchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+
+/** One task's answer in a batch: 202 new or 200 already there with the task, or its own error. */
+const BatchItemSchema = z.union([
+  z.object({ index: z.number().int(), taskId: z.string(), statusCode: z.literal([200, 202]), task: TaskViewSchema }),
+  z.object({ index: z.number().int(), taskId: z.string().optional(), statusCode: z.number().int(), error: ApiErrorBodySchema }),
+]);
+export type BatchItem = z.infer<typeof BatchItemSchema>;
+
+/** The 200 of POST /tasks/batch: one result per task in request order, and how many had each status code. */
+const BatchResponseSchema = z
+  .object({ results: z.array(BatchItemSchema), counts: z.record(z.string(), z.number().int()) })
+  .refine((r) => r.results.every((item, i) => item.index === i), { message: 'results must be one per task, in request order' });
+export type BatchResponse = z.infer<typeof BatchResponseSchema> & {
+  /** From the Retry-After header, sent when some item is 503. */
+  retryAfterSeconds?: number;
+};
 
 export class TasksClient {
   readonly baseUrl: string;
@@ -179,6 +217,20 @@ export class TasksClient {
     const request = { taskId, payload, ...(type !== undefined ? { type } : {}), ...(delaySeconds !== undefined ? { delaySeconds } : {}) };
     const { status, body } = await this.request('POST', '/tasks', TaskViewSchema, request);
     return { created: status === 202, task: body };
+  }
+
+  /**
+   * POST /tasks/batch: 1 to MAX_BATCH_TASKS tasks, one result each. A whole-request error (400, 413,
+   * 415, 429, 5xx) is thrown as for the other routes; per-task errors are results.
+   */
+  async submitBatch(tasks: readonly BatchTask[], options: { correlationId?: string } = {}): Promise<BatchResponse> {
+    const headers: Record<string, string> = options.correlationId ? { 'x-correlation-id': options.correlationId } : {};
+    const { status, body, retryAfter } = await this.request('POST', '/tasks/batch', BatchResponseSchema, { tasks }, headers);
+    if (body.results.length !== tasks.length) {
+      const message = `POST /tasks/batch answered ${body.results.length} results for ${tasks.length} tasks`;
+      throw new ApiError(status, 'BAD_RESPONSE', message, undefined, 'POST', `${this.baseUrl}/tasks/batch`);
+    }
+    return { ...body, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) };
   }
 
   /** GET /tasks/{taskId}. */
@@ -215,9 +267,15 @@ export class TasksClient {
   }
 
   /** One request; a success's body must be JSON that `schema` accepts, else ApiError BAD_RESPONSE. */
-  protected async request<T>(method: string, path: string, schema: z.ZodType<T>, json?: unknown): Promise<{ status: number; body: T }> {
+  protected async request<T>(
+    method: string,
+    path: string,
+    schema: z.ZodType<T>,
+    json?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; retryAfter?: number }> {
     const url = `${this.baseUrl}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tasks-cli' };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'tasks-cli', ...extraHeaders };
     if (this.apiKey) headers['x-api-key'] = this.apiKey;
     if (json !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
@@ -239,7 +297,8 @@ export class TasksClient {
     } catch {
       body = undefined;
     }
-    if (!response.ok) throw errorFor(method, url, response.status, body, text);
+    const retryAfter = retryAfterSeconds(response.headers.get('retry-after'));
+    if (!response.ok) throw errorFor(method, url, response.status, body, text, retryAfter);
     if (body === undefined) {
       throw new ApiError(
         response.status,
@@ -263,6 +322,6 @@ export class TasksClient {
         url,
       );
     }
-    return { status: response.status, body: result.data };
+    return { status: response.status, body: result.data, retryAfter };
   }
 }

@@ -9,6 +9,8 @@ export { UsageError, intOption } from '../tools/args';
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Whether stderr is a terminal: progress is redrawn in place there, and only its last line is written elsewhere. */
+  stderrIsTTY?: boolean;
   env: Record<string, string | undefined>;
   /** Milliseconds since the epoch. */
   now(): number;
@@ -37,6 +39,8 @@ export interface Values {
   'dry-run'?: boolean;
   interval?: string;
   timeout?: string;
+  file?: string;
+  'batch-size'?: string;
 }
 
 export interface Context {

@@ -12,6 +12,7 @@ import {
   NotThisApiError,
   ServerError,
   TaskNotFoundError,
+  MAX_BATCH_TASKS,
   TasksClient,
 } from './client';
 import { EXIT, UsageError, type Context, type Io, type Values } from './context';
@@ -34,6 +35,8 @@ const OPTIONS = {
   'dry-run': { type: 'boolean' },
   interval: { type: 'string' },
   timeout: { type: 'string' },
+  file: { type: 'string' },
+  'batch-size': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 const GLOBAL_OPTIONS = ['url', 'api-key', 'json', 'help'];
@@ -49,13 +52,22 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   submit: {
     run: async (ctx) => (await import('./commands/submit')).submit(ctx),
-    options: ['type', 'delay', 'payload', 'payload-file'],
-    usage: ['submit <taskId> [--type NAME] [--delay SECONDS] [--payload JSON | --payload-file PATH]'],
+    options: ['type', 'delay', 'payload', 'payload-file', 'file', 'batch-size'],
+    usage: [
+      'submit <taskId> [--type NAME] [--delay SECONDS] [--payload JSON | --payload-file PATH]',
+      'submit --file PATH [--batch-size N]',
+    ],
     help:
       'Submit a task. The payload is a JSON object, {} when omitted; --payload-file - reads stdin.\n' +
       "--type names the task type (default: the API's; an unknown name gets the list of known ones).\n" +
       '--delay holds the first attempt back SECONDS (0-900). The same taskId and payload again\n' +
-      'changes nothing (200); a different payload or type is a 409.',
+      'changes nothing (200); a different payload or type is a 409.\n' +
+      '--file submits many: one JSON task per line, {"taskId", "payload", "type"?, "delaySeconds"?}\n' +
+      "(blank lines skipped; '-' reads stdin), through POST /tasks/batch, --batch-size tasks a request\n" +
+      `(1-${MAX_BATCH_TASKS}, default ${MAX_BATCH_TASKS}; requests also kept under 240 KiB), a few at a time.\n` +
+      'A line that is not a JSON object is a usage error and nothing is sent. Tasks answered 503, and\n' +
+      'requests answered 429 or 5xx, are retried. Prints a count by result and the first errors with\n' +
+      'their line numbers; --json prints one result per line. Exit 1 when a task was not accepted.',
   },
   status: {
     run: async (ctx) => (await import('./commands/status')).status(ctx),
@@ -117,7 +129,8 @@ const COMMANDS: Record<string, Command> = {
 const EXIT_CODES = `Exit codes:
   0  success; watch: the task SUCCEEDED
   1  failure: watch saw FAILED or CANCELLED (finished, the work not done), a 409 conflict (submit,
-     cancel, redrive), redrive --all had errors, the API failed (5xx)
+     cancel, redrive), redrive --all had errors, submit --file had tasks not accepted (not 202/200),
+     the API failed (5xx)
   2  usage error, or input the API rejected (400, 413, 415); watch: --timeout passed first
   3  task not found (404)
   4  API key missing or rejected (403)
@@ -319,6 +332,7 @@ export function processIo(): Io {
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
     env: process.env,
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import { accepted, submitInBatches, type Clock } from '../cli/bulkSubmit';
+import { ConnectionError, MAX_BATCH_TASKS, TasksClient, type BatchTask } from '../cli/client';
 import { UsageError, intOption, parseCommandLine } from '../tools/args';
 import { mapLimit } from '../lib/domain/concurrency';
 import { sleep } from '../tools/poll';
@@ -7,20 +9,23 @@ import { outcomeRows, observedDelays, TERMINAL, twoSigmaRange, type TaskSnapshot
 import { palette } from './logLines';
 import { LocalStackError } from './processes';
 import { loadServerlessConfig, numericParam } from './serverlessConfig';
-import { readStackInfo } from './stackFile';
+import { readStackInfo, type StackInfo } from './stackFile';
 
 const STAGE = 'local';
-const USAGE = `usage: npm run demo -- [--tasks N] [--concurrency N] [--type NAME] [--payload JSON] [--base-url URL] [--timeout SECONDS]
+const USAGE = `usage: npm run demo -- [--tasks N] [--concurrency N] [--batch N] [--type NAME] [--payload JSON] [--base-url URL] [--timeout SECONDS]
 Submits N tasks to the stack of \`npm start\`, waits until all are SUCCEEDED or FAILED, and compares
 outcomes and retry delays with serverless.yml's local params. --type submits tasks of another
 task type (docs/task-types.md; e.g. wordCount, or webhook with --payload '{"url":"http://127.0.0.1:PORT/"}')
-and reports their outcomes and a result instead; --payload is each task's payload. The API key is LOCAL_API_KEY, else
+and reports their outcomes and a result instead; --payload is each task's payload. --batch N submits
+through POST /tasks/batch, N tasks a request (1-${MAX_BATCH_TASKS}), as \`tasks submit --file\` does, instead of one POST each. The API key is LOCAL_API_KEY, else
 the one the running \`npm start\` wrote to .local/stack.json; the URL likewise (or --base-url,
 LOCAL_BASE_URL, LOCAL_HTTP_PORT).`;
 
-interface Options {
+export interface Options {
   tasks: number;
   concurrency: number;
+  /** Tasks per POST /tasks/batch; undefined submits one POST /tasks per task. */
+  batch?: number;
   baseUrl: string;
   timeoutSeconds: number;
   apiKey: string;
@@ -29,12 +34,18 @@ interface Options {
   payload?: Record<string, unknown>;
 }
 
-function parseOptions(argv: string[]): Options {
+/** The demo's options from its command line, the environment and the record `npm start` wrote. */
+export function parseOptions(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  stack: StackInfo | undefined = readStackInfo(),
+): Options {
   const { values } = parseCommandLine({
     args: argv,
     options: {
       tasks: { type: 'string' },
       concurrency: { type: 'string' },
+      batch: { type: 'string' },
       'base-url': { type: 'string' },
       timeout: { type: 'string' },
       type: { type: 'string' },
@@ -46,16 +57,14 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  const stack = readStackInfo();
-  const apiKey = process.env.LOCAL_API_KEY || stack?.apiKey;
+  const apiKey = env.LOCAL_API_KEY || stack?.apiKey;
   if (!apiKey) throw new LocalStackError('no API key: start the stack with `npm start` first, or set LOCAL_API_KEY to the key it printed');
-  const defaultUrl = process.env.LOCAL_HTTP_PORT
-    ? `http://127.0.0.1:${process.env.LOCAL_HTTP_PORT}`
-    : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
+  const defaultUrl = env.LOCAL_HTTP_PORT ? `http://127.0.0.1:${env.LOCAL_HTTP_PORT}` : (stack?.baseUrl ?? 'http://127.0.0.1:3000');
   return {
     tasks: intOption('tasks', values.tasks, 200, 1),
     concurrency: intOption('concurrency', values.concurrency, 8, 1),
-    baseUrl: (values['base-url'] ?? process.env.LOCAL_BASE_URL ?? defaultUrl).replace(/\/+$/, ''),
+    ...(values.batch !== undefined ? { batch: intOption('batch', values.batch, MAX_BATCH_TASKS, 1, MAX_BATCH_TASKS) } : {}),
+    baseUrl: (values['base-url'] ?? env.LOCAL_BASE_URL ?? defaultUrl).replace(/\/+$/, ''),
     timeoutSeconds: intOption('timeout', values.timeout, 300, 1),
     apiKey,
     ...(values.type && values.type !== 'simulated' ? { type: values.type } : {}),
@@ -79,6 +88,47 @@ function payloadOf(options: Options, runId: string): Record<string, unknown> {
   if (options.payload) return options.payload;
   if (options.type === 'wordCount') return { text: `demo run ${runId}: the quick brown fox jumps over the lazy dog` };
   return { demo: runId };
+}
+
+/** What one submission came to: the task as the API answered it (202 or 200), or why it was not accepted. */
+export type SubmitAnswer = { taskId: string; task: TaskSnapshot } | { taskId: string; rejected: string };
+
+/** How the demo reaches the API: a POST /tasks of one task, and the client the batch code uses. */
+export interface DemoApi {
+  post(body: BatchTask): Promise<{ status: number; body: unknown }>;
+  client: Pick<TasksClient, 'submitBatch'>;
+  clock: Clock;
+}
+
+/**
+ * Submits the demo's tasks: one POST /tasks each, `concurrency` at a time, or with --batch through
+ * `tasks submit --file`'s code (POST /tasks/batch, its byte limit and its retries).
+ */
+export async function submitTasks(
+  tasks: BatchTask[],
+  options: Pick<Options, 'concurrency' | 'batch' | 'baseUrl'>,
+  api: DemoApi,
+  onAnswer: (answer: SubmitAnswer) => void,
+): Promise<void> {
+  const taskIdOf = (task: BatchTask) => String(task.taskId);
+  if (options.batch === undefined) {
+    await mapLimit(tasks, options.concurrency, async (task) => {
+      const { status, body } = await api.post(task);
+      if (status === 202 || status === 200) onAnswer({ taskId: taskIdOf(task), task: body as TaskSnapshot });
+      else onAnswer({ taskId: taskIdOf(task), rejected: `${taskIdOf(task)}: HTTP ${status} ${JSON.stringify(body)}` });
+    });
+    return;
+  }
+  const lines = tasks.map((task, i) => ({ line: i + 1, task }));
+  const result = await submitInBatches(api.client, lines, { batchSize: options.batch, inFlight: options.concurrency, clock: api.clock });
+  if (result.fatal instanceof ConnectionError)
+    throw new LocalStackError(`nothing answers at ${options.baseUrl}: start the stack with \`npm start\` first`);
+  if (result.fatal) throw result.fatal;
+  for (const [i, outcome] of result.outcomes.entries()) {
+    const taskId = taskIdOf(tasks[i]);
+    if (accepted(outcome) && outcome.task) onAnswer({ taskId, task: outcome.task });
+    else onAnswer({ taskId, rejected: `${taskId}: HTTP ${outcome.statusCode} ${JSON.stringify(outcome.error)}` });
+  }
 }
 
 async function main(): Promise<void> {
@@ -127,15 +177,20 @@ async function main(): Promise<void> {
   };
   const ticker = setInterval(render, 200);
 
-  console.log(`Submitting ${options.tasks} tasks to ${options.baseUrl} (run ${runId}, ${options.concurrency} requests at a time)`);
-  await mapLimit(ids, options.concurrency, async (taskId) => {
-    const { status, body } = await request('/tasks', {
-      method: 'POST',
-      body: JSON.stringify({ taskId, payload: payloadOf(options, runId), ...(options.type ? { type: options.type } : {}) }),
-    });
+  const batches = options.batch ? `, batches of ${options.batch}` : '';
+  console.log(
+    `Submitting ${options.tasks} tasks to ${options.baseUrl} (run ${runId}, ${options.concurrency} requests at a time${batches})`,
+  );
+  const toSubmit = ids.map((taskId) => ({ taskId, payload: payloadOf(options, runId), ...(options.type ? { type: options.type } : {}) }));
+  const api: DemoApi = {
+    post: (task) => request('/tasks', { method: 'POST', body: JSON.stringify(task) }),
+    client: new TasksClient({ baseUrl: options.baseUrl, apiKey: options.apiKey }),
+    clock: { now: Date.now, sleep },
+  };
+  await submitTasks(toSubmit, options, api, (answer) => {
     submitted++;
-    if (status === 202 || status === 200) latest.set(taskId, body as TaskSnapshot);
-    else rejected.push(`${taskId}: HTTP ${status} ${JSON.stringify(body)}`);
+    if ('task' in answer) latest.set(answer.taskId, answer.task);
+    else rejected.push(answer.rejected);
   });
 
   const deadline = startedAt + options.timeoutSeconds * 1000;
@@ -243,13 +298,15 @@ function typedReport(
   if (unfinished > 0 || rejected.length > 0) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  const message =
-    error instanceof UsageError
-      ? `${error.message}\n${USAGE}`
-      : error instanceof LocalStackError
-        ? error.message
-        : ((error as Error).stack ?? String(error));
-  console.error(`\nnpm run demo: ${message}`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    const message =
+      error instanceof UsageError
+        ? `${error.message}\n${USAGE}`
+        : error instanceof LocalStackError
+          ? error.message
+          : ((error as Error).stack ?? String(error));
+    console.error(`\nnpm run demo: ${message}`);
+    process.exit(1);
+  });
+}

@@ -39,9 +39,11 @@ function dueText(task: TaskView, now: number): string | undefined {
 
 /**
  * tasks submit <taskId> [--type NAME] [--delay SECONDS] [--payload JSON | --payload-file PATH]:
- * 202 new, 200 already there with this payload and type.
+ * 202 new, 200 already there with this payload and type. With --file, many tasks (commands/submitFile.ts).
  */
 export async function submit(ctx: Context): Promise<number> {
+  if (ctx.values.file !== undefined) return (await import('./submitFile')).submitFile(ctx);
+  if (ctx.values['batch-size'] !== undefined) throw new UsageError('submit: --batch-size goes with --file', 'submit');
   const taskId = oneTaskId(ctx, 'submit');
   const { type, delay } = ctx.values;
   const delaySeconds = delay === undefined ? undefined : intOption('delay', delay, 0, 0, MAX_DELAY_SECONDS);

@@ -142,4 +142,66 @@ describe('cli/client', () => {
 
     expect(error.message).to.equal('cannot reach https://x: certificate has expired');
   });
+
+  describe('submitBatch', () => {
+    const task = makeTask('a', 'QUEUED');
+    const answer = {
+      results: [
+        { index: 0, taskId: 'a', statusCode: 202, task },
+        { index: 1, taskId: 'b', statusCode: 503, error: { code: 'ENQUEUE_FAILED', message: 'again', details: {} } },
+      ],
+      counts: { 202: 1, 503: 1 },
+    };
+    const stub = (status: number, body: unknown, headers: Record<string, string>, calls: { url: string; init?: RequestInit }[] = []) =>
+      (async (url: string, init?: RequestInit) => {
+        calls.push({ url, init });
+        return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+      }) as typeof fetch;
+
+    it('posts {tasks} with the correlation id, and returns the results, counts and Retry-After', async () => {
+      const calls: { url: string; init?: RequestInit }[] = [];
+      const client = new TasksClient({ baseUrl: 'http://x/dev', fetch: stub(200, answer, { 'retry-after': '1' }, calls) });
+
+      const result = await client.submitBatch(
+        [
+          { taskId: 'a', payload: {} },
+          { taskId: 'b', payload: {} },
+        ],
+        { correlationId: 'c-1' },
+      );
+
+      expect(calls[0].url).to.equal('http://x/dev/tasks/batch');
+      expect(JSON.parse(String(calls[0].init!.body))).to.deep.equal({
+        tasks: [
+          { taskId: 'a', payload: {} },
+          { taskId: 'b', payload: {} },
+        ],
+      });
+      expect((calls[0].init!.headers as Record<string, string>)['x-correlation-id']).to.equal('c-1');
+      expect(result).to.deep.equal({ ...answer, retryAfterSeconds: 1 });
+    });
+
+    it('refuses an answer with another number of results, or a 202 without its task', async () => {
+      const short = new TasksClient({ baseUrl: 'http://x', fetch: stub(200, answer, {}) });
+      const noTask = { results: [{ index: 0, taskId: 'a', statusCode: 202 }], counts: { 202: 1 } };
+      const bare = new TasksClient({ baseUrl: 'http://x', fetch: stub(200, noTask, {}) });
+
+      const wrongCount = (await failure(short.submitBatch([{ taskId: 'a', payload: {} }]))) as ApiError;
+      const missing = (await failure(bare.submitBatch([{ taskId: 'a', payload: {} }]))) as ApiError;
+
+      expect(wrongCount.code).to.equal('BAD_RESPONSE');
+      expect(wrongCount.message).to.equal('POST /tasks/batch answered 2 results for 1 tasks');
+      expect(missing.code).to.equal('BAD_RESPONSE');
+    });
+
+    it('carries the Retry-After of a whole-request 503 on the error', async () => {
+      const body = { error: { code: 'SERVICE_UNAVAILABLE', message: 'busy' } };
+      const client = new TasksClient({ baseUrl: 'http://x', fetch: stub(503, body, { 'retry-after': '4' }) });
+
+      const error = (await failure(client.submitBatch([{ taskId: 'a', payload: {} }]))) as ApiError;
+
+      expect(error).to.be.instanceOf(ServerError);
+      expect(error.retryAfterSeconds).to.equal(4);
+    });
+  });
 });
