@@ -23,3 +23,6 @@ export { readStackInfo } from './stackFile';
 
 // Process groups.
 export { processesWithEnv, spawnManaged } from './processes';
+
+// The demo's option parsing and submission (its tests drive them against the CLI's fake API).
+export { parseOptions as parseDemoOptions, submitTasks as submitDemoTasks, type DemoApi, type SubmitAnswer } from './demo';

@@ -147,14 +147,14 @@ const stopsTheRun = (error: unknown) => error instanceof AuthError || error inst
  * or a lost API rejects the promise (the rows not reported were not sent).
  */
 export async function submitLines(
-  client: Pick<ConsoleClient, 'submitBatch'>,
+  client: Pick<ConsoleClient, 'submitMany'>,
   lines: readonly BulkLine[],
   onRows: (rows: BulkRow[]) => void,
   size = BATCH_LIMIT,
 ): Promise<void> {
   const send = async (items: readonly BulkLine[]): Promise<void> => {
     try {
-      const { results } = await client.submitBatch(items.map((item) => item.task));
+      const { results } = await client.submitMany(items.map((item) => item.task));
       const byIndex = new Map(results.map((result) => [result.index, result]));
       onRows(items.map((item, index) => rowOf(item, byIndex.get(index))));
     } catch (error) {

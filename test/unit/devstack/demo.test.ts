@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TasksClient } from '../../../cli/client';
-import { parseOptions, submitTasks, type DemoApi, type SubmitAnswer } from '../../../devstack/demo';
+import { parseDemoOptions as parseOptions, submitDemoTasks as submitTasks, type DemoApi, type SubmitAnswer } from '../../../devstack';
 import { UsageError } from '../../../tools/args';
 import { API_KEY, FakeClock, startFakeApi, type FakeApi } from '../../cli/fakeApi';
 
