@@ -128,8 +128,9 @@ export async function runCeiling(
 
   const markFailed = async (message: Message) => {
     const m = JSON.parse(message.Body!) as DeadLetterMessage;
-    // The monitor records the DLQ message's id on the FAILED event.
-    await store.transition(sm.failDeadLettered(m.taskId, m.attempts, m.error, new Date(), message.MessageId));
+    // The monitor records the DLQ message's id and its own delivery's on the FAILED event.
+    const handling = { messageId: message.MessageId, deliveryId: ulid() };
+    await store.transition(sm.failDeadLettered(m.taskId, m.attempts, m.error, new Date(), handling));
     finished();
   };
 

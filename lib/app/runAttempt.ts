@@ -90,6 +90,9 @@ export async function runAttempt(type: RegisteredType | undefined, message: Task
   });
   try {
     const value = await Promise.race([Promise.resolve().then(() => type.handle(message.payload, ctx)), timedOut]);
+    // A stalled event loop can settle the handler before the deadline timer gets to run (or run
+    // the handler's own later timer first): a result past the deadline is late all the same.
+    if (Date.now() >= deadline) throw new AttemptTimedOut(type.name, message.attempt, timeoutSeconds);
     return serialise(value);
   } catch (error) {
     // A handler that rejects once the deadline has passed (its signal aborted, or its own timer on

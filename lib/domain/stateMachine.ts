@@ -134,13 +134,28 @@ export function deadLetter(taskId: string, attempt: number, leaseId: string, err
   };
 }
 
+/**
+ * Which handling of a DLQ message writes FAILED: the SQS message, and the one delivery of it
+ * (a fresh id per handling), which alone may log the task once it knows its write landed.
+ */
+export interface DlqHandling {
+  messageId?: string;
+  deliveryId: string;
+}
+
+/** The FAILED event's fields naming the handling that wrote it. */
+function handlingFields(handling: DlqHandling | undefined): { messageId?: string; deliveryId?: string } {
+  if (!handling) return {};
+  return { ...(handling.messageId ? { messageId: handling.messageId } : {}), deliveryId: handling.deliveryId };
+}
+
 /** Builds DEAD_LETTERED → FAILED for a task the processor sent to the DLQ explicitly. */
 export function failDeadLettered(
   taskId: string,
   attempts: number,
   error: TaskError,
   now: Date,
-  messageId?: string,
+  handling?: DlqHandling,
   permanent = false,
 ): Transition {
   const at = now.toISOString();
@@ -154,7 +169,7 @@ export function failDeadLettered(
       at,
       attempt: attempts,
       error,
-      ...(messageId ? { messageId } : {}),
+      ...handlingFields(handling),
       ...(permanent ? { permanent: true as const } : {}),
     },
   };
@@ -185,7 +200,7 @@ export function cancel(taskId: string, from: { status: CancellableStatus; attemp
  * Builds → FAILED for a message that SQS's RedrivePolicy moved to the DLQ: allowed only
  * while the task still waits on that very message's attempt, so a stale copy changes nothing.
  */
-export function failRedriven(taskId: string, attempt: number, error: TaskError, now: Date, messageId?: string): Transition {
+export function failRedriven(taskId: string, attempt: number, error: TaskError, now: Date, handling?: DlqHandling): Transition {
   const at = now.toISOString();
   return {
     taskId,
@@ -198,7 +213,7 @@ export function failRedriven(taskId: string, attempt: number, error: TaskError, 
     to: 'FAILED',
     at,
     // lastError keeps the last error of the work itself; the event says why SQS gave up.
-    event: { type: 'FAILED', at, attempt, error, ...(messageId ? { messageId } : {}) },
+    event: { type: 'FAILED', at, attempt, error, ...handlingFields(handling) },
   };
 }
 

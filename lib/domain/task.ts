@@ -42,6 +42,8 @@ export const TaskEventSchema = z.object({
   delaySeconds: z.number().optional(),
   /** Set on FAILED: the DLQ message whose handling recorded it. */
   messageId: z.string().optional(),
+  /** Set on FAILED: the one delivery of that message that recorded it (another delivery of it did not). */
+  deliveryId: z.string().optional(),
   /** Set on DEAD_LETTERED and FAILED when the failure was permanent (no retry could fix it). */
   permanent: z.literal(true).optional(),
 });

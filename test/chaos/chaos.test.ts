@@ -15,7 +15,8 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
         ...DEFAULT_OPTIONS,
         tasks: 150,
         seed: 20260101,
-        rates: { ...DEFAULT_OPTIONS.rates, monitorWrite: 0.5 },
+        // ~15 SendMessageBatch calls in the run: a higher batch rate makes sure whole and partial failures happen.
+        rates: { ...DEFAULT_OPTIONS.rates, monitorWrite: 0.5, sqsBatch: 0.25 },
         // The DLQ's 4 s visibility makes each failed monitor write wait 4 s; on 2 busy cores that adds up.
         drainTimeoutMs: 90_000,
         settleTimeoutMs: 3000,
@@ -38,6 +39,27 @@ describe('chaos: 150 tasks (edge characters, emoji) through the real handlers wi
         `a fault at ${site}`,
       ).to.equal(true);
     }
+  });
+
+  it('fails SendMessageBatch calls whole and single entries of them (Failed, SenderFault false), and entries at submit', () => {
+    const kinds = Object.keys(report.faults);
+    expect(
+      kinds.filter((k) => k.startsWith('sqs.batch.') && k !== 'sqs.batch.entryFailed'),
+      'whole SendMessageBatch calls failed',
+    ).to.not.deep.equal([]);
+    expect(report.faults['sqs.batch.entryFailed'], 'entries SQS reported Failed').to.be.greaterThan(0);
+    expect(report.faults['submit.batchEntryFailed'], 'batch entries failed after every retry (503)').to.be.greaterThan(0);
+  });
+
+  it('submits a third of the tasks in batches of mixed size, with invalid items, resends after a 503 and repeats', () => {
+    const { bulk } = report;
+    expect(bulk.tasks, 'tasks submitted in batches').to.be.within(report.submitted / 5, report.submitted / 2);
+    expect(bulk.batches, 'batches').to.be.greaterThan(2);
+    expect(bulk.invalidItems, 'invalid items').to.be.greaterThan(0);
+    expect(bulk.itemStatuses['400'], 'items answered 400').to.be.at.least(bulk.invalidItems);
+    expect(bulk.itemStatuses['503'], 'items answered 503').to.be.greaterThan(0);
+    expect(bulk.resends, 'batches sent again after a 503 item').to.be.greaterThan(0);
+    expect(bulk.repeats, 'finished batches sent again').to.be.greaterThan(0);
   });
 
   it('loses no accepted task and leaves none stuck', () => {

@@ -7,6 +7,7 @@ import { ulid } from 'ulid';
 import { createHandler as createMonitor } from '../../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../../handlers/processTask';
 import { createHandler as createSubmit } from '../../handlers/submitTask';
+import { createHandler as createSubmitMany } from '../../handlers/submitTasks';
 import { loadConfig } from '../../lib/config';
 import { storeOptions } from '../../lib/runtime';
 import type { Deps } from '../../lib/deps';
@@ -35,6 +36,7 @@ import { EDGE_CHARACTERS } from '../support/unicode';
 import { registryOptions, TaskTypeRegistry, taskTypes } from '../../lib/types/registry';
 import { createHandler as createCancel } from '../../handlers/cancelTask';
 import { cancelsTask, chaosTypeOf, chaosTypes } from './types';
+import { type BatchPlan, BulkClient, type BulkStats, firstTaskId, planBatches, REPEAT_SHARE } from './bulk';
 
 export interface ChaosOptions {
   tasks: number;
@@ -44,6 +46,8 @@ export interface ChaosOptions {
   clientRetryShare: number;
   /** Retries one client makes at most for one task. */
   clientMaxRetries: number;
+  /** Share of the tasks (a keyed draw each) submitted through POST /tasks/batch, the rest through POST /tasks. */
+  bulkShare: number;
   /** Requests the chaos client has in flight at once. */
   submitConcurrency: number;
   /** Batches in flight at once per queue (Lambda's pollers). */
@@ -74,7 +78,16 @@ export interface ChaosOptions {
 /** Defaults: 1,000 tasks, faults on 5% of SDK calls, every message sent twice. */
 export const DEFAULT_OPTIONS: Omit<ChaosOptions, 'seed'> = {
   tasks: 1000,
-  rates: { dynamoDb: 0.05, sqs: 0.05, duplicateEverySend: true, processorCrash: 0.02, monitorWrite: 0.25, submitSend: 0.1 },
+  rates: {
+    dynamoDb: 0.05,
+    sqs: 0.05,
+    sqsBatch: 0.1,
+    duplicateEverySend: true,
+    processorCrash: 0.02,
+    monitorWrite: 0.25,
+    submitSend: 0.1,
+  },
+  bulkShare: 1 / 3,
   clientRetryShare: 0.5,
   clientMaxRetries: 3,
   submitConcurrency: 6,
@@ -112,24 +125,28 @@ export function chaosOptionsFromEnv(env: Env, defaults: Omit<ChaosOptions, 'seed
       ...defaults.rates,
       dynamoDb: envNumber(env, 'CHAOS_FAULT_RATE', defaults.rates.dynamoDb),
       sqs: envNumber(env, 'CHAOS_FAULT_RATE', defaults.rates.sqs),
+      sqsBatch: envNumber(env, 'CHAOS_BATCH_FAULT_RATE', defaults.rates.sqsBatch),
       processorCrash: envNumber(env, 'CHAOS_CRASH_RATE', defaults.rates.processorCrash),
       monitorWrite: envNumber(env, 'CHAOS_MONITOR_FAILURE_RATE', defaults.rates.monitorWrite),
       submitSend: envNumber(env, 'CHAOS_SUBMIT_FAILURE_RATE', defaults.rates.submitSend),
       duplicateEverySend: (env.CHAOS_DUPLICATES ?? String(defaults.rates.duplicateEverySend)) !== 'false',
     },
+    bulkShare: envNumber(env, 'CHAOS_BULK_SHARE', defaults.bulkShare),
     pauses: Math.floor(envNumber(env, 'CHAOS_PAUSES', defaults.pauses)),
     drainTimeoutMs: envNumber(env, 'CHAOS_DRAIN_TIMEOUT_MS', defaults.drainTimeoutMs),
   };
 }
 
-/** How the chaos client's POST /tasks went for one task. */
-interface SubmitOutcome {
+/** How the chaos client's POST /tasks (or POST /tasks/batch) went for one task. */
+export interface SubmitOutcome {
   taskId: string;
   payload: Record<string, unknown>;
   type?: string;
   /** A 2xx answer: the API accepted the task. */
   accepted: boolean;
   statuses: number[];
+  /** Submitted through POST /tasks/batch: `statuses` are its item's status codes. */
+  viaBatch?: boolean;
   /** The answer to the cancel the client sent right after an accepted submit, if it sent one. */
   cancelStatus?: number;
 }
@@ -141,6 +158,8 @@ export interface ChaosReport {
   submitted: number;
   accepted: number;
   clientRetries: number;
+  /** POST /tasks/batch: batches, requests, per-item status codes (the batch faults are in `faults`). */
+  bulk: Omit<BulkStats, 'problems'>;
   /** Tasks the client gave up on after a 5xx. */
   abandoned: number;
   /** Of those, tasks whose state was written anyway: the reconciler had to finish them. */
@@ -305,7 +324,8 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     faults.instrument(sqs, 'sqs', {
       rate: options.rates.sqs,
       duplicateSends: options.rates.duplicateEverySend,
-      commands: ['SendMessageCommand'],
+      batchRate: options.rates.sqsBatch,
+      commands: ['SendMessageCommand', 'SendMessageBatchCommand'],
     });
     const store = new DynamoTaskStore(dynamoDb, config.tableName, storeOptions(config));
     const queue = new SqsTaskQueue(sqs, config);
@@ -376,16 +396,36 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     })();
 
     // The chaos client: POST /tasks through the real handler; retries some 5xx answers, gives up on the others.
+    // A share of the tasks go through POST /tasks/batch instead, in batches of 1-100 (bulk.ts).
     const submitHandler = createSubmit(() => submitDeps);
     const cancelHandler = createCancel(() => deps);
     const payloadRandom = mulberry32(options.seed ^ 0xc0ffee);
-    const tasks = Array.from({ length: options.tasks }, (_, i) => ({
-      taskId: `chaos-${options.seed}-${i}`,
-      payload: payloadFor(i, payloadRandom),
-      type: chaosTypeOf(i),
-      cancel: cancelsTask(i),
-    }));
+    const tasks = Array.from({ length: options.tasks }, (_, i) => {
+      const bulk = faults.draw(`bulk|${i}`) < options.bulkShare;
+      const task = { taskId: `chaos-${options.seed}-${i}`, payload: payloadFor(i, payloadRandom), type: chaosTypeOf(i) };
+      return { ...task, bulk, cancel: !bulk && cancelsTask(i) };
+    });
+    const plans = planBatches(
+      tasks.filter((t) => t.bulk).map(({ taskId, payload, type }) => ({ taskId, payload, ...(type ? { type } : {}) })),
+      (key) => faults.draw(key),
+      options.seed,
+    );
+    const bulkClient = new BulkClient(
+      createSubmitMany(() => submitDeps),
+      { retryShare: options.clientRetryShare, maxRetries: options.clientMaxRetries },
+      (key) => faults.draw(key),
+    );
+    // Jobs in task order: a batch where its first task would have been sent alone.
+    const planStarts = new Map(plans.map((plan) => [firstTaskId(plan), plan]));
+    type Job = { task: (typeof tasks)[number] } | { plan: BatchPlan; repeat: boolean };
+    const jobs: Job[] = tasks.flatMap((task): Job[] => {
+      if (!task.bulk) return [{ task }];
+      const plan = planStarts.get(task.taskId);
+      return plan ? [{ plan, repeat: false }] : [];
+    });
     const outcomes: SubmitOutcome[] = [];
+    const bulkOutcomes = new Map<string, SubmitOutcome>();
+    const submittedCount = () => outcomes.length + bulkOutcomes.size;
     let clientRetries = 0;
     let next = 0;
     const submitStartedAt = Date.now();
@@ -419,7 +459,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     const pauser = (async () => {
       for (let i = 0; i < options.pauses; i++) {
         await sleep(1000 + faults.draw(`pause|${i}`) * 3000);
-        if (outcomes.length >= tasks.length) break;
+        if (submittedCount() >= tasks.length) break;
         faults.record('servers.paused', `DynamoDB Local and fauxqs for ${options.pauseMs} ms`);
         paused = true;
         signalServers(servers, 'SIGSTOP');
@@ -433,9 +473,18 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     };
     const clientsDone = Promise.all(
       Array.from({ length: options.submitConcurrency }, async () => {
-        while (next < tasks.length) {
-          const task = tasks[next++];
-          outcomes.push(await submitOne(task.taskId, task.payload, task.type, task.cancel));
+        while (next < jobs.length) {
+          const job = jobs[next++];
+          if ('task' in job) {
+            outcomes.push(await submitOne(job.task.taskId, job.task.payload, job.task.type, job.task.cancel));
+            continue;
+          }
+          await bulkClient.send(job.plan, job.repeat, bulkOutcomes);
+          // Some finished batches are sent again a few jobs later: each task must answer 200, not 202.
+          if (!job.repeat && faults.draw(`bulk|repeat|${job.plan.name}`) < REPEAT_SHARE) {
+            const at = Math.min(jobs.length, next + 1 + Math.floor(faults.draw(`bulk|repeatAt|${job.plan.name}`) * 4));
+            jobs.splice(at, 0, { plan: job.plan, repeat: true });
+          }
         }
       }),
     );
@@ -444,7 +493,7 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
       countOpen(servers.clients.dynamoDb, config.tableName, config.indexShards)
         .then((open) =>
           progress(
-            `  ${((Date.now() - submitStartedAt) / 1000).toFixed(0)}s: ${outcomes.length}/${tasks.length} submitted, ${open} not yet SUCCEEDED or FAILED`,
+            `  ${((Date.now() - submitStartedAt) / 1000).toFixed(0)}s: ${submittedCount()}/${tasks.length} submitted, ${open} not yet SUCCEEDED or FAILED`,
           ),
         )
         .catch(() => undefined);
@@ -483,7 +532,9 @@ export async function runChaos(options: ChaosOptions, progress: (line: string) =
     return audit({
       options,
       faults,
-      outcomes,
+      outcomes: [...outcomes, ...bulkOutcomes.values()],
+      bulk: bulkClient.stats,
+      foreignIds: BulkClient.foreignIds(plans),
       states,
       logs: log.entries,
       reconciler,
@@ -509,6 +560,9 @@ interface AuditInput {
   options: ChaosOptions;
   faults: FaultInjector;
   outcomes: SubmitOutcome[];
+  bulk: BulkStats;
+  /** TaskIds of invalid batch items: none may have a state item. */
+  foreignIds: string[];
   states: Map<string, TaskState>;
   logs: LogEntry[];
   reconciler: { runs: number; errors: number };
@@ -632,6 +686,12 @@ function audit(input: AuditInput): ChaosReport {
     }
   }
 
+  for (const taskId of input.foreignIds)
+    if (states.has(taskId)) explain('invalid batch item recorded', taskId, 'answered 400 in a batch, yet it has a state item');
+  for (const text of input.bulk.problems.slice(0, DETAILS_PER_PROBLEM * 2)) problems.push(`batch answer: ${text}`);
+  if (input.bulk.problems.length > DETAILS_PER_PROBLEM * 2)
+    problems.push(`batch answer: ${input.bulk.problems.length - DETAILS_PER_PROBLEM * 2} more`);
+
   const submittedIds = new Set(outcomes.map((o) => o.taskId));
   const strangers = [...states.keys()].filter((id) => !submittedIds.has(id));
   if (strangers.length > 0) problems.push(`state items of tasks never submitted: ${strangers.slice(0, 5).join(', ')}`);
@@ -652,6 +712,7 @@ function audit(input: AuditInput): ChaosReport {
     submitted: outcomes.length,
     accepted: outcomes.filter((o) => o.accepted).length,
     clientRetries: input.clientRetries,
+    bulk: (({ problems: _problems, ...stats }) => stats)(input.bulk),
     abandoned,
     abandonedButRecorded,
     succeeded,
@@ -705,6 +766,16 @@ export function formatReport(report: ChaosReport): string {
   add('  accepted (2xx)', report.accepted);
   add('  client retries of a 5xx', report.clientRetries);
   add('  abandoned after a 5xx (state written)', `${report.abandoned} (${report.abandonedButRecorded})`);
+  const b = report.bulk;
+  add('  through POST /tasks/batch', b.tasks);
+  add('batches (requests: resends after a 503 / repeats)', `${b.batches} (${b.requests}: ${b.resends} / ${b.repeats})`);
+  add('  invalid items (answered 400)', `${b.invalidItems} (${b.itemStatuses['400'] ?? 0})`);
+  add(
+    '  item status codes',
+    Object.entries(b.itemStatuses)
+      .map(([code, n]) => `${code}: ${n}`)
+      .join(', '),
+  );
   add('SUCCEEDED', report.succeeded);
   add('FAILED', report.failed);
   add('CANCELLED (cancels sent / answered 200)', `${report.cancelled} (${report.cancels.sent} / ${report.cancels.accepted})`);

@@ -6,7 +6,13 @@ import {
   ThrottlingException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { RequestThrottled, SQSServiceException, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type BatchResultErrorEntry,
+  RequestThrottled,
+  type SendMessageBatchCommandOutput,
+  SQSServiceException,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Transition, TransitionResult } from '../../lib/domain/stateMachine';
 import type { TaskMessage, TaskStatus } from '../../lib/domain/task';
 import type { SendOutcome, TaskQueue } from '../../lib/adapters/taskQueue';
@@ -33,6 +39,8 @@ export type SdkFault = (typeof SDK_FAULTS)[number];
 export type FaultKind =
   | `dynamodb.${SdkFault}`
   | `sqs.${SdkFault}`
+  | `sqs.batch.${SdkFault}`
+  | 'sqs.batch.entryFailed'
   | 'sqs.duplicateSend'
   | 'processor.crashAfterClaim'
   | 'processor.crashBeforeOutcome'
@@ -48,7 +56,12 @@ export interface FaultRates {
   dynamoDb: number;
   /** Share of SQS SendMessage calls that fail. */
   sqs: number;
-  /** Each SendMessage is sent twice (duplicate delivery of every message). */
+  /**
+   * Share of SendMessageBatch calls that fail whole (as an SDK call fails), and of the entries of
+   * the other calls that SQS reports Failed (SenderFault false) without sending them.
+   */
+  sqsBatch: number;
+  /** Each SendMessage and SendMessageBatch is sent twice (duplicate delivery of every message). */
   duplicateEverySend: boolean;
   /** Share of processor claims and outcome writes at which the invocation crashes (a Lambda timeout). */
   processorCrash: number;
@@ -126,8 +139,22 @@ function taskIdOf(input: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+type BatchEntries = { Id?: string; MessageBody?: string }[];
+
+/** The tasks of a SendMessageBatch call's entries, in entry order. */
+function batchTaskIds(input: Record<string, unknown>): string[] {
+  return ((input.Entries ?? []) as BatchEntries).map((entry) => taskIdOf({ MessageBody: entry.MessageBody }) ?? '');
+}
+
 /** A stable name for a command call: same operation on the same task and step → same name. */
 function callKey(commandName: string, input: Record<string, unknown>): string {
+  if (Array.isArray(input.Entries)) {
+    const queue =
+      String(input.QueueUrl ?? '')
+        .split('/')
+        .pop() ?? '';
+    return [commandName, queue, batchTaskIds(input).join(',')].join('|');
+  }
   const values = (input.ExpressionAttributeValues ?? {}) as Record<string, { S?: string; N?: string }>;
   const parts = [
     commandName,
@@ -176,9 +203,12 @@ export class FaultInjector {
     return keyedUniform(this.seed, `${key}#${n}`);
   }
 
-  record(kind: FaultKind, detail: string, taskId?: string): void {
+  /** Counts one fault; it joins the trail of its task, or of each task of a batch call it hit. */
+  record(kind: FaultKind, detail: string, taskId?: string | readonly string[]): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
-    this.records.push({ at: new Date().toISOString(), kind, taskId, detail });
+    const at = new Date().toISOString();
+    for (const id of typeof taskId === 'string' || taskId === undefined ? [taskId] : taskId)
+      this.records.push({ at, kind, taskId: id, detail });
   }
 
   /** Faults recorded for one task, oldest first. */
@@ -194,7 +224,7 @@ export class FaultInjector {
   instrument(
     client: DynamoDBClient | SQSClient,
     service: 'dynamodb' | 'sqs',
-    options: { rate: number; duplicateSends?: boolean; commands?: string[] },
+    options: { rate: number; batchRate?: number; duplicateSends?: boolean; commands?: string[] },
   ): void {
     const stack = (client as SQSClient).middlewareStack;
     const retryAfterSend = Symbol('chaos.retryAfterSend');
@@ -204,13 +234,16 @@ export class FaultInjector {
         const commandName = context.commandName ?? 'Unknown';
         if (options.commands && !options.commands.includes(commandName)) return next(args);
         const input = args.input as Record<string, unknown>;
+        const batch = commandName === 'SendMessageBatchCommand';
         const key = `${service}|${callKey(commandName, input)}`;
-        if (this.draw(key) >= options.rate) return next(args);
+        if (this.draw(key) >= (batch ? (options.batchRate ?? options.rate) : options.rate)) {
+          return batch ? this.failSomeEntries(next, args, options.batchRate ?? options.rate) : next(args);
+        }
         const pick = this.draw(`${key}|kind`);
         const fault = SDK_FAULTS[Math.floor(pick * SDK_FAULTS.length)];
         const variant = this.draw(`${key}|variant`);
-        const kind: FaultKind = `${service}.${fault}`;
-        this.record(kind, `${commandName} ${key}`, taskIdOf(input));
+        const kind: FaultKind = batch ? `sqs.batch.${fault}` : `${service}.${fault}`;
+        this.record(kind, `${commandName} ${key}`, batch ? batchTaskIds(input) : taskIdOf(input));
         switch (fault) {
           case 'throttle':
           case 'server':
@@ -232,12 +265,13 @@ export class FaultInjector {
     if (options.duplicateSends) {
       stack.add(
         (next, context) => async (args) => {
-          if (context.commandName !== 'SendMessageCommand') return next(args);
+          if (context.commandName !== 'SendMessageCommand' && context.commandName !== 'SendMessageBatchCommand') return next(args);
+          const input = args.input as Record<string, unknown>;
           const first = await next(args);
           this.record(
             'sqs.duplicateSend',
-            callKey(context.commandName, args.input as Record<string, unknown>),
-            taskIdOf(args.input as Record<string, unknown>),
+            callKey(context.commandName, input),
+            context.commandName === 'SendMessageBatchCommand' ? batchTaskIds(input) : taskIdOf(input),
           );
           try {
             await next(args);
@@ -263,6 +297,36 @@ export class FaultInjector {
       },
       { step: 'finalizeRequest', priority: 'low', name: 'chaosLostResponseRetried' },
     );
+  }
+
+  /**
+   * A SendMessageBatch call in which a share of the entries fail as SQS reports a partial failure:
+   * not sent, listed in the response's Failed with SenderFault false (a retryable server-side code).
+   */
+  private async failSomeEntries<A extends { input: object }, R extends { output: object }>(
+    next: (args: A) => Promise<R>,
+    args: A,
+    rate: number,
+  ): Promise<R> {
+    const input = args.input as Record<string, unknown>;
+    const entries = (input.Entries ?? []) as BatchEntries;
+    const failing = entries.filter(
+      (entry) => this.draw(`sqs|${callKey('SendMessageBatchEntry', { QueueUrl: input.QueueUrl, MessageBody: entry.MessageBody })}`) < rate,
+    );
+    if (failing.length === 0) return next(args);
+    const kept = entries.filter((entry) => !failing.includes(entry));
+    const result =
+      kept.length > 0
+        ? await next({ ...args, input: { ...input, Entries: kept } })
+        : ({ output: { Successful: [], Failed: [], $metadata: metadata(200) }, response: undefined } as unknown as R);
+    const output = result.output as SendMessageBatchCommandOutput;
+    const failed = failing.map((entry, i): BatchResultErrorEntry => {
+      const code = i % 2 === 0 ? 'InternalError' : 'ServiceUnavailable';
+      const taskId = taskIdOf({ MessageBody: entry.MessageBody });
+      this.record('sqs.batch.entryFailed', `SendMessageBatch entry ${entry.Id} Failed (${code}, SenderFault false)`, taskId);
+      return { Id: entry.Id, SenderFault: false, Code: code, Message: 'injected partial failure' };
+    });
+    return { ...result, output: { ...output, Failed: [...(output.Failed ?? []), ...failed] } } as R;
   }
 
   /** Crashes the invocation; the invoker fails the whole batch, as after a Lambda timeout. */

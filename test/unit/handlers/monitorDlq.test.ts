@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createHandler } from '../../../handlers/monitorDlq';
 import { deadLetterMessage, sqsEvent, sqsRecord, taskMessage, taskState } from '../../helpers/factories';
 import { testDeps, type TestDeps } from '../../helpers/fakes';
+import { READ_BACK_ATTEMPTS } from '../../../lib/app/failDeadLettered';
 
 describe('monitorDlq handler', () => {
   let deps: TestDeps;
@@ -103,25 +104,67 @@ describe('monitorDlq handler', () => {
     expect(response.batchItemFailures).to.deep.equal([{ itemIdentifier: records[0].messageId }]);
   });
 
-  it('keeps exactly one TASK_FAILED line when the FAILED write applied but its response was lost', async () => {
+  it('logs once when the FAILED write landed but its response was lost: the read-back finds its own write', async () => {
     deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
     const transition = deps.store.transition.bind(deps.store);
     deps.store.transition = async (t) => {
       await transition(t);
       throw new Error('socket hang up');
     };
-    const first = await run(deadLetterMessage());
-    deps.store.transition = transition;
 
-    // SQS redelivers the same message: same messageId.
+    const { response, failedLines } = await run(deadLetterMessage());
+
+    expect(response.batchItemFailures).to.deep.equal([]);
+    expect(failedLines).to.have.length(1);
+    expect(deps.store.tasks.get('task-1')!.history.filter((e) => e.type === 'FAILED')).to.have.length(1);
+  });
+
+  it('logs once when SQS delivers the same DLQ message again after its first delivery logged (same messageId)', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
+    const first = await run(deadLetterMessage());
+
+    // The same record again: a redelivery whose delete came too late, or SQS's at-least-once copy.
     const before = deps.log.entries.length;
     const response = await createHandler(() => deps)(sqsEvent(first.records[0]));
-    const redelivery = { response, failedLines: deps.log.entries.slice(before).filter((l) => l.message === 'TASK_FAILED') };
+    const again = deps.log.entries.slice(before);
 
-    expect(first.response.batchItemFailures).to.have.length(1);
-    expect(redelivery.response.batchItemFailures).to.deep.equal([]);
-    expect([...first.failedLines, ...redelivery.failedLines]).to.have.length(1);
-    expect(deps.store.tasks.get('task-1')!.history.filter((e) => e.type === 'FAILED')).to.have.length(1);
+    expect(response.batchItemFailures).to.deep.equal([]);
+    expect([...first.failedLines, ...again.filter((l) => l.message === 'TASK_FAILED')]).to.have.length(1);
+    expect(again.map((l) => l.message)).to.include('DUPLICATE_DLQ_MESSAGE');
+  });
+
+  it('logs once when two deliveries of the same DLQ message run at once', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
+    const record = sqsRecord(deadLetterMessage());
+
+    await Promise.all([createHandler(() => deps)(sqsEvent(record)), createHandler(() => deps)(sqsEvent(record))]);
+
+    expect(deps.log.entries.filter((l) => l.message === 'TASK_FAILED')).to.have.length(1);
+  });
+
+  it('returns the record for redelivery when the FAILED write failed and the read-back fails too; the redelivery logs once', async () => {
+    deps.store.tasks.set('task-1', taskState({ status: 'DEAD_LETTERED', attempts: 3 }));
+    const { transition, get } = { transition: deps.store.transition.bind(deps.store), get: deps.store.get.bind(deps.store) };
+    let reads = 0;
+    deps.store.transition = async () => {
+      throw new Error('ServiceUnavailable');
+    };
+    deps.store.get = async () => {
+      reads += 1;
+      throw new Error('ServiceUnavailable');
+    };
+    const first = await run(deadLetterMessage());
+    deps.store.transition = transition;
+    deps.store.get = get;
+
+    const before = deps.log.entries.length;
+    const response = await createHandler(() => deps)(sqsEvent(first.records[0]));
+    const redelivered = deps.log.entries.slice(before).filter((l) => l.message === 'TASK_FAILED');
+
+    expect(first.response.batchItemFailures).to.deep.equal([{ itemIdentifier: first.records[0].messageId }]);
+    expect(reads, 'reads of the task after the failed write').to.equal(READ_BACK_ATTEMPTS);
+    expect(response.batchItemFailures).to.deep.equal([]);
+    expect([...first.failedLines, ...redelivered]).to.have.length(1);
   });
 
   it('logs an unreadable DLQ message whole and acknowledges it', async () => {

@@ -44,6 +44,18 @@ function testTypes(seen: TaskContext[]): TaskType[] {
       handle: () => new Promise((resolve) => setTimeout(() => resolve({ late: true }), 150)),
     }),
     defineTaskType({
+      name: 'stalls',
+      description: 'blocks the event loop past its deadline, then answers (as under load, before the deadline timer runs)',
+      policy: { maxAttempts: 2, timeoutSeconds: 0.05 },
+      handle: () => {
+        const until = Date.now() + 80;
+        while (Date.now() < until) {
+          // Busy: no timer can run meanwhile.
+        }
+        return { late: true };
+      },
+    }),
+    defineTaskType({
       name: 'throttled',
       description: 'asks to be retried after 120 s',
       policy: { maxAttempts: 3, baseSeconds: 1 },
@@ -120,7 +132,9 @@ describe('task types through the handlers', () => {
 
     expect(res.statusCode).to.equal(400);
     const detail = res.json.error.details.find((d: { field: string }) => d.field === 'type');
-    expect(detail.problem).to.equal('must be one of: simulated, webhook, wordCount, echo, refuses, hangs, late, throttled, huge, circular');
+    expect(detail.problem).to.equal(
+      'must be one of: simulated, webhook, wordCount, echo, refuses, hangs, late, stalls, throttled, huge, circular',
+    );
     expect(deps.store.tasks.size).to.equal(0);
     expect(deps.queue.enqueued).to.have.length(0);
   });
@@ -195,6 +209,17 @@ describe('task types through the handlers', () => {
 
     const task = deps.store.tasks.get('t8')!;
     expect(task.status).to.equal('RETRY_SCHEDULED');
+    expect(task.resultJson).to.equal(undefined);
+  });
+
+  it('discards a result that arrives after the deadline even when the deadline timer has not run yet', async () => {
+    await submit({ taskId: 't8b', type: 'stalls', payload: {} });
+
+    await processNext();
+
+    const task = deps.store.tasks.get('t8b')!;
+    expect(task.status).to.equal('RETRY_SCHEDULED');
+    expect(task.lastError).to.deep.include({ name: 'AttemptTimedOut' });
     expect(task.resultJson).to.equal(undefined);
   });
 
