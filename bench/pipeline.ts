@@ -117,7 +117,8 @@ export function postTasksBatchEvent(tasks: readonly BenchTask[]): APIGatewayProx
 
 /** `tasks` cut into requests of `perRequest` tasks, in order (the last one may be shorter). */
 export function requestsOf<T>(tasks: readonly T[], perRequest: number): T[][] {
-  if (!(Number.isInteger(perRequest) && perRequest >= 1)) throw new Error(`tasks per request must be a positive integer; got ${perRequest}`);
+  if (!(Number.isInteger(perRequest) && perRequest >= 1))
+    throw new Error(`tasks per request must be a positive integer; got ${perRequest}`);
   return Array.from({ length: Math.ceil(tasks.length / perRequest) }, (_, i) => tasks.slice(i * perRequest, (i + 1) * perRequest));
 }
 

@@ -149,7 +149,17 @@ async function main(): Promise<void> {
   const prices = loadPrices();
   const size = options.quick
     ? { small: 50, large: 10, bulk: 200, warmup: 20, throughput: 100, rounds: 1, latency: [30, 48], latencyWarmup: 3, importRuns: 3 }
-    : { small: 1000, large: 200, bulk: 1000, warmup: 100, throughput: 1000, rounds: 3, latency: [300, 400], latencyWarmup: 10, importRuns: 9 };
+    : {
+        small: 1000,
+        large: 200,
+        bulk: 1000,
+        warmup: 100,
+        throughput: 1000,
+        rounds: 3,
+        latency: [300, 400],
+        latencyWarmup: 10,
+        importRuns: 9,
+      };
   const runId = crypto.randomBytes(4).toString('hex');
   const timings: Record<string, number> = {};
   const benchStart = Date.now();
@@ -187,6 +197,7 @@ async function main(): Promise<void> {
     const servers: LocalServers = await timed('boot local servers', () => startLocalServers({ stage: 'bench' }));
     try {
       const counter = new UsageCounter();
+      counter.sqsChunkBytes = prices.sqs.chunkBytes;
       counter.backendDoublesTransactions = await probeTransactionDoubling(servers.clients.dynamoDb, servers.env.TASKS_TABLE);
       results.transactionUnits = counter.backendDoublesTransactions
         ? 'reported doubled by DynamoDB Local; counted as reported'
@@ -261,7 +272,11 @@ async function main(): Promise<void> {
           large: hottestKey(large.usage.indexWrites, large.tasks),
           bulk: hottestKey(bulk.usage.indexWrites, bulk.tasks),
         };
-        for (const [name, h] of [['~1 KB', hot.small], ['~64 KB', hot.large], ['~1 KB bulk', hot.bulk]] as const)
+        for (const [name, h] of [
+          ['~1 KB', hot.small],
+          ['~64 KB', hot.large],
+          ['~1 KB bulk', hot.bulk],
+        ] as const)
           if (h) log(formatHottestKey(name, h));
         results.cost = {
           submitConcurrency: COST.submitConcurrency,
@@ -351,8 +366,9 @@ async function main(): Promise<void> {
       [
         'Rules: API Gateway 1 request per submit request; Lambda 1 request per submit request and per batch handed to',
         '  processTask/monitorDlq, each duration rounded up to 1 ms at its memorySize; SQS 1 request per started 64 KB chunk of',
-        '  the payload a call sends (SendMessage, SendMessageBatch: the whole call) or returns (ReceiveMessage), else 1; DynamoDB on-demand units as reported by ReturnConsumedCapacity=INDEXES',
-        '  (transactions at 2x; failed conditional writes estimated from the old item). TOTAL leaves out the Lambda event source',
+        '  the payload a call sends (SendMessage, SendMessageBatch: the whole call) or returns (ReceiveMessage), else 1;',
+        '  DynamoDB on-demand units as reported by ReturnConsumedCapacity=INDEXES (transactions at 2x; failed conditional',
+        '  writes estimated from the old item). TOTAL leaves out the Lambda event source',
         "  pollers' ReceiveMessage/DeleteMessageBatch, as briefed; AWS's knowledge-center article on high SQS charges says the",
         "  long polls Lambda makes on a queue that triggers it are charged as SQS requests, so the next line adds the pollers'",
         '  message-bearing receives and deletes (their empty receives depend on idle time, not on tasks: see results.json).',
