@@ -147,6 +147,3 @@ export type LimitId = keyof typeof AWS_LIMITS;
  * that a plan cannot exceed the account throttle.
  */
 export const USAGE_PLAN_SOURCE = 'https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html';
-
-/** SendMessageBatch's cap on a call's total size. */
-export const SQS_BATCH_BYTES = 1_048_576;

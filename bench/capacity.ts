@@ -123,15 +123,15 @@ export interface MeasuredHotKey {
   shardsSeen: number;
 }
 
-/** The task mix of a measured cost run (bench/cost.ts's summary of the ~1 KB run). */
-export function mixFromCost(summary: CostSummary, hot?: MeasuredHotKey): TaskMix {
+/** The task mix of a measured cost run (bench/cost.ts's summary of a ~1 KB run), named `label`. */
+export function mixFromCost(summary: CostSummary, hot?: MeasuredHotKey, label = 'POST /tasks, one task a request (measured)'): TaskMix {
   const n = summary.tasks;
   const functions: Record<string, FunctionLoad> = {};
   for (const l of summary.lambda) functions[l.functionKey] = { invocationsPerTask: l.invocations / n, meanDurationMs: l.meanDurationMs };
   const consumer = summary.lambda.find((l) => l.functionKey === 'processTask');
   const measured = hot && hot.shardsSeen > 1 && hot.shareOfPhase > 0;
   return {
-    label: 'POST /tasks, one task a request (measured)',
+    label,
     apiRequestsPerTask: summary.perTask.apiRequests,
     functions,
     consumer: 'processTask',
@@ -144,6 +144,18 @@ export function mixFromCost(summary: CostSummary, hot?: MeasuredHotKey): TaskMix
       ? `measured: the hottest shard took ${fixed(hot.shareOfPhase * 100, 1)}% of its phase over ${hot.shardsSeen} shards`
       : 'model: 1/N of a phase per shard (no measured shard trace in the figures)',
   };
+}
+
+/**
+ * The task mix of a measured bulk run (tasks submitted through POST /tasks/batch): as
+ * mixFromCost, labelled with the run's mean tasks a request; an error if the run has no
+ * submitTasks invocation (figures of a run from before the bench measured the bulk path).
+ */
+export function bulkMixFromCost(summary: CostSummary, hot?: MeasuredHotKey): TaskMix {
+  const submits = summary.lambda.find((l) => l.functionKey === 'submitTasks');
+  if (!submits?.invocations)
+    throw new Error(`${summary.label}: no submitTasks invocations; the bulk mix needs a run submitted through POST /tasks/batch`);
+  return mixFromCost(summary, hot, `POST /tasks/batch of ${fixed(submits.meanBatch, 0)} (measured)`);
 }
 
 /** `params.default` of serverless.yml's text: the `key: value` lines under `params:` / `default:`. */

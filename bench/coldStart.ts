@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnManaged } from '../devstack';
 import { median } from '../tools/stats';
+import { copyWorkingTree } from '../tools/workingTree';
 import { MARKER } from './measure';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -35,24 +36,6 @@ export interface ColdStartResult {
   packageSeconds: number;
   runtimePackages: string[];
   functions: FunctionColdStart[];
-}
-
-/** Copies the non-ignored working tree (tracked and untracked, no node_modules) and links node_modules. */
-function scratchCopy(destination: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  })
-    .split('\0')
-    .filter((file) => file && !file.startsWith('node_modules/'));
-  for (const file of new Set(files)) {
-    const source = path.join(ROOT, file);
-    if (!fs.lstatSync(source, { throwIfNoEntry: false })?.isFile()) continue;
-    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
-    fs.copyFileSync(source, path.join(destination, file));
-  }
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(destination, 'node_modules'), 'dir');
 }
 
 /** Package names behind `!node_modules/<name>/**` patterns: what the zips expect the runtime to provide. */
@@ -136,7 +119,7 @@ export async function measureColdStart(options: {
   try {
     const service = path.join(work, 'service');
     const packageDir = path.join(work, 'package');
-    scratchCopy(service);
+    copyWorkingTree(ROOT, service);
     const started = Date.now();
     const packaging = spawnManaged(
       'serverless package',

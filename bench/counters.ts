@@ -73,7 +73,7 @@ export interface UsageSnapshot {
   indexWrites: Record<string, number>;
 }
 
-/** SQS prices each 64 KB (65,536 bytes) chunk of a request's payload as one request. */
+/** SQS prices each 64 KB (65,536 bytes) chunk of a request's payload as one request (bench/prices.json's sqs.chunkBytes). */
 export const SQS_CHUNK_BYTES = 64 * 1024;
 
 /** DynamoDB operations that accept ReturnConsumedCapacity. */
@@ -98,6 +98,8 @@ const TRANSACTION_OPS = new Set(['TransactGetItems', 'TransactWriteItems', 'Exec
 export class UsageCounter {
   /** Whether the backend's ConsumedCapacity of transactions already includes AWS's 2x (probeTransactionDoubling). */
   backendDoublesTransactions = false;
+  /** The payload chunk SQS bills as one request; the bench sets it from the price table. */
+  sqsChunkBytes = SQS_CHUNK_BYTES;
   /** Which index partition key each of the pipeline's state writes touched. */
   readonly indexTrace = new IndexWriteTrace();
   private ops = new Map<string, OpStats>();
@@ -305,8 +307,8 @@ export function sqsMessageBytes(body: string | undefined, attributes: Record<str
  * messages moves a 128 KB payload: 2+ requests); an empty receive, a delete or any other
  * call is 1 request. Message bytes are body plus attributes (sqsMessageBytes).
  */
-export function sqsBilledRequests(payloadBytes: number): number {
-  return Math.max(1, Math.ceil(payloadBytes / SQS_CHUNK_BYTES));
+export function sqsBilledRequests(payloadBytes: number, chunkBytes = SQS_CHUNK_BYTES): number {
+  return Math.max(1, Math.ceil(payloadBytes / chunkBytes));
 }
 
 function queueRole(url: unknown): string {
@@ -346,12 +348,12 @@ export function instrumentSqs(client: SQSClient, counter: UsageCounter, caller: 
           if (messages.length === 0) stats.emptyReceives += 1;
         }
         stats.payloadBytes += bytes;
-        stats.billedRequests += sqsBilledRequests(bytes);
+        stats.billedRequests += sqsBilledRequests(bytes, counter.sqsChunkBytes);
         return result;
       } catch (error) {
         stats.errors += 1;
         // An aborted long poll (a poller stopping) never reached a billable end; anything else did.
-        if ((error as Error).name !== 'AbortError') stats.billedRequests += sqsBilledRequests(sent);
+        if ((error as Error).name !== 'AbortError') stats.billedRequests += sqsBilledRequests(sent, counter.sqsChunkBytes);
         throw error;
       }
     },

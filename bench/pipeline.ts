@@ -1,5 +1,5 @@
 /**
- * The pipeline under measurement: the REAL handlers (submitTask, processTask, monitorDlq)
+ * The pipeline under measurement: the REAL handlers (submitTask or submitTasks, processTask, monitorDlq)
  * running in this process against DynamoDB Local and fauxqs, fed by the Lambda-like pollers
  * of the local stack (devstack/), as in test/integration/harness.ts. The difference:
  * every client is counted (bench/counters.ts), the failure draws are seeded, each Lambda
@@ -13,6 +13,7 @@ import { ulid } from 'ulid';
 import { createHandler as createMonitor } from '../handlers/monitorDlq';
 import { createHandler as createProcessor } from '../handlers/processTask';
 import { createHandler as createSubmit } from '../handlers/submitTask';
+import { createHandler as createSubmitBatch } from '../handlers/submitTasks';
 import { loadConfig, type Config } from '../lib/config';
 import { storeOptions } from '../lib/runtime';
 import type { Deps } from '../lib/deps';
@@ -86,13 +87,13 @@ export function memorySizes(servers: LocalServers): Record<string, number> {
   );
 }
 
-/** An API Gateway (REST, proxy) event for POST /tasks, as the submit handler receives it. */
-export function postTasksEvent(task: BenchTask): APIGatewayProxyEvent {
+/** An API Gateway (REST, proxy) event for a POST to `route` with a JSON body, as the submit handlers receive it. */
+function postEvent(route: string, body: unknown): APIGatewayProxyEvent {
   return {
     httpMethod: 'POST',
-    path: '/tasks',
-    resource: '/tasks',
-    body: JSON.stringify(task),
+    path: route,
+    resource: route,
+    body: JSON.stringify(body),
     headers: { 'Content-Type': 'application/json' },
     multiValueHeaders: {},
     isBase64Encoded: false,
@@ -102,6 +103,23 @@ export function postTasksEvent(task: BenchTask): APIGatewayProxyEvent {
     stageVariables: null,
     requestContext: {} as APIGatewayProxyEvent['requestContext'],
   };
+}
+
+/** The event of POST /tasks for one task. */
+export function postTasksEvent(task: BenchTask): APIGatewayProxyEvent {
+  return postEvent('/tasks', task);
+}
+
+/** The event of POST /tasks/batch for `tasks` (1 to 100). */
+export function postTasksBatchEvent(tasks: readonly BenchTask[]): APIGatewayProxyEvent {
+  return postEvent('/tasks/batch', { tasks });
+}
+
+/** `tasks` cut into requests of `perRequest` tasks, in order (the last one may be shorter). */
+export function requestsOf<T>(tasks: readonly T[], perRequest: number): T[][] {
+  if (!(Number.isInteger(perRequest) && perRequest >= 1))
+    throw new Error(`tasks per request must be a positive integer; got ${perRequest}`);
+  return Array.from({ length: Math.ceil(tasks.length / perRequest) }, (_, i) => tasks.slice(i * perRequest, (i + 1) * perRequest));
 }
 
 /** Counts a JSON line (a log line or an EMF metrics line) as CloudWatch Logs would ingest it: its UTF-8 bytes and the newline. */
@@ -176,12 +194,21 @@ export interface PipelineOptions {
 
 export interface BenchPipeline {
   /**
-   * Submits `tasks` through the submit handler with `submitConcurrency` requests in flight,
-   * waits until every task is SUCCEEDED or FAILED and both queues are empty, and returns what
-   * was counted meanwhile (the counter is reset first).
+   * Submits `tasks` with `submitConcurrency` requests in flight, one task a POST /tasks or, with
+   * `tasksPerRequest`, that many a POST /tasks/batch; waits until every task is SUCCEEDED or
+   * FAILED and both queues are empty, and returns what was counted meanwhile (the counter is
+   * reset first).
    */
-  run(tasks: BenchTask[], options: { submitConcurrency: number; timeoutMs: number; seed?: number }): Promise<RunResult>;
+  run(tasks: BenchTask[], options: RunOptions): Promise<RunResult>;
   stop(): Promise<void>;
+}
+
+export interface RunOptions {
+  submitConcurrency: number;
+  timeoutMs: number;
+  seed?: number;
+  /** Submit through POST /tasks/batch, this many tasks a request (absent: POST /tasks, one a request). */
+  tasksPerRequest?: number;
 }
 
 interface CurrentRun {
@@ -238,6 +265,27 @@ export function startPipeline(
   };
 
   const submit = createSubmit(() => deps);
+  const submitBatch = createSubmitBatch(() => deps);
+  // Each request is counted as API Gateway and Lambda would bill it: one request, one invocation of its measured duration.
+  const submitOne = async (task: BenchTask) => {
+    counter.recordApiRequest('POST /tasks');
+    const start = process.hrtime.bigint();
+    const response = await submit(postTasksEvent(task));
+    counter.recordInvocation('submitTask', msSince(start), 1);
+    if (response.statusCode !== 202) throw new Error(`POST /tasks ${task.taskId} answered ${response.statusCode}: ${response.body}`);
+  };
+  const submitMany = async (batch: BenchTask[]) => {
+    counter.recordApiRequest('POST /tasks/batch');
+    const start = process.hrtime.bigint();
+    const response = await submitBatch(postTasksBatchEvent(batch));
+    counter.recordInvocation('submitTasks', msSince(start), batch.length);
+    const counts = response.statusCode === 200 ? (JSON.parse(response.body) as { counts?: Record<string, number> }).counts : undefined;
+    if (counts?.['202'] !== batch.length)
+      throw new Error(
+        `POST /tasks/batch of ${batch.length} from ${batch[0]?.taskId} answered ${response.statusCode} ` +
+          `(${counts ? `counts ${JSON.stringify(counts)}, not all 202` : response.body.slice(0, 500)})`,
+      );
+  };
   const handlers: Record<string, (event: SQSEvent) => Promise<unknown>> = {};
   const keyByName: Record<string, string> = {};
   for (const [key, create] of [
@@ -274,13 +322,8 @@ export function startPipeline(
     if (runOptions.seed !== undefined) random = seededRandom(runOptions.seed);
     counter.reset();
     const startedAt = Date.now();
-    await mapLimit(tasks, runOptions.submitConcurrency, async (task) => {
-      counter.recordApiRequest('POST /tasks');
-      const start = process.hrtime.bigint();
-      const response = await submit(postTasksEvent(task));
-      counter.recordInvocation('submitTask', msSince(start), 1);
-      if (response.statusCode !== 202) throw new Error(`POST /tasks ${task.taskId} answered ${response.statusCode}: ${response.body}`);
-    });
+    if (runOptions.tasksPerRequest === undefined) await mapLimit(tasks, runOptions.submitConcurrency, submitOne);
+    else await mapLimit(requestsOf(tasks, runOptions.tasksPerRequest), runOptions.submitConcurrency, submitMany);
     await pollUntil(() => state.terminal.size === state.wanted.size, {
       timeoutMs: runOptions.timeoutMs,
       intervalMs: 20,

@@ -36,6 +36,8 @@ export function loadPrices(file = PRICES_FILE): PriceTable {
   for (const [name, value] of numbers) {
     if (typeof value !== 'number' || !(value > 0)) throw new Error(`${file}: ${name} must be a positive number`);
   }
+  if (!Number.isInteger(prices.sqs.chunkBytes) || !(prices.sqs.chunkBytes > 0))
+    throw new Error(`${file}: sqs.chunkBytes must be a positive whole number of bytes (the payload chunk billed as one request)`);
   for (const service of ['apiGateway', 'lambda', 'sqs', 'dynamoDb'] as const) {
     if (!/^https:\/\//.test(prices[service].source)) throw new Error(`${file}: ${service}.source must be the pricing page URL`);
   }

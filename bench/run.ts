@@ -3,7 +3,7 @@
  * npm run bench -- --capacity [--figures FILE] [--param name=value ...]
  *
  * 1. Cost per task (1 KB and 64 KB payloads, FAILURE_RATE 0.3, seeded) from counted AWS requests,
- *    and the bulk path (POST /tasks/batch of 100) modelled from the 1 KB run (bench/bulk.ts).
+ *    and the same for 1 KB tasks submitted through POST /tasks/batch, 100 a request.
  * 2. Submit latency p50/p95/p99 at concurrency 1 and 16 against `npm start`'s HTTP API.
  * 3. End-to-end throughput (backoff base 0) and the ceiling of the bare requests, with their ratio.
  * 4. Cold start: zip size and handler import time of each function.
@@ -19,7 +19,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { startLocalServers, type LocalServers } from '../devstack';
 import { UsageError, intOption, parseCommandLine } from '../tools/args';
-import { BULK, bulkCost, type BulkCost } from './bulk';
+import { MAX_BATCH_TASKS } from '../lib/lambda/schemas';
 import { capacitySection, figuresFrom, OVERRIDABLE, type Overrides } from './capacityReport';
 import { measureColdStart, type ColdStartResult } from './coldStart';
 import { formatCost, summarizeRun, type CostSummary } from './cost';
@@ -27,7 +27,7 @@ import { probeTransactionDoubling, UsageCounter } from './counters';
 import { fixed, heading, kb, ms, table, usd, verdict } from './format';
 import { measureLatency, type LatencyResult } from './latency';
 import { isolatedQueues, memorySizes, startPipeline, tasksOf, type RunResult } from './pipeline';
-import { formatHottestKey, hottestKey } from './indexTrace';
+import { formatHottestKey, hottestKey, type HottestKey } from './indexTrace';
 import { loadPrices, PRICES_FILE } from './priceTable';
 import { formatThroughput, measureThroughput, type ThroughputResult } from './throughput';
 
@@ -126,6 +126,8 @@ const SUBMIT_CONCURRENCY = 16;
  * share one Node event loop would be mostly queueing; on Lambda each sandbox runs one at a time.
  */
 const COST = { submitConcurrency: 1, pollers: 1 };
+/** Tasks a POST /tasks/batch request of the bulk cost run: the API's maximum. */
+const BULK_TASKS_PER_REQUEST = MAX_BATCH_TASKS;
 /** Targets of issue 6, and issue 12's bulk cost (US$ per million ~1 KB tasks). */
 const TARGET = { wcuPerTask: 6, throughputRatio: 0.5, zipBytes: 1_000_000, importMs: 150, bulkUsdPerMillion: 5.5 };
 
@@ -140,14 +142,24 @@ async function main(): Promise<void> {
     console.log(
       `capacity model from ${path.relative(process.cwd(), options.figures)} (run of ${figures.startedAt}${figures.quick ? ', quick' : ''})`,
     );
-    const { verdict: v } = capacitySection(figures.summary, figures.hot, options.params);
+    const { verdict: v } = capacitySection(figures, options.params);
     console.log(`\n  ${verdict(v.pass, v.target, v.detail)}`);
     return;
   }
   const prices = loadPrices();
   const size = options.quick
-    ? { small: 50, large: 10, warmup: 20, throughput: 100, rounds: 1, latency: [30, 48], latencyWarmup: 3, importRuns: 3 }
-    : { small: 1000, large: 200, warmup: 100, throughput: 1000, rounds: 3, latency: [300, 400], latencyWarmup: 10, importRuns: 9 };
+    ? { small: 50, large: 10, bulk: 200, warmup: 20, throughput: 100, rounds: 1, latency: [30, 48], latencyWarmup: 3, importRuns: 3 }
+    : {
+        small: 1000,
+        large: 200,
+        bulk: 1000,
+        warmup: 100,
+        throughput: 1000,
+        rounds: 3,
+        latency: [300, 400],
+        latencyWarmup: 10,
+        importRuns: 9,
+      };
   const runId = crypto.randomBytes(4).toString('hex');
   const timings: Record<string, number> = {};
   const benchStart = Date.now();
@@ -174,7 +186,8 @@ async function main(): Promise<void> {
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.arch()}` },
     prices,
   };
-  let cost: { small: CostSummary; large: CostSummary; bulk: BulkCost } | undefined;
+  let cost: { small: CostSummary; large: CostSummary; bulk: CostSummary } | undefined;
+  let hot: Record<'small' | 'large' | 'bulk', HottestKey | undefined> | undefined;
   let throughput: ThroughputResult | undefined;
   let latency: LatencyResult | undefined;
   let coldStart: ColdStartResult | undefined;
@@ -184,6 +197,7 @@ async function main(): Promise<void> {
     const servers: LocalServers = await timed('boot local servers', () => startLocalServers({ stage: 'bench' }));
     try {
       const counter = new UsageCounter();
+      counter.sqsChunkBytes = prices.sqs.chunkBytes;
       counter.backendDoublesTransactions = await probeTransactionDoubling(servers.clients.dynamoDb, servers.env.TASKS_TABLE);
       results.transactionUnits = counter.backendDoublesTransactions
         ? 'reported doubled by DynamoDB Local; counted as reported'
@@ -227,6 +241,7 @@ async function main(): Promise<void> {
         );
         let small: RunResult;
         let large: RunResult;
+        let bulk: RunResult;
         const runOptions = { submitConcurrency: COST.submitConcurrency, timeoutMs: 300_000, seed: options.seed };
         try {
           large = await timed('cost run 64 KB', () =>
@@ -235,19 +250,34 @@ async function main(): Promise<void> {
           log(`64 KB run: ${large.tasks} tasks in ${(large.elapsedMs / 1000).toFixed(1)} s`);
           small = await timed('cost run 1 KB', () => pipeline.run(tasksOf(`b01k-${runId}`, size.small, 1024, options.seed), runOptions));
           log(`1 KB run: ${small.tasks} tasks in ${(small.elapsedMs / 1000).toFixed(1)} s`);
+          bulk = await timed('cost run 1 KB bulk', () =>
+            pipeline.run(tasksOf(`bulk-${runId}`, size.bulk, 1024, options.seed), {
+              ...runOptions,
+              tasksPerRequest: BULK_TASKS_PER_REQUEST,
+            }),
+          );
+          log(`1 KB bulk run: ${bulk.tasks} tasks, ${BULK_TASKS_PER_REQUEST} a request, in ${(bulk.elapsedMs / 1000).toFixed(1)} s`);
         } finally {
           await pipeline.stop();
         }
-        for (const note of [...large.pollerNotes, ...small.pollerNotes]) log(`poller: ${note}`);
-        const smallCost = summarizeRun('~1 KB payloads', 1024, small, prices, memory);
+        for (const note of [...large.pollerNotes, ...small.pollerNotes, ...bulk.pollerNotes]) log(`poller: ${note}`);
         cost = {
-          small: smallCost,
+          small: summarizeRun('~1 KB payloads', 1024, small, prices, memory),
           large: summarizeRun('~64 KB payloads', 64 * 1024, large, prices, memory),
-          bulk: bulkCost(smallCost, prices, BULK),
+          bulk: summarizeRun(`~1 KB payloads, POST /tasks/batch of ${BULK_TASKS_PER_REQUEST}`, 1024, bulk, prices, memory),
         };
-        console.log(`\n${formatCost(cost.small, prices)}\n\n${formatCost(cost.large, prices)}`);
-        const hot = { small: hottestKey(small.usage.indexWrites, small.tasks), large: hottestKey(large.usage.indexWrites, large.tasks) };
-        for (const [name, h] of [['~1 KB', hot.small] as const, ['~64 KB', hot.large] as const]) if (h) log(formatHottestKey(name, h));
+        console.log(`\n${[cost.small, cost.large, cost.bulk].map((c) => formatCost(c, prices)).join('\n\n')}`);
+        hot = {
+          small: hottestKey(small.usage.indexWrites, small.tasks),
+          large: hottestKey(large.usage.indexWrites, large.tasks),
+          bulk: hottestKey(bulk.usage.indexWrites, bulk.tasks),
+        };
+        for (const [name, h] of [
+          ['~1 KB', hot.small],
+          ['~64 KB', hot.large],
+          ['~1 KB bulk', hot.bulk],
+        ] as const)
+          if (h) log(formatHottestKey(name, h));
         results.cost = {
           submitConcurrency: COST.submitConcurrency,
           pollerConcurrency: COST.pollers,
@@ -313,47 +343,36 @@ async function main(): Promise<void> {
     const s = cost.small;
     const l = cost.large;
     const b = cost.bulk;
-    const rows = (pick: (c: CostSummary) => number, bulkValue?: number) => [
-      usd(pick(s)),
-      bulkValue === undefined ? 'as single' : usd(bulkValue),
-      usd(pick(l)),
-    ];
+    const rows = (pick: (c: CostSummary) => number) => [usd(pick(s)), usd(pick(b)), usd(pick(l))];
     console.log(`US$ per million tasks (${prices.region} on-demand prices of ${prices.date}; FAILURE_RATE ${FAILURE_RATE}):`);
     console.log(
       table(
-        ['component', '~1 KB', `~1 KB bulk (${BULK.tasksPerRequest}/request)`, '~64 KB'],
+        ['component', '~1 KB', `~1 KB bulk (${BULK_TASKS_PER_REQUEST}/request)`, '~64 KB'],
         [
-          ['API Gateway requests', ...rows((c) => c.usdPerMillion.apiGateway, b.usdPerMillion.apiGateway)],
-          ['Lambda requests', ...rows((c) => c.usdPerMillion.lambdaRequests, b.usdPerMillion.lambdaRequests)],
-          ['Lambda duration (arm64)', ...rows((c) => c.usdPerMillion.lambdaDuration, b.usdPerMillion.lambdaDuration)],
-          ['SQS requests', ...rows((c) => c.usdPerMillion.sqs, b.usdPerMillion.sqs)],
-          ['DynamoDB writes', ...rows((c) => c.usdPerMillion.dynamoDbWrites, b.usdPerMillion.dynamoDbWrites)],
-          ['DynamoDB reads', ...rows((c) => c.usdPerMillion.dynamoDbReads, b.usdPerMillion.dynamoDbReads)],
-          ['TOTAL (pollers excluded)', ...rows((c) => c.usdPerMillion.total, b.usdPerMillion.total)],
+          ['API Gateway requests', ...rows((c) => c.usdPerMillion.apiGateway)],
+          ['Lambda requests', ...rows((c) => c.usdPerMillion.lambdaRequests)],
+          ['Lambda duration (arm64)', ...rows((c) => c.usdPerMillion.lambdaDuration)],
+          ['SQS requests', ...rows((c) => c.usdPerMillion.sqs)],
+          ['DynamoDB writes', ...rows((c) => c.usdPerMillion.dynamoDbWrites)],
+          ['DynamoDB reads', ...rows((c) => c.usdPerMillion.dynamoDbReads)],
+          ['TOTAL (pollers excluded)', ...rows((c) => c.usdPerMillion.total)],
           ['+ ESM poller SQS requests', ...rows((c) => c.pollers.usdPerMillionIfBilled)],
-          [
-            'TOTAL incl. poller requests',
-            ...rows(
-              (c) => c.usdPerMillion.total + c.pollers.usdPerMillionIfBilled,
-              b.usdPerMillion.total + s.pollers.usdPerMillionIfBilled,
-            ),
-          ],
+          ['TOTAL incl. poller requests', ...rows((c) => c.usdPerMillion.total + c.pollers.usdPerMillionIfBilled)],
           ['(info) CloudWatch Logs ingestion', ...rows((c) => c.logsUsdPerMillion)],
         ],
       ),
     );
     console.log(
       [
-        'Rules: API Gateway 1 request per submit; Lambda 1 request per submit and per batch handed to processTask/monitorDlq, each',
-        '  duration rounded up to 1 ms at its memorySize; SQS 1 request per started 64 KB chunk of the payload a call sends',
-        '  (SendMessage) or returns (ReceiveMessage), else 1; DynamoDB on-demand units as reported by ReturnConsumedCapacity=INDEXES',
-        '  (transactions at 2x; failed conditional writes estimated from the old item). TOTAL leaves out the Lambda event source',
+        'Rules: API Gateway 1 request per submit request; Lambda 1 request per submit request and per batch handed to',
+        '  processTask/monitorDlq, each duration rounded up to 1 ms at its memorySize; SQS 1 request per started 64 KB chunk of',
+        '  the payload a call sends (SendMessage, SendMessageBatch: the whole call) or returns (ReceiveMessage), else 1;',
+        '  DynamoDB on-demand units as reported by ReturnConsumedCapacity=INDEXES (transactions at 2x; failed conditional',
+        '  writes estimated from the old item). TOTAL leaves out the Lambda event source',
         "  pollers' ReceiveMessage/DeleteMessageBatch, as briefed; AWS's knowledge-center article on high SQS charges says the",
         "  long polls Lambda makes on a queue that triggers it are charged as SQS requests, so the next line adds the pollers'",
         '  message-bearing receives and deletes (their empty receives depend on idle time, not on tasks: see results.json).',
-        `  Bulk (modelled from the ~1 KB run, bench/bulk.ts): 1/${BULK.tasksPerRequest} API request and submitBatch invocation a task,`,
-        `  submitBatch ${fixed(b.submitBatchDurationMs, 0)} ms (${BULK.durationFactor} x ${BULK.tasksPerRequest} x submitTask's mean: to re-measure), first-attempt messages`,
-        `  ${b.entriesPerSendBatch} to a SendMessageBatch billed per 64 KB chunk of the call; retries, DLQ, pollers and DynamoDB as measured.`,
+        `  Bulk: measured as the others, the same kind of tasks through submitTasks, ${BULK_TASKS_PER_REQUEST} a POST /tasks/batch.`,
       ].join('\n'),
     );
     console.log(
@@ -384,10 +403,10 @@ async function main(): Promise<void> {
     targets.push({
       target: `US$ per million ~1 KB tasks through POST /tasks/batch <= ${TARGET.bulkUsdPerMillion.toFixed(2)}`,
       pass: b.usdPerMillion.total <= TARGET.bulkUsdPerMillion,
-      detail: `${usd(b.usdPerMillion.total)} modelled (single submits ${usd(s.usdPerMillion.total)}); DynamoDB writes ${usd(b.usdPerMillion.dynamoDbWrites)} of it`,
+      detail: `${usd(b.usdPerMillion.total)} measured (single submits ${usd(s.usdPerMillion.total)}); DynamoDB writes ${usd(b.usdPerMillion.dynamoDbWrites)} of it`,
     });
-    console.log(heading('Capacity model (bench/capacity.ts) from the ~1 KB run'));
-    const section = capacitySection(s, undefined, options.params);
+    console.log(heading('Capacity model (bench/capacity.ts) from the ~1 KB runs'));
+    const section = capacitySection({ single: s, bulk: b, hot: { single: hot?.small, bulk: hot?.bulk } }, options.params);
     results.capacity = section;
     targets.push(section.verdict);
   }

@@ -29,6 +29,12 @@ export interface MetricsSink {
 /** A sink that drops everything (tools and tests that do not look at metrics). */
 export const noMetrics: MetricsSink = { count: () => undefined, milliseconds: () => undefined, publish: () => undefined };
 
+/**
+ * Powertools prints a metric's values on its own once they reach 100, straight to stdout: with a
+ * recorder, EmfMetrics writes them to it before that (at 99).
+ */
+const POWERTOOLS_VALUES_PER_LINE = 100;
+
 /** Receives each EMF line an EmfMetrics would have printed (without the newline). */
 export type MetricsRecorder = (line: string) => void;
 
@@ -42,6 +48,8 @@ export type MetricsRecorder = (line: string) => void;
 export class EmfMetrics implements MetricsSink {
   private readonly metrics: Metrics;
   private readonly byType = new Map<string, Metrics>();
+  /** Values stored per metric name in each Powertools instance since it last printed (kept only with a recorder). */
+  private readonly stored = new Map<Metrics, Map<string, number>>();
   private pending = 0;
 
   constructor(
@@ -69,16 +77,32 @@ export class EmfMetrics implements MetricsSink {
         metrics.publishStoredMetrics();
         continue;
       }
-      // What publishStoredMetrics prints, then clears (no dimension or metadata is ever added per invocation).
-      this.record(JSON.stringify(metrics.serializeMetrics()));
-      metrics.clearMetrics();
+      this.recordLine(metrics);
     }
   }
 
   private add(name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number, type: string | undefined): void {
-    this.metrics.addMetric(name, unit, value);
-    if (type) this.typed(type).addMetric(name, unit, value);
+    this.store(this.metrics, name, unit, value);
+    if (type) this.store(this.typed(type), name, unit, value);
     this.pending += 1;
+  }
+
+  /** Adds one value; with a recorder, first records the line Powertools would otherwise print by itself with this value. */
+  private store(metrics: Metrics, name: MetricName, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
+    if (this.record) {
+      const counts = this.stored.get(metrics) ?? new Map<string, number>();
+      this.stored.set(metrics, counts);
+      if ((counts.get(name) ?? 0) + 1 >= POWERTOOLS_VALUES_PER_LINE) this.recordLine(metrics);
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    metrics.addMetric(name, unit, value);
+  }
+
+  /** What publishStoredMetrics prints, handed to the recorder, then cleared (no dimension or metadata is ever added per invocation). */
+  private recordLine(metrics: Metrics): void {
+    this.record?.(JSON.stringify(metrics.serializeMetrics()));
+    metrics.clearMetrics();
+    this.stored.get(metrics)?.clear();
   }
 
   private typed(type: string): Metrics {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AWS_LIMITS, AWS_LIMITS_DATE, USAGE_PLAN_SOURCE } from '../../bench/awsLimits';
 import {
+  bulkMixFromCost,
   type CapacityResult,
   capacity,
   defaultParams,
@@ -13,7 +14,7 @@ import {
   raisedSettings,
   type Settings,
 } from '../../bench/capacity';
-import { costSummary, taskMix, transition } from './factories';
+import { bulkCostSummary, costSummary, taskMix, transition } from './factories';
 
 /** Account defaults; a usage plan of 50 req/s and 864,000 requests a day (10 req/s); 16 shards. */
 function settings(overrides: Partial<Settings> = {}): Settings {
@@ -125,8 +126,7 @@ describe('bench capacity model', () => {
     });
 
     it('sustains 10,000 tasks/s through bulk submits of the measured mix with the documented knobs', () => {
-      const mix = mixFromCost(costSummary());
-      const bulk = { ...mix, apiRequestsPerTask: 0.01 };
+      const bulk = bulkMixFromCost(bulkCostSummary());
 
       const result = capacity(bulk, raisedSettings());
       expect(result.tasksPerSecond).to.be.at.least(10_000);

@@ -1,5 +1,8 @@
 import type { TaskMix } from '../../bench/capacity';
-import type { CostSummary, LambdaRow, TransitionRow } from '../../bench/cost';
+import { type CostSummary, type LambdaRow, summarizeRun, type TransitionRow } from '../../bench/cost';
+import type { Caller, Invocation, OpStats } from '../../bench/counters';
+import type { RunResult } from '../../bench/pipeline';
+import { loadPrices } from '../../bench/priceTable';
 
 /** A Lambda row of a cost run: `invocations` over the run, their mean duration and GB-seconds. */
 export function lambdaRow(functionKey: string, invocations: number, meanDurationMs: number, extra: Partial<LambdaRow> = {}): LambdaRow {
@@ -112,4 +115,78 @@ export function taskMix(overrides: Partial<TaskMix> = {}): TaskMix {
     shardSkewSource: 'model',
     ...overrides,
   };
+}
+
+/** A counter row of a run: `calls` requests of one kind, with what they consumed. */
+export function opRow(caller: Caller, detail: string, calls: number, extra: Partial<OpStats> = {}): OpStats {
+  const [operation] = detail.split(' ');
+  return {
+    caller,
+    service: /^(SendMessage|ReceiveMessage|DeleteMessage)/.test(operation) ? 'SQS' : 'DynamoDB',
+    operation,
+    detail,
+    calls,
+    errors: 0,
+    conditionalFailures: 0,
+    retries: 0,
+    tableWcu: 0,
+    gsiWcu: {},
+    tableRcu: 0,
+    gsiRcu: {},
+    estimatedWcu: 0,
+    billedRequests: 0,
+    payloadBytes: 0,
+    messages: 0,
+    emptyReceives: 0,
+    ...extra,
+  };
+}
+
+const times = (n: number, invocation: Invocation): Invocation[] => Array.from({ length: n }, () => invocation);
+
+/**
+ * What the counters see in a ~1 KB run of 1,000 tasks through POST /tasks/batch, round numbers
+ * of a measured one's shape: 10 requests and submitTasks invocations of 500 ms (100 tasks
+ * each); the first attempts in 100 SendMessageBatch calls of 10 messages (12 KB, one 64 KB
+ * chunk each) and 400 retries as single sends; 200 processTask batches of 50 ms (7 records);
+ * 4.83 table and 3 index write units a task.
+ */
+export function bulkRun(): RunResult {
+  const pipeline = (detail: string, calls: number, extra: Partial<OpStats> = {}) => opRow('pipeline', detail, calls, extra);
+  return {
+    tasks: 1000,
+    elapsedMs: 10_000,
+    succeeded: 970,
+    failed: 30,
+    attempts: { 1: 600, 2: 370, 3: 30 },
+    pollerNotes: [],
+    usage: {
+      apiRequests: { 'POST /tasks/batch': 10 },
+      invocations: [
+        ...times(10, { functionKey: 'submitTasks', durationMs: 500, records: 100 }),
+        ...times(200, { functionKey: 'processTask', durationMs: 50, records: 7 }),
+      ],
+      ops: [
+        pipeline('PutItem PAYLOAD', 1000, { tableWcu: 1000 }),
+        pipeline('PutItem STATE', 1000, { tableWcu: 1000, gsiWcu: { byPhase: 1000 } }),
+        pipeline('UpdateItem -> PROCESSING', 1400, { tableWcu: 1400 }),
+        pipeline('UpdateItem -> SUCCEEDED', 970, { tableWcu: 970, gsiWcu: { byPhase: 1940 } }),
+        pipeline('UpdateItem -> RETRY_SCHEDULED', 400, { tableWcu: 400 }),
+        pipeline('UpdateItem -> DEAD_LETTERED', 30, { tableWcu: 30 }),
+        pipeline('UpdateItem -> FAILED', 30, { tableWcu: 30, gsiWcu: { byPhase: 60 } }),
+        pipeline('SendMessageBatch task queue', 100, { billedRequests: 100, payloadBytes: 1_200_000, messages: 1000 }),
+        pipeline('SendMessage task queue', 400, { billedRequests: 400, payloadBytes: 480_000, messages: 400 }),
+        opRow('esm-poller', 'ReceiveMessage task queue', 200, { billedRequests: 200, payloadBytes: 1_680_000, messages: 1400 }),
+        opRow('esm-poller', 'DeleteMessageBatch task queue', 200, { billedRequests: 200, messages: 1400 }),
+      ],
+      logBytes: 1_000_000,
+      logLines: 5000,
+      indexWrites: {},
+    },
+  };
+}
+
+/** The cost summary of bulkRun() at bench/prices.json's prices, 256 MB functions. */
+export function bulkCostSummary(): CostSummary {
+  return summarizeRun('~1 KB payloads, POST /tasks/batch of 100', 1024, bulkRun(), loadPrices(), { submitTasks: 256, processTask: 256 });
 }

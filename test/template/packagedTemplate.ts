@@ -5,10 +5,11 @@
  * so it cannot touch the repository's .build/ or .serverless/; the copy is removed when
  * the process exits.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { copyWorkingTree } from '../../tools/workingTree';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The AWS stage the template suites package. */
@@ -56,38 +57,13 @@ const SERVERLESS_ENV = { SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'o
 let scratch: { workDir: string; serviceDir: string } | undefined;
 const packaged = new Map<string, Promise<PackagedService>>();
 
-/** Copies the non-ignored working tree (no node_modules, no build output) to `destination`. */
-function copyService(destination: string): void {
-  const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-  })
-    .split('\0')
-    .filter((file) => file && !file.startsWith('node_modules'));
-  for (const file of new Set(files)) {
-    const source = path.join(REPO_ROOT, file);
-    if (!fs.lstatSync(source, { throwIfNoEntry: false })?.isFile()) continue; // deleted, or a link
-    fs.mkdirSync(path.dirname(path.join(destination, file)), { recursive: true });
-    fs.copyFileSync(source, path.join(destination, file));
-  }
-  // A tree of hard links, not a symlink: through a symlinked node_modules `npm ls` sees every
-  // package as extraneous, serverless's dev-dependency exclusion comes back empty, and it then
-  // reads all 34,000 files of node_modules at once (EMFILE). Hard links take a few seconds.
-  const modules = path.join(REPO_ROOT, 'node_modules');
-  try {
-    execFileSync('cp', ['-al', modules, path.join(destination, 'node_modules')]);
-  } catch {
-    fs.symlinkSync(modules, path.join(destination, 'node_modules'), 'dir');
-  }
-}
-
 /** One snapshot of the working tree per process, removed on exit. */
 function scratchService(): { workDir: string; serviceDir: string } {
   if (!scratch) {
     const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfn-template-'));
     process.once('exit', () => fs.rmSync(workDir, { recursive: true, force: true }));
     const serviceDir = path.join(workDir, 'service');
-    copyService(serviceDir);
+    copyWorkingTree(REPO_ROOT, serviceDir);
     scratch = { workDir, serviceDir };
   }
   return scratch;

@@ -43,6 +43,24 @@ describe('EmfMetrics', () => {
     expect(JSON.parse(lines[0])).to.include({ TasksFailed: 1 });
   });
 
+  it('hands a batch of 150 values to its recorder in two lines, none of them to stdout', () => {
+    const lines: string[] = [];
+    const printed = sinon.stub(Metrics.prototype, 'publishStoredMetrics');
+    const metrics = new EmfMetrics('task-pipeline/test', 'task-pipeline', (line) => lines.push(line));
+
+    for (let i = 0; i < 150; i++) metrics.count(METRIC.TasksSubmitted, 1, 'simulated');
+    metrics.publish();
+
+    expect(printed.callCount).to.equal(0);
+    const values = (service: string[]) =>
+      lines
+        .map((line) => JSON.parse(line))
+        .filter((emf) => JSON.stringify(emf._aws.CloudWatchMetrics[0].Dimensions) === JSON.stringify([service]))
+        .map((emf) => emf.TasksSubmitted.length);
+    expect(values(['service'])).to.deep.equal([99, 51]);
+    expect(values(['service', 'type'])).to.deep.equal([99, 51]);
+  });
+
   it('leaves the printing to Powertools (stdout, for CloudWatch Logs) without a recorder', () => {
     const publish = sinon.stub(Metrics.prototype, 'publishStoredMetrics');
     const metrics = new EmfMetrics('task-pipeline/test', 'task-pipeline');
