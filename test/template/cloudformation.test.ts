@@ -245,6 +245,12 @@ describe(`CloudFormation template (serverless package --stage ${STAGE})`, functi
       expect(mappings).to.have.length(Object.keys(EXPECTED_CONSUMERS).length);
     });
 
+    it("ends every API function before API Gateway's 29 s integration timeout, and gives the batch route the most of it", function () {
+      const apiFunctions = Object.keys(EXPECTED_GRANTS).filter((name) => !['processTask', 'monitorDlq', 'reconcileTasks'].includes(name));
+      for (const name of apiFunctions) expect(functionProps(name).Timeout, `${name} Timeout`).to.be.below(29);
+      expect(functionProps('submitTasks').Timeout).to.be.at.least(20);
+    });
+
     it("gives each queue a visibility timeout of at least 6x its consumer's timeout plus the batching window", function () {
       for (const [, mapping] of sqsMappings()) {
         const queueId = arnOf(mapping.Properties.EventSourceArn) as string;
