@@ -67,8 +67,11 @@ export function parseTaskLines(text: string): { tasks: TaskLine[]; problems: Lin
   return { tasks, problems };
 }
 
+/** UTF-8 bytes of a text (TextEncoder, not Buffer: the console's bundle reads NDJSON with this module too). */
+const utf8Bytes = (text: string) => new TextEncoder().encode(text).length;
+
 /** Bytes of `{"tasks":[]}`, the envelope around a batch's tasks. */
-const ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ tasks: [] }));
+const ENVELOPE_BYTES = utf8Bytes(JSON.stringify({ tasks: [] }));
 
 /**
  * Consecutive batches of at most `batchSize` tasks whose request bodies (as JSON.stringify writes
@@ -84,7 +87,7 @@ export function cutBatches(
   let current: TaskLine[] = [];
   let bytes = ENVELOPE_BYTES;
   for (const task of tasks) {
-    const size = Buffer.byteLength(JSON.stringify(task.task));
+    const size = utf8Bytes(JSON.stringify(task.task));
     if (ENVELOPE_BYTES + size > maxBytes) {
       tooLarge.push({ task, bytes: ENVELOPE_BYTES + size });
       continue;

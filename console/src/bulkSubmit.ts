@@ -5,6 +5,7 @@
  */
 import { ApiError, AuthError, BATCH_LIMIT, ConnectionError, NotThisApiError, type BatchResult, type ConsoleClient } from './api';
 import { routeHash } from './router';
+import { parseTaskLines } from '../../cli/bulkSubmit';
 
 /** One line to send: its line number in the input (from 1) and the object on it, sent as it is. */
 export interface BulkLine {
@@ -37,47 +38,31 @@ export interface ParsedInput {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const typeName = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`);
-
 /**
- * Reads NDJSON: one JSON object a line, blank lines skipped (line numbers still count them).
- * A line that is not a JSON object, or repeats the taskId of an earlier line, is not sent:
- * the API would refuse a repeat within one request, and requests cannot see each other.
+ * Reads NDJSON with the CLI's parser (one JSON object a line, blank lines skipped, line numbers
+ * still counting them). A line that is not a JSON object, or repeats the taskId of an earlier
+ * line, is not sent: the API would refuse a repeat within one request, and requests cannot see
+ * each other.
  */
 export function parseNdjson(text: string): ParsedInput {
+  const { tasks, problems } = parseTaskLines(text);
+  const rejected: BulkRow[] = problems.map(({ line, problem }) => ({
+    line,
+    outcome: { kind: 'not-sent', reason: `${problem[0].toUpperCase()}${problem.slice(1)}` },
+  }));
   const lines: BulkLine[] = [];
-  const rejected: BulkRow[] = [];
   const firstLineOf = new Map<string, number>();
-  text
-    .replace(/^\uFEFF/, '')
-    .split(/\r?\n/)
-    .forEach((source, i) => {
-      const line = i + 1;
-      if (source.trim() === '') return;
-      let value: unknown;
-      try {
-        value = JSON.parse(source);
-      } catch (error) {
-        rejected.push({ line, outcome: { kind: 'not-sent', reason: `Not JSON: ${(error as Error).message}` } });
-        return;
-      }
-      if (!isObject(value)) {
-        rejected.push({ line, outcome: { kind: 'not-sent', reason: `Not a JSON object (got ${typeName(value)})` } });
-        return;
-      }
-      const taskId = typeof value.taskId === 'string' ? value.taskId : undefined;
-      const earlier = taskId === undefined ? undefined : firstLineOf.get(taskId);
-      if (earlier !== undefined) {
-        rejected.push({
-          line,
-          taskId,
-          outcome: { kind: 'not-sent', reason: `Its taskId repeats line ${earlier}; only the first is sent` },
-        });
-        return;
-      }
-      if (taskId !== undefined) firstLineOf.set(taskId, line);
-      lines.push({ line, task: value, ...(taskId !== undefined ? { taskId } : {}) });
-    });
+  for (const { line, task } of tasks) {
+    const taskId = typeof task.taskId === 'string' ? task.taskId : undefined;
+    const earlier = taskId === undefined ? undefined : firstLineOf.get(taskId);
+    if (earlier !== undefined) {
+      rejected.push({ line, taskId, outcome: { kind: 'not-sent', reason: `Its taskId repeats line ${earlier}; only the first is sent` } });
+      continue;
+    }
+    if (taskId !== undefined) firstLineOf.set(taskId, line);
+    lines.push({ line, task, ...(taskId !== undefined ? { taskId } : {}) });
+  }
+  rejected.sort((a, b) => a.line - b.line);
   return { lines, rejected };
 }
 

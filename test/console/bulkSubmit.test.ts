@@ -99,13 +99,15 @@ describe('console: Submit many (NDJSON through POST /tasks/batch)', () => {
       );
 
       expect(lines.map((l) => l.line)).to.deep.equal([1]);
-      expect(rejected.map((row) => [row.line, row.outcome.kind === 'not-sent' && row.outcome.reason.replace(/:.*/, ': …')])).to.deep.equal([
-        [2, 'Not JSON: …'],
-        [3, 'Not a JSON object (got an array)'],
-        [4, 'Not a JSON object (got a number)'],
-        [5, 'Not a JSON object (got null)'],
+      const reasons = rejected.map((row) => [row.line, row.outcome.kind === 'not-sent' && row.outcome.reason]);
+      expect(String(reasons[0][1]).replace(/:.*/, ': …')).to.equal('Not JSON: …');
+      expect(reasons.slice(1)).to.deep.equal([
+        [3, 'Not a JSON object: got array'],
+        [4, 'Not a JSON object: got number'],
+        [5, 'Not a JSON object: got null'],
         [6, 'Its taskId repeats line 1; only the first is sent'],
       ]);
+      expect(reasons[0][0]).to.equal(2);
       expect(rejected[0].outcome).to.have.property('reason').that.includes('JSON');
     });
 
